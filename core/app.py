@@ -1,0 +1,234 @@
+"""The application factory. Nothing happens at import time."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import Flask, abort, g, render_template, request, session, url_for
+from flask_login import LoginManager, current_user
+from flask_wtf.csrf import CSRFError, CSRFProtect
+from htmx_flask import Htmx
+from werkzeug.exceptions import HTTPException
+
+from core import db as dbmod
+from core import i18n, queue
+from core.plugins import PluginHost, host, switched_off_for
+from core.settings import ROOT, Settings
+
+log = logging.getLogger("qinglian")
+
+csrf = CSRFProtect()
+login_manager = LoginManager()
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
+       "form-action 'self'; object-src 'none'")
+
+
+def create_app(settings: Settings | None = None, *, available_plugins: dict | None = None,
+               extra_core=()) -> Flask:
+    """Build the app: settings, database, queue, plugins, blueprints, security headers."""
+    settings = settings or Settings.from_env()
+    app = Flask("qinglian", root_path=str(ROOT), template_folder="templates",
+                static_folder="static", instance_path=str(settings.instance_path.resolve()))
+    app.config.update(
+        QL_SETTINGS=settings,
+        SECRET_KEY=settings.secret(),
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        SESSION_COOKIE_NAME="ql_session",
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=12),
+        REMEMBER_COOKIE_DURATION=dt.timedelta(seconds=0),
+        WTF_CSRF_TIME_LIMIT=None,
+        WTF_CSRF_SSL_STRICT=settings.secure_cookies,
+        MAX_CONTENT_LENGTH=32 * 1024 * 1024,
+        SEND_FILE_MAX_AGE_DEFAULT=dt.timedelta(days=7),
+    )
+    dbmod.init_db(settings.database_url)
+    dbmod.init_app(app)
+    queue.configure(app, settings.queue_url)
+
+    plugin_host = PluginHost(settings.plugins, available=available_plugins
+                             if available_plugins is not None
+                             else (None if settings.discover_plugins else {}),
+                             extra_core=extra_core)
+    app.extensions["qinglian.plugins"] = plugin_host
+
+    template_dirs = plugin_host.collect("ql_template_dirs")
+    i18n.init_app(app, extra_dirs=[d for d in _translation_dirs(plugin_host)])
+    if template_dirs:
+        from jinja2 import ChoiceLoader, FileSystemLoader
+        app.jinja_loader = ChoiceLoader([app.jinja_loader,
+                                         *[FileSystemLoader(str(d)) for d in template_dirs]])
+    Htmx(app)
+    csrf.init_app(app)
+    _init_login(app, settings)
+    _register_blueprints(app, plugin_host)
+    _init_request_hooks(app)
+    _init_errors(app)
+    _init_templates(app)
+    from core import cli
+    cli.init_app(app)
+    return app
+
+
+def _translation_dirs(plugin_host):
+    import importlib
+    from pathlib import Path
+    out = []
+    for name, rec in plugin_host.records.items():
+        if not rec.enabled:
+            continue
+        mod = importlib.import_module(rec.module.split(":")[0])
+        path = Path(mod.__file__).parent / "translations"
+        if path.is_dir():
+            out.append(path)
+    return out
+
+
+def _init_login(app, settings):
+    from core.auth.service import load_session
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = None  # the server-side session is the protection
+
+    @login_manager.user_loader
+    def load(sid):
+        return load_session(sid, settings.session_idle_minutes)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        from flask import redirect
+        from flask import make_response
+        target = url_for("auth.login", next=request.full_path.rstrip("?"))
+        if request.headers.get("HX-Request") == "true":
+            resp = make_response("", 401)
+            resp.headers["HX-Redirect"] = target
+            return resp
+        return redirect(target)
+
+
+def _register_blueprints(app, plugin_host):
+    for plugin, blueprints in plugin_host.each("ql_blueprints"):
+        for bp in blueprints:
+            if plugin_host.is_plugin(plugin):
+                bp.before_request(_plugin_gate(plugin))
+            app.register_blueprint(bp)
+
+
+def _plugin_gate(plugin):
+    """A plugin switched off for the user's region answers 404 on all its routes."""
+    def gate():
+        region = getattr(g, "ql_region", None)
+        if region is not None and plugin in switched_off_for(region):
+            abort(404)
+    return gate
+
+
+def _init_request_hooks(app):
+    from core.auth.scope import acting_region, roles
+
+    @app.before_request
+    def _context():
+        from flask_babel import refresh
+        refresh()  # the locale is chosen per request (tests may share an app context)
+        g.ql_user = current_user if current_user.is_authenticated else None
+        g.ql_region = acting_region(current_user) if g.ql_user else None
+        g.ql_roles = roles(current_user) if g.ql_user else set()
+        if (g.ql_user is not None and current_user.must_change_password
+                and request.endpoint not in ("auth.password", "auth.logout", "static",
+                                             "auth.set_locale")):
+            from flask import redirect
+            return redirect(url_for("auth.password"))
+        return None
+
+    @app.after_request
+    def _headers(resp):
+        h = resp.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Permissions-Policy", "geolocation=(), camera=(), microphone=()")
+        if app.config["SESSION_COOKIE_SECURE"]:
+            h.setdefault("Strict-Transport-Security", "max-age=31536000")
+        if request.endpoint != "static" and getattr(g, "ql_user", None) is not None:
+            h["Cache-Control"] = "no-store"
+        if request.headers.get("HX-Request"):
+            h.add("Vary", "HX-Request")
+        return resp
+
+
+def _init_errors(app):
+    @app.errorhandler(CSRFError)
+    def csrf_error(exc):
+        from core.i18n import _
+        return _error(400, _("The form expired or did not come from this site. "
+                             "Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(exc):
+        return _error(exc.code or 500, exc.description if exc.code in (400, 422, 429)
+                      else None)
+
+    @app.errorhandler(Exception)
+    def server_error(exc):
+        log.exception("unhandled error")
+        return _error(500, None)
+
+
+def _error(code, message):
+    from core.i18n import _
+    titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"),
+              405: _("Method not allowed"), 422: _("Cannot process"),
+              429: _("Too many requests"), 500: _("Something went wrong")}
+    texts = {403: _("Your role does not include this page."),
+             404: _("There is no such page, or it is not within your scope."),
+             500: _("The error was logged. Please try again later.")}
+    body = message or texts.get(code, "")
+    if request.headers.get("HX-Request") == "true":
+        return render_template("errors/_fragment.html", code=code, title=titles.get(code, code),
+                               message=body), code
+    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+        from flask import jsonify
+        return jsonify(error=titles.get(code, str(code)), message=str(body)), code
+    return render_template("errors/error.html", code=code, title=titles.get(code, code),
+                           message=body), code
+
+
+def _init_templates(app):
+    from core.auth.scope import has_permission
+    from core.i18n import html_lang
+
+    @app.context_processor
+    def _shell():
+        def nav():
+            user = getattr(g, "ql_user", None)
+            if user is None:
+                return []
+            items = host().collect("ql_nav_items", region=g.ql_region, user=user)
+            visible = [i for i in items
+                       if not i.get("permission") or has_permission(user, i["permission"])]
+            return sorted(visible, key=lambda i: (i.get("order", 50), str(i["label"])))
+
+        return {
+            "nav_items": nav,
+            "html_lang": html_lang,
+            "current_region": getattr(g, "ql_region", None),
+            "demo_mode": _demo_mode(),
+            "has_permission": lambda p: has_permission(getattr(g, "ql_user", None), p),
+            "session_locale": session.get("locale"),
+        }
+
+
+def _demo_mode() -> bool:
+    cached = getattr(g, "_ql_demo", None)
+    if cached is None:
+        from core.auth.models import User
+        try:
+            cached = User.select().where(User.is_demo == True).exists()  # noqa: E712
+        except Exception:  # noqa: BLE001 - schema not created yet
+            cached = False
+        g._ql_demo = cached
+    return cached

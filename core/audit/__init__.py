@@ -1,0 +1,1 @@
+"""Tamper-evident audit trail: events recorded in the writer's transaction."""

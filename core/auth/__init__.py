@@ -1,0 +1,1 @@
+"""Accounts, roles, region-scoped grants and login."""

@@ -1,0 +1,51 @@
+"""The auth part registers its pages, permissions and the three administrator roles."""
+from __future__ import annotations
+
+from core.hookspecs import hookimpl
+from core.i18n import _l
+
+
+@hookimpl
+def ql_blueprints():
+    from core.auth.views import bp
+    return [bp]
+
+
+@hookimpl
+def ql_permissions():
+    return [
+        ("core.users.manage", _l("Manage accounts")),
+        ("core.settings.manage", _l("Manage settings, plugins and the calendar")),
+        ("core.roles.manage", _l("Manage roles and grants")),
+        ("core.audit.read", _l("Read the audit trail")),
+        ("core.org.read", _l("Browse the organisation")),
+        ("core.org.manage", _l("Edit the organisation")),
+        ("core.dashboard", _l("Use the staff dashboard")),
+    ]
+
+
+@hookimpl
+def ql_roles():
+    # Separation of the three administrators (三员分立): none can do another's job.
+    return [
+        {"code": "sys_admin", "label": _l("System administrator"),
+         "permissions": ["core.users.manage", "core.settings.manage", "core.org.read",
+                         "core.org.manage", "core.dashboard"]},
+        {"code": "security_admin", "label": _l("Security administrator"),
+         "permissions": ["core.roles.manage", "core.dashboard"]},
+        {"code": "audit_admin", "label": _l("Audit administrator"),
+         "permissions": ["core.audit.read", "core.dashboard"]},
+        {"code": "staff", "label": _l("Staff member"),
+         "permissions": ["core.dashboard", "core.org.read"]},
+        {"code": "supervisor", "label": _l("Supervisor"),
+         "permissions": ["core.dashboard", "core.org.read"]},
+    ]
+
+
+@hookimpl
+def ql_models():
+    from core.audit.models import AuditEvent
+    from core.auth.models import Grant, Role, RolePermission, User, UserSession
+    from core.models import CalendarDay, CalendarOverride, PluginSwitch, WorkerHeartbeat
+    return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
+            CalendarOverride, WorkerHeartbeat, AuditEvent]

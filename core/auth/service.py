@@ -1,0 +1,206 @@
+"""Accounts: creation, login with lockout, second factor (TOTP), server-side sessions."""
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+import time
+
+import pyotp
+
+from core.audit.service import record
+from core.auth.models import Grant, Role, User, UserSession
+from core.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
+from core.db import db, utcnow
+from core.i18n import _
+from core.org.models import Person, Region
+
+ADMIN_ROLES = ("sys_admin", "security_admin", "audit_admin")
+
+
+class AuthError(ValueError):
+    """A refused account operation; the message is shown to the user."""
+
+
+def create_user(username: str, password: str, *, role: str | None = None,
+                region_code: str | None = None, email: str = "", phone: str = "",
+                person: Person | None = None, must_change: bool = True,
+                by=None, is_demo: bool = False) -> User:
+    """Create an account (and its first grant). Refuse a weak password or unknown names."""
+    username = (username or "").strip()
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        raise AuthError(_("The user name must be 1–64 characters without spaces."))
+    check_policy(password, username)
+    role_row = region = None
+    if role is not None:
+        role_row = Role.get_or_none(Role.code == role)
+        if role_row is None:
+            known = ", ".join(r.code for r in Role.select().order_by(Role.code))
+            raise AuthError(_("Unknown role %(role)s (known: %(known)s).", role=role,
+                              known=known))
+    if region_code is not None:
+        region = Region.get_or_none(Region.code == region_code)
+        if region is None:
+            raise AuthError(_("Unknown region code %(code)s.", code=region_code))
+    if role_row is not None and region is None:
+        raise AuthError(_("A role is granted in a region: give the region code."))
+    with db.atomic():
+        if User.select().where(User.username == username).exists():
+            raise AuthError(_("The user name %(name)s is taken.", name=username))
+        if person is None and region is not None:
+            person = Person.create(name=username, region=region, email=email, phone=phone)
+        user = User.create(username=username, password_hash=hash_password(password),
+                           person=person, email=email, phone=phone,
+                           must_change_password=must_change, is_demo=is_demo,
+                           password_changed_at=utcnow())
+        record("user.create", object_type="user", object_id=user.id,
+               summary=f"create user {username}", user=by,
+               changes={"username": [None, username], "email": [None, email]})
+        if role_row is not None:
+            Grant.create(user=user, role=role_row, region=region,
+                         granted_by=getattr(by, "username", "") or "cli")
+            record("grant.create", object_type="user", object_id=user.id,
+                   summary=f"grant {role} in {region.code} to {username}", user=by,
+                   region_id=region.id)
+    return user
+
+
+def user_roles(user: User) -> set[str]:
+    return {r for (r,) in Role.select(Role.code).join(Grant)
+            .where(Grant.user == user.id).tuples()}
+
+
+def requires_second_factor(user: User) -> bool:
+    """Administrators must use TOTP; anyone who enrolled uses it too."""
+    return bool(user.totp_secret) or bool(user_roles(user) & set(ADMIN_ROLES))
+
+
+def authenticate(username: str, password: str, settings) -> User:
+    """Check the password, counting failures and locking the account after too many.
+
+    Failures are written (and audited) before the error is raised; the message does not
+    reveal whether the account exists."""
+    with db.atomic():
+        user, error = _check_login(username, password, settings)
+    if error:
+        raise AuthError(error)
+    return User.get_by_id(user.id)
+
+
+def _check_login(username: str, password: str, settings) -> tuple[User | None, str]:
+    now = utcnow()
+    generic = _("Wrong user name or password.")
+    user = User.get_or_none(User.username == (username or "").strip())
+    if user is None:
+        verify_password(_DUMMY, password or "")  # same time for unknown names
+        record("auth.login_failed", object_type="user",
+               summary=f"unknown user {username!r}"[:200], success=False)
+        return None, generic
+    if user.locked_until and user.locked_until > now:
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
+               summary="account locked", success=False)
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        return user, _("This account is locked after too many failed logins. "
+                       "Try again in %(n)d minutes.", n=minutes)
+    if not verify_password(user.password_hash, password or ""):
+        failures = user.failed_logins + 1
+        fields = {"failed_logins": failures}
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
+               summary="wrong password", success=False)
+        if failures >= settings.login_max_failures:
+            fields.update(failed_logins=0,
+                          locked_until=now + dt.timedelta(minutes=settings.lockout_minutes))
+            record("auth.lockout", object_type="user", object_id=user.id, user=user,
+                   summary=f"locked for {settings.lockout_minutes} minutes", success=False)
+        User.update(**fields).where(User.id == user.id).execute()
+        return user, generic
+    if not user.active:
+        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
+               summary="account disabled", success=False)
+        return user, _("This account is disabled.")
+    changes = {"failed_logins": 0, "locked_until": None}
+    if needs_rehash(user.password_hash):
+        changes["password_hash"] = hash_password(password)
+    User.update(**changes).where(User.id == user.id).execute()
+    return user, ""
+
+
+_DUMMY = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$Q0xPOeFzqN3fqWQb2a7oF5sMkPgrHGUYOs2A3mL4d2Y"
+
+
+def verify_totp(user: User, code: str) -> bool:
+    """Check a TOTP code (±1 step); a code already used cannot be used again."""
+    code = (code or "").strip().replace(" ", "")
+    if not user.totp_secret or not code.isdigit() or len(code) != 6:
+        return False
+    totp = pyotp.TOTP(user.totp_secret)
+    step_now = int(time.time()) // totp.interval
+    for step in (step_now - 1, step_now, step_now + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            if step <= user.totp_last_step:
+                return False
+            n = (User.update(totp_last_step=step)
+                 .where((User.id == user.id) & (User.totp_last_step < step)).execute())
+            return n == 1
+    return False
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def start_session(user: User, ip: str, user_agent: str, second_factor_ok: bool) -> str:
+    sid = secrets.token_urlsafe(32)
+    with db.atomic():
+        UserSession.create(sid=sid, user=user, ip=ip[:64], user_agent=user_agent[:255],
+                           second_factor_ok=second_factor_ok)
+        record("auth.login", object_type="user", object_id=user.id, user=user,
+               summary="login" + (" with second factor" if second_factor_ok else ""))
+    return sid
+
+
+def load_session(sid: str, idle_minutes: int) -> User | None:
+    """The user of a live session, or None (ended, idle too long, or account disabled)."""
+    if not sid:
+        return None
+    row = (UserSession.select(UserSession, User).join(User)
+           .where((UserSession.sid == sid) & UserSession.ended_at.is_null()).first())
+    if row is None:
+        return None
+    now = utcnow()
+    if row.last_seen < now - dt.timedelta(minutes=idle_minutes):
+        end_session(sid, reason="idle timeout", user=row.user)
+        return None
+    if not row.user.active:
+        end_session(sid, reason="account disabled", user=row.user)
+        return None
+    if (now - row.last_seen).total_seconds() > 30:
+        UserSession.update(last_seen=now).where(UserSession.id == row.id).execute()
+    return row.user
+
+
+def end_session(sid: str, reason: str = "logout", user=None) -> None:
+    with db.atomic():
+        n = (UserSession.update(ended_at=utcnow())
+             .where((UserSession.sid == sid) & UserSession.ended_at.is_null()).execute())
+        if n:
+            record("auth.logout" if reason == "logout" else "auth.session_end",
+                   object_type="user", object_id=getattr(user, "id", None), user=user,
+                   summary=reason)
+
+
+def end_all_sessions(user: User) -> int:
+    return (UserSession.update(ended_at=utcnow())
+            .where((UserSession.user == user.id) & UserSession.ended_at.is_null()).execute())
+
+
+def change_password(user: User, current: str, new: str) -> None:
+    if not verify_password(user.password_hash, current or ""):
+        raise AuthError(_("The current password is wrong."))
+    if current == new:
+        raise AuthError(_("The new password must differ from the current one."))
+    check_policy(new, user.username)
+    with db.atomic():
+        User.update(password_hash=hash_password(new), must_change_password=False,
+                    password_changed_at=utcnow()).where(User.id == user.id).execute()
+        record("user.password_change", object_type="user", object_id=user.id, user=user,
+               summary="password changed")

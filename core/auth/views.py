@@ -1,0 +1,182 @@
+"""Login, second factor, password change, logout, language and region choice."""
+from __future__ import annotations
+
+import time
+
+import pyotp
+from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
+                   request, session, url_for)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from core.auth import service
+from core.auth.forms import LoginForm, PasswordForm, TotpForm
+from core.auth.models import User
+from core.auth.passwords import PasswordPolicyError
+from core.auth.scope import region_ids
+from core.db import db
+from core.i18n import LOCALES, _
+
+bp = Blueprint("auth", __name__)
+
+PENDING_SECONDS = 300
+
+
+def _settings():
+    return current_app.config["QL_SETTINGS"]
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("web.dashboard")
+
+
+def _finish_login(user: User, second_factor_ok: bool):
+    session.clear()  # a new session id at every login
+    sid = service.start_session(user, request.remote_addr or "",
+                                request.user_agent.string or "", second_factor_ok)
+    session["_ql_sid"] = sid
+    session.permanent = True
+    login_user(user)
+    if user.locale in LOCALES:
+        session["locale"] = user.locale
+    return sid
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    form = LoginForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = service.authenticate(form.username.data, form.password.data, _settings())
+        except service.AuthError as exc:
+            error = str(exc)
+            status = 422
+        else:
+            nxt = _safe_next(request.args.get("next"))
+            if service.requires_second_factor(user):
+                session.clear()
+                session["pending_user"] = user.id
+                session["pending_at"] = time.time()
+                session["pending_next"] = nxt
+                return redirect(url_for("auth.totp"), 303)
+            _finish_login(user, False)
+            if user.must_change_password:
+                return redirect(url_for("auth.password"), 303)
+            return redirect(nxt, 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/login.html", form=form, error=error), status
+
+
+def _pending_user() -> User | None:
+    uid = session.get("pending_user")
+    if not uid or time.time() - session.get("pending_at", 0) > PENDING_SECONDS:
+        return None
+    return User.get_or_none((User.id == uid) & (User.active == True))  # noqa: E712
+
+
+@bp.route("/login/totp", methods=["GET", "POST"])
+def totp():
+    user = _pending_user()
+    if user is None:
+        session.clear()
+        flash(_("Please log in again."), "warning")
+        return redirect(url_for("auth.login"))
+    enrolling = not user.totp_secret
+    if enrolling and "enrol_secret" not in session:
+        session["enrol_secret"] = service.new_totp_secret()
+    form = TotpForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        if enrolling:
+            user.totp_secret = session["enrol_secret"]
+        if service.verify_totp(user, form.code.data):
+            if enrolling:
+                with db.atomic():
+                    User.update(totp_secret=user.totp_secret).where(User.id == user.id).execute()
+                    from core.audit.service import record
+                    record("user.totp_enrol", object_type="user", object_id=user.id, user=user,
+                           summary="second factor enrolled")
+            nxt = session.get("pending_next") or url_for("web.dashboard")
+            fresh = User.get_by_id(user.id)
+            _finish_login(fresh, True)
+            if fresh.must_change_password:
+                return redirect(url_for("auth.password"), 303)
+            return redirect(_safe_next(nxt), 303)
+        error = _("The code is wrong or was already used. Wait for the next code.")
+        status = 422
+        from core.audit.service import record
+        with db.atomic():
+            record("auth.totp_failed", object_type="user", object_id=user.id, user=user,
+                   summary="wrong second-factor code", success=False)
+    elif request.method == "POST":
+        status = 422
+    secret = session.get("enrol_secret") if enrolling else None
+    uri = pyotp.TOTP(secret).provisioning_uri(user.username, issuer_name="Qinglian") \
+        if secret else None
+    return render_template("auth/totp.html", form=form, error=error, enrolling=enrolling,
+                           secret=secret, uri=uri), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@login_required
+def password():
+    form = PasswordForm()
+    error = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            service.change_password(current_user, form.current.data, form.new.data)
+        except (service.AuthError, PasswordPolicyError) as exc:
+            error = str(exc)
+            status = 422
+        else:
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("web.dashboard"), 303)
+    elif request.method == "POST":
+        status = 422
+    return render_template("auth/password.html", form=form, error=error), status
+
+
+@bp.route("/logout", methods=["POST"])
+def logout():
+    sid = session.get("_ql_sid")
+    if sid:
+        service.end_session(sid, "logout", user=current_user if current_user.is_authenticated
+                            else None)
+    logout_user()
+    session.clear()
+    flash(_("You have logged out."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/locale", methods=["POST"])
+def set_locale():
+    lang = request.form.get("locale")
+    if lang not in LOCALES:
+        abort(400, description=_("Unknown language."))
+    session["locale"] = lang
+    if current_user.is_authenticated:
+        with db.atomic():
+            User.update(locale=lang).where(User.id == current_user.id).execute()
+    return redirect(_safe_next(request.form.get("next")), 303)
+
+
+@bp.route("/region", methods=["POST"])
+@login_required
+def set_region():
+    try:
+        rid = int(request.form.get("region_id", ""))
+    except ValueError:
+        abort(400, description=_("region_id: expected a number."))
+    if rid not in region_ids(current_user):
+        abort(404)
+    session["region_id"] = rid
+    g.pop("_ql_off", None)
+    return redirect(_safe_next(request.form.get("next")), 303)

@@ -1,0 +1,160 @@
+"""Working-day calendar (工作日): statutory holidays and adjusted working days (调休).
+
+The statutory schedule comes from the ``chinesecalendar`` package (years it covers);
+other years fall back to Monday–Friday. A deployment's overrides (a local holiday, an
+extra working day) are stored in the database and win. Every day is materialised in
+``calendar_day`` with a running count of working days (``seq``), so
+
+* ``add_workdays(start, n)`` is the day whose ``seq`` is ``seq(start) + n``;
+* ``workdays_between(a, b)`` is ``seq(b) - seq(a)`` (working days after ``a`` up to and
+  including ``b``: the day a period starts is not counted);
+* set-based SQL (e.g. the e-supervision sweep) can join on the table.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import chinese_calendar
+from peewee import fn
+
+from core.db import db
+from core.models import CalendarDay, CalendarOverride
+
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2045, 12, 31)
+
+
+class CalendarError(ValueError):
+    """A date outside the calendar, or a calendar not yet built."""
+
+
+def statutory_workday(day: dt.date) -> tuple[bool, str]:
+    """(is working day, source) from the published schedule, else weekdays."""
+    try:
+        return chinese_calendar.is_workday(day), "statutory"
+    except NotImplementedError:
+        return day.weekday() < 5, "weekend"
+
+
+def rebuild(start: dt.date = FIRST_DAY, end: dt.date = LAST_DAY) -> int:
+    """(Re)compute every day from ``start`` to ``end`` with the overrides applied."""
+    overrides = {o.day: o.workday for o in CalendarOverride.select()}
+    rows, seq, day = [], 0, start
+    with db.atomic():
+        if start > FIRST_DAY:
+            prev = CalendarDay.get_or_none(CalendarDay.day == start - dt.timedelta(days=1))
+            seq = prev.seq if prev else 0
+        while day <= end:
+            if day in overrides:
+                work, source = overrides[day], "override"
+            else:
+                work, source = statutory_workday(day)
+            seq += 1 if work else 0
+            rows.append({"day": day, "workday": work, "seq": seq, "source": source})
+            day += dt.timedelta(days=1)
+        CalendarDay.delete().where(CalendarDay.day.between(start, end)).execute()
+        for i in range(0, len(rows), 500):
+            CalendarDay.insert_many(rows[i:i + 500]).execute()
+    return len(rows)
+
+
+def ensure() -> None:
+    """Build the calendar if it is empty (called by ``db upgrade``)."""
+    if not CalendarDay.select().exists():
+        rebuild()
+
+
+def set_override(day: dt.date, workday: bool, note: str, by: str) -> CalendarOverride:
+    """Record a deployment's ruling on ``day`` and renumber the days after it."""
+    _check(day)
+    with db.atomic():
+        CalendarOverride.delete().where(CalendarOverride.day == day).execute()
+        row = CalendarOverride.create(day=day, workday=workday, note=note, created_by=by)
+        rebuild(day, LAST_DAY)
+    return row
+
+
+def clear_override(day: dt.date) -> bool:
+    with db.atomic():
+        n = CalendarOverride.delete().where(CalendarOverride.day == day).execute()
+        if n:
+            rebuild(day, LAST_DAY)
+    return bool(n)
+
+
+def _check(day: dt.date) -> None:
+    if not isinstance(day, dt.date) or isinstance(day, dt.datetime):
+        raise CalendarError(f"expected a date, got {day!r}")
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise CalendarError(f"{day} is outside the calendar ({FIRST_DAY} to {LAST_DAY})")
+
+
+def _row(day: dt.date) -> CalendarDay:
+    _check(day)
+    row = CalendarDay.get_or_none(CalendarDay.day == day)
+    if row is None:
+        raise CalendarError("the working-day calendar is not built: run `flask db upgrade`")
+    return row
+
+
+def is_workday(day: dt.date) -> bool:
+    """True if ``day`` is a working day (weekday not a holiday, or a 调休 working day)."""
+    return _row(day).workday
+
+
+def add_workdays(start: dt.date, n: int) -> dt.date:
+    """The ``n``-th working day after ``start`` (``start`` itself is not counted).
+
+    ``n == 0`` returns ``start`` if it is a working day, else the next working day.
+    Negative ``n`` counts backwards.
+    """
+    base = _row(start)
+    if n == 0:
+        if base.workday:
+            return start
+        n = 1
+    if n > 0:
+        target = base.seq + n
+    else:
+        target = base.seq + n + (0 if base.workday else 1)
+    row = (CalendarDay.select(CalendarDay.day)
+           .where((CalendarDay.seq == target) & (CalendarDay.workday == True))  # noqa: E712
+           .first())
+    if row is None:
+        raise CalendarError(f"{start} + {n} working days is outside the calendar")
+    return row.day
+
+
+def workdays_between(a: dt.date, b: dt.date) -> int:
+    """Working days after ``a`` up to and including ``b`` (negative if ``b < a``)."""
+    return _row(b).seq - _row(a).seq
+
+
+def workdays_in(a: dt.date, b: dt.date) -> list[dt.date]:
+    """The working days in the closed range ``[a, b]``."""
+    _check(a)
+    _check(b)
+    return [r.day for r in CalendarDay.select(CalendarDay.day)
+            .where(CalendarDay.day.between(a, b) & (CalendarDay.workday == True))  # noqa: E712
+            .order_by(CalendarDay.day)]
+
+
+def month_view(year: int, month: int) -> list[CalendarDay]:
+    first = dt.date(year, month, 1)
+    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    _check(first)
+    _check(last)
+    return list(CalendarDay.select().where(CalendarDay.day.between(first, last))
+                .order_by(CalendarDay.day))
+
+
+def coverage() -> tuple[int, int]:
+    """The range of years the statutory schedule covers (others use weekdays)."""
+    years = [d.year for d in chinese_calendar.holidays] if hasattr(chinese_calendar, "holidays") \
+        else []
+    return (min(years), max(years)) if years else (0, 0)
+
+
+def stats() -> dict:
+    return {"days": CalendarDay.select(fn.COUNT(CalendarDay.day)).scalar(),
+            "overrides": CalendarOverride.select().count()}

@@ -1,0 +1,49 @@
+"""Small core tables that belong to no single part: plugin switches and the calendar."""
+from __future__ import annotations
+
+import peewee as pw
+
+from core.db import BaseModel, utcnow
+from core.org.models import Region
+
+
+class PluginSwitch(BaseModel):
+    """A plugin switched off for one region (and so for its descendants). Data stays."""
+
+    plugin = pw.CharField(max_length=64)
+    region = pw.ForeignKeyField(Region, on_delete="CASCADE")
+    switched_by = pw.CharField(max_length=64, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("plugin", "region"), True),)
+
+
+class CalendarDay(BaseModel):
+    """One calendar day: whether it is a working day, and the running count of working
+    days up to and including it (``seq``), so working-day arithmetic is one lookup and
+    set-based SQL can count working days with a join."""
+
+    day = pw.DateField(primary_key=True)
+    workday = pw.BooleanField()
+    seq = pw.IntegerField(index=True)
+    source = pw.CharField(max_length=16, default="statutory")  # statutory | weekend | override
+
+
+class CalendarOverride(BaseModel):
+    """A deployment's own ruling on a day (a local holiday, an extra working day)."""
+
+    day = pw.DateField(unique=True)
+    workday = pw.BooleanField()
+    note = pw.CharField(max_length=200, default="")
+    created_by = pw.CharField(max_length=64, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class WorkerHeartbeat(BaseModel):
+    """The last time each worker's heartbeat job ran: the admin pages and /healthz?full=1
+    show whether background jobs are alive."""
+
+    worker = pw.CharField(max_length=128, primary_key=True)
+    seen_at = pw.DateTimeField(default=utcnow)
+    jobs_done = pw.IntegerField(default=0)

@@ -1,0 +1,1 @@
+"""Organisation: the city, its districts and counties, departments, posts and people."""

@@ -1,0 +1,177 @@
+"""The plugin host: one pluggy manager, built-in core parts, installed plugins and the
+enabled set (deployment-wide from QL_PLUGINS, and switched off per region by an admin).
+"""
+from __future__ import annotations
+
+import importlib
+import inspect
+from dataclasses import dataclass
+from importlib.metadata import entry_points
+from typing import Any, Iterable
+
+import pluggy
+from flask import current_app, g, has_request_context
+
+from core import hookspecs
+
+ENTRY_POINT_GROUP = "qinglian.plugins"
+
+# The core's own parts register through the same hooks as plugins (always enabled).
+CORE_PARTS = (
+    "core.web.hooks",
+    "core.org.hooks",
+    "core.auth.hooks",
+    "core.calendar_hooks",
+)
+
+
+class PluginError(RuntimeError):
+    """A plugin cannot be loaded or a plugin name is unknown."""
+
+
+@dataclass
+class PluginRecord:
+    name: str
+    module: str
+    version: str
+    label: Any
+    description: Any
+    enabled: bool
+
+
+def installed_plugins() -> dict[str, str]:
+    """Map plugin name -> module path, from the ``qinglian.plugins`` entry-point group."""
+    found = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        found[ep.name] = ep.value
+    return found
+
+
+class PluginHost:
+    """Loads the core parts and the enabled plugins into one pluggy manager."""
+
+    def __init__(self, enabled: Iterable[str] | None = None,
+                 available: dict[str, str] | None = None,
+                 extra_core: Iterable[Any] = ()):
+        self.pm = pluggy.PluginManager("qinglian")
+        self.pm.add_hookspecs(hookspecs)
+        self.available = dict(installed_plugins() if available is None else available)
+        wanted = list(self.available) if enabled is None else list(enabled)
+        unknown = [n for n in wanted if n not in self.available]
+        if unknown:
+            raise PluginError(
+                "unknown plugin(s) in QL_PLUGINS: " + ", ".join(unknown)
+                + "; installed: " + (", ".join(sorted(self.available)) or "none"))
+        self.enabled = [n for n in self.available if n in wanted]
+        for part in CORE_PARTS:
+            self.pm.register(importlib.import_module(part), name=part)
+        for obj in extra_core:
+            self.pm.register(obj, name=getattr(obj, "__name__", repr(obj)))
+        self.records: dict[str, PluginRecord] = {}
+        for name, target in self.available.items():
+            if name not in self.enabled:
+                self.pm.set_blocked(name)  # installed but disabled: never imported
+                self.records[name] = PluginRecord(name, target, "", name, "", False)
+                continue
+            try:
+                module = importlib.import_module(target.split(":")[0])
+            except ImportError as exc:
+                raise PluginError(f"plugin {name!r} ({target}) cannot be imported: {exc}") \
+                    from exc
+            self.pm.register(module, name=name)
+            info = self.call_one(name, "ql_plugin_info") or {}
+            self.records[name] = PluginRecord(
+                name, target, str(info.get("version", "")), info.get("label", name),
+                info.get("description", ""), True)
+        self.pm.check_pending()
+
+    # -- calling hooks ---------------------------------------------------------------
+    def plugin_of(self, impl) -> str:
+        return impl.plugin_name
+
+    def call_one(self, plugin: str, hook: str, **kwargs):
+        """Call one plugin's implementation of ``hook`` (None if it has none)."""
+        for impl in getattr(self.pm.hook, hook).get_hookimpls():
+            if impl.plugin_name == plugin:
+                return _invoke(impl, kwargs)
+        return None
+
+    def each(self, hook: str, region=None, **kwargs) -> list[tuple[str, Any]]:
+        """Call ``hook`` on every core part and enabled plugin, skipping plugins switched
+        off for ``region``; return ``[(plugin_name, result)]`` for non-None results."""
+        off = switched_off_for(region) if region is not None else set()
+        out = []
+        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
+            if impl.plugin_name in off:
+                continue
+            result = _invoke(impl, kwargs)
+            if result is not None:
+                out.append((impl.plugin_name, result))
+        return out
+
+    def collect(self, hook: str, region=None, **kwargs) -> list:
+        """Flatten the list results of ``hook`` into one list."""
+        items = []
+        for _name, result in self.each(hook, region=region, **kwargs):
+            items.extend(result)
+        return items
+
+    def is_plugin(self, name: str) -> bool:
+        return name in self.records
+
+
+def _invoke(impl, kwargs):
+    return impl.function(*[kwargs[a] for a in impl.argnames])
+
+
+def host() -> PluginHost:
+    """The current app's plugin host."""
+    return current_app.extensions["qinglian.plugins"]
+
+
+# -- per-region switches -------------------------------------------------------------
+def switched_off_for(region) -> set[str]:
+    """Names of plugins switched off for ``region`` or any of its ancestors."""
+    if region is None:
+        return set()
+    cache = g.setdefault("_ql_off", {}) if has_request_context() else {}
+    key = region.id
+    if key not in cache:
+        from core.models import PluginSwitch
+        ids = [r.id for r in region.lineage()]
+        cache[key] = {s.plugin for s in PluginSwitch.select(PluginSwitch.plugin)
+                      .where(PluginSwitch.region.in_(ids))}
+    return cache[key]
+
+
+def enabled_for(plugin: str, region) -> bool:
+    """True if ``plugin`` is enabled in the deployment and not switched off for ``region``."""
+    h = host()
+    rec = h.records.get(plugin)
+    if rec is None or not rec.enabled:
+        return False
+    return plugin not in switched_off_for(region)
+
+
+def regions_enabled(plugin: str):
+    """Ids of the regions where ``plugin`` runs: for jobs that work per region."""
+    from core.models import PluginSwitch
+    from core.org.models import Region
+    off_roots = [s.region_id for s in PluginSwitch.select().where(PluginSwitch.plugin == plugin)]
+    regions = list(Region.select())
+    off: set[int] = set()
+    by_parent: dict = {}
+    for r in regions:
+        by_parent.setdefault(r.parent_id, []).append(r.id)
+    stack = list(off_roots)
+    while stack:
+        rid = stack.pop()
+        if rid in off:
+            continue
+        off.add(rid)
+        stack.extend(by_parent.get(rid, []))
+    return [r.id for r in regions if r.id not in off]
+
+
+def signature_args(func) -> list[str]:
+    return list(inspect.signature(func).parameters)

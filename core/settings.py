@@ -1,0 +1,154 @@
+"""Every setting, read from the environment in one place (``QL_*``).
+
+Defaults run with no servers at all: SQLite for data and for the job queue, both
+under ``instance/``.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, fields, replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class SettingsError(ValueError):
+    """A setting has a value the application cannot use."""
+
+
+def _bool(value: str) -> bool:
+    v = value.strip().lower()
+    if v in {"1", "true", "yes", "on"}:
+        return True
+    if v in {"0", "false", "no", "off", ""}:
+        return False
+    raise SettingsError(f"expected a boolean (true/false), got {value!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Deployment settings. Build with :meth:`from_env`; override in tests with ``replace``."""
+
+    instance_path: Path = ROOT / "instance"
+    database_url: str = ""
+    queue_url: str = ""
+    plugins: tuple[str, ...] | None = None  # None: every installed plugin
+    secret_key: str = ""
+    locale: str = "zh_CN"
+    timezone: str = "Asia/Shanghai"
+    smtp_url: str = ""
+    smtp_from: str = "qinglian@localhost"
+    sms_gateway_url: str = ""
+    webhook_url: str = ""
+    webhook_secret: str = ""
+    data_key: str = ""
+    login_max_failures: int = 5
+    lockout_minutes: int = 15
+    session_idle_minutes: int = 30
+    secure_cookies: bool = False
+    demo: bool = False
+    public_lookup_per_minute: int = 10
+    discover_plugins: bool = True
+    extra: dict = field(default_factory=dict)
+
+    ENV = {
+        "instance_path": "QL_INSTANCE_PATH",
+        "database_url": "QL_DATABASE_URL",
+        "queue_url": "QL_QUEUE_URL",
+        "plugins": "QL_PLUGINS",
+        "secret_key": "QL_SECRET_KEY",
+        "locale": "QL_LOCALE",
+        "timezone": "QL_TIMEZONE",
+        "smtp_url": "QL_SMTP_URL",
+        "smtp_from": "QL_SMTP_FROM",
+        "sms_gateway_url": "QL_SMS_GATEWAY_URL",
+        "webhook_url": "QL_WEBHOOK_URL",
+        "webhook_secret": "QL_WEBHOOK_SECRET",
+        "data_key": "QL_DATA_KEY",
+        "login_max_failures": "QL_LOGIN_MAX_FAILURES",
+        "lockout_minutes": "QL_LOCKOUT_MINUTES",
+        "session_idle_minutes": "QL_SESSION_IDLE_MINUTES",
+        "secure_cookies": "QL_SECURE_COOKIES",
+        "public_lookup_per_minute": "QL_PUBLIC_LOOKUP_PER_MINUTE",
+    }
+
+    @classmethod
+    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+        """Read every ``QL_*`` variable; unknown or malformed values raise SettingsError."""
+        env = os.environ if environ is None else environ
+        values: dict = {}
+        types = {f.name: f.type for f in fields(cls)}
+        for name, var in cls.ENV.items():
+            if var not in env:
+                continue
+            raw = env[var]
+            kind = types[name]
+            try:
+                if name == "plugins":
+                    raw = raw.strip()
+                    values[name] = tuple(p.strip() for p in raw.split(",") if p.strip()) \
+                        if raw.lower() not in {"none", "-"} else ()
+                elif name == "instance_path":
+                    values[name] = Path(raw)
+                elif kind in ("int", int):
+                    values[name] = int(raw)
+                elif kind in ("bool", bool):
+                    values[name] = _bool(raw)
+                else:
+                    values[name] = raw
+            except ValueError as exc:
+                raise SettingsError(f"{var}: {exc}") from None
+        values.update(overrides)
+        return cls(**values).resolved()
+
+    def resolved(self) -> "Settings":
+        """Fill the defaults that depend on the instance folder; validate URLs."""
+        inst = Path(self.instance_path)
+        changes: dict = {"instance_path": inst} if not isinstance(self.instance_path, Path) else {}
+        if not self.database_url:
+            changes["database_url"] = f"sqlite:///{inst / 'qinglian.db'}"
+        if not self.queue_url:
+            changes["queue_url"] = f"sqlite:///{inst / 'queue.db'}"
+        new = replace(self, **changes) if changes else self
+        for name in ("database_url", "queue_url"):
+            url = getattr(new, name)
+            scheme = url.split("://", 1)[0] if "://" in url else ""
+            allowed = {"database_url": {"sqlite", "postgres", "postgresql"},
+                       "queue_url": {"sqlite", "redis", "memory"}}[name]
+            if scheme not in allowed:
+                var = self.ENV[name]
+                raise SettingsError(
+                    f"{var}: unsupported URL {url!r}; expected one of "
+                    + ", ".join(f"{s}://…" for s in sorted(allowed)))
+        if new.locale not in {"zh_CN", "en"}:
+            raise SettingsError(f"QL_LOCALE: {new.locale!r} is not zh_CN or en")
+        return new
+
+    def secret(self) -> str:
+        """The secret key: QL_SECRET_KEY, else one generated into instance/ on first run."""
+        if self.secret_key:
+            return self.secret_key
+        path = Path(self.instance_path) / "secret_key"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists():
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+        return path.read_text().strip()
+
+    def data_encryption_key(self) -> bytes:
+        """Key for field encryption at rest (QL_DATA_KEY hex, else derived into instance/)."""
+        if self.data_key:
+            key = bytes.fromhex(self.data_key)
+        else:
+            path = Path(self.instance_path) / "data_key"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if not path.exists():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+                with os.fdopen(fd, "w") as fh:
+                    fh.write(secrets.token_hex(32))
+            key = bytes.fromhex(path.read_text().strip())
+        if len(key) not in (16, 32):
+            raise SettingsError("QL_DATA_KEY must be 32 or 64 hex characters")
+        return key

@@ -1,0 +1,1 @@
+"""The UI shell: home, dashboard, public portal, health, administration, error pages."""

@@ -1,0 +1,164 @@
+"""Home, dashboard, public portal, health check and the plugin and calendar admin."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
+                   render_template, request, url_for)
+from flask_login import current_user, login_required
+from markupsafe import Markup
+
+from core import calendar
+from core.audit.service import record
+from core.auth.scope import has_permission, region_ids, require
+from core.db import db
+from core.i18n import _
+from core.models import PluginSwitch
+from core.org.models import Region
+from core.plugins import host
+from core.queue import huey
+
+bp = Blueprint("web", __name__)
+public = Blueprint("public_portal", __name__, url_prefix="/public")
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.route("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("web.dashboard"))
+    return redirect(url_for("public_portal.index"))
+
+
+@bp.route("/dashboard")
+@require("core.dashboard")
+def dashboard():
+    return render_template("web/dashboard.html", widgets=_widgets())
+
+
+def _widgets():
+    items = host().collect("ql_dashboard_widgets", region=g.ql_region, user=current_user)
+    out = []
+    for w in sorted(items, key=lambda w: w.get("order", 50)):
+        perm = w.get("permission")
+        if perm and not has_permission(current_user, perm):
+            continue
+        entry = {"title": w["title"], "url": w.get("url")}
+        if w.get("render"):
+            entry["html"] = Markup(w["render"](current_user, g.ql_region))
+        out.append(entry)
+    return out
+
+
+@bp.route("/healthz")
+def healthz():
+    """Database and queue reachable: 200, else 503 naming what failed."""
+    checks = {}
+    try:
+        db.execute_sql("SELECT 1").fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - report any failure to the load balancer
+        checks["database"] = f"error: {type(exc).__name__}"
+    try:
+        huey.storage.queue_size()
+        checks["queue"] = "ok"
+    except Exception as exc:  # noqa: BLE001
+        checks["queue"] = f"error: {type(exc).__name__}"
+    ok = all(v == "ok" for v in checks.values())
+    resp = jsonify(status="ok" if ok else "fail", **checks)
+    resp.status_code = 200 if ok else 503
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@public.route("/")
+def index():
+    links = host().collect("ql_public_links")
+    return render_template("public/index.html", links=links)
+
+
+# -- administration: plugins ------------------------------------------------------
+@admin.route("/plugins")
+@require("core.settings.manage")
+def plugins():
+    h = host()
+    scope = sorted(region_ids(current_user, "core.settings.manage"))
+    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
+    return render_template("admin/plugins.html", records=list(h.records.values()),
+                           regions=regions, off=off)
+
+
+@admin.route("/plugins/<name>/regions/<int:region_id>", methods=["POST"])
+@require("core.settings.manage")
+def switch_plugin(name, region_id):
+    h = host()
+    if name not in h.records:
+        abort(404)
+    if region_id not in region_ids(current_user, "core.settings.manage"):
+        abort(404)
+    state = request.form.get("state")
+    if state not in ("on", "off"):
+        abort(400, description=_("state: expected on or off."))
+    region = Region.get_by_id(region_id)
+    with db.atomic():
+        if state == "off":
+            PluginSwitch.insert(plugin=name, region=region_id,
+                                switched_by=current_user.username).on_conflict_ignore().execute()
+        else:
+            PluginSwitch.delete().where((PluginSwitch.plugin == name)
+                                        & (PluginSwitch.region == region_id)).execute()
+        record("plugin.switch", object_type="plugin", object_id=name, region_id=region_id,
+               summary=f"{name} switched {state} for {region.code}")
+    g.pop("_ql_off", None)
+    if request.htmx:
+        off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
+        return render_template("admin/_plugin_cell.html", rec=h.records[name], region=region,
+                               off=off)
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.plugins"), 303)
+
+
+# -- administration: calendar -----------------------------------------------------
+@admin.route("/calendar")
+@require("core.settings.manage")
+def calendar_page():
+    today = dt.date.today()
+    try:
+        year = int(request.args.get("year", today.year))
+        month = int(request.args.get("month", today.month))
+        first = dt.date(year, month, 1)
+        days = calendar.month_view(year, month)
+    except (ValueError, calendar.CalendarError):
+        abort(400, description=_("year and month: expected a month inside the calendar."))
+    prev = (first - dt.timedelta(days=1)).replace(day=1)
+    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    from core.models import CalendarOverride
+    overrides = {o.day: o for o in CalendarOverride.select()}
+    return render_template("admin/calendar.html", days=days, first=first, prev=prev, nxt=nxt,
+                           overrides=overrides, lead=first.weekday())
+
+
+@admin.route("/calendar/<day>", methods=["POST"])
+@require("core.settings.manage")
+def calendar_override(day):
+    try:
+        d = dt.date.fromisoformat(day)
+    except ValueError:
+        abort(400, description=_("day: expected a date YYYY-MM-DD."))
+    action = request.form.get("action")
+    note = (request.form.get("note") or "").strip()[:200]
+    try:
+        with db.atomic():
+            if action == "clear":
+                calendar.clear_override(d)
+            elif action in ("workday", "restday"):
+                calendar.set_override(d, action == "workday", note, current_user.username)
+            else:
+                abort(400, description=_("action: expected workday, restday or clear."))
+            record("calendar.override", object_type="calendar_day", object_id=d.isoformat(),
+                   summary=f"{d} {action} {note}".strip())
+    except calendar.CalendarError as exc:
+        abort(400, description=str(exc))
+    flash(_("Saved."), "success")
+    return redirect(url_for("admin.calendar_page", year=d.year, month=d.month), 303)

@@ -1,0 +1,1 @@
+"""Built-in plugins, each registered in the ``qinglian.plugins`` entry-point group."""

@@ -1,0 +1,19 @@
+/* Qinglian page behaviour. No inline script anywhere: the CSP forbids it. */
+(function () {
+  "use strict";
+  // Show server errors of HTMX requests in place instead of failing silently.
+  document.addEventListener("htmx:responseError", function (evt) {
+    var xhr = evt.detail.xhr;
+    var target = evt.detail.target;
+    if (xhr && xhr.status >= 400 && xhr.status < 500 && xhr.responseText && target) {
+      // 4xx answers carry a rendered error fragment: swap it into the target.
+      target.innerHTML = xhr.responseText;
+    }
+  });
+  document.addEventListener("htmx:sendError", function () {
+    document.body.classList.add("offline");
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    document.body.classList.remove("offline");
+  });
+})();
