@@ -21,6 +21,8 @@ CORE_PARTS = (
     "core.web.hooks",
     "core.org.hooks",
     "core.auth.hooks",
+    "core.audit.hooks",
+    "core.alerts.hooks",
     "core.calendar_hooks",
 )
 

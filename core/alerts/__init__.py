@@ -1,0 +1,1 @@
+"""Alert bus: alerts, escalation and notifications that are never lost."""
