@@ -62,6 +62,7 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
         app.jinja_loader = ChoiceLoader([app.jinja_loader,
                                          *[FileSystemLoader(str(d)) for d in template_dirs]])
     Htmx(app)
+    _isolate_request_globals(app)
     csrf.init_app(app)
     _init_login(app, settings)
     _register_blueprints(app, plugin_host)
@@ -85,6 +86,23 @@ def _translation_dirs(plugin_host):
         if path.is_dir():
             out.append(path)
     return out
+
+
+def _isolate_request_globals(app):
+    """Drop what a request put in ``g`` when it ends.
+
+    In production every request has its own app context; a test that holds one app
+    context across requests must not see the previous request's CSRF token or caches."""
+    @app.before_request
+    def _snapshot():
+        g._ql_keys_before = set(g)
+
+    @app.teardown_request
+    def _restore(exc):
+        before = g.get("_ql_keys_before")
+        if before is not None:
+            for key in set(g) - before:
+                g.pop(key, None)
 
 
 def _init_login(app, settings):
@@ -207,7 +225,7 @@ def _init_templates(app):
             user = getattr(g, "ql_user", None)
             if user is None:
                 return []
-            items = host().collect("ql_nav_items", region=g.ql_region, user=user)
+            items = host().collect("ql_nav_items", region=g.get("ql_region"), user=user)
             visible = [i for i in items
                        if not i.get("permission") or has_permission(user, i["permission"])]
             return sorted(visible, key=lambda i: (i.get("order", 50), str(i["label"])))

@@ -98,9 +98,11 @@ class PluginHost:
                 return _invoke(impl, kwargs)
         return None
 
-    def each(self, hook: str, region=None, **kwargs) -> list[tuple[str, Any]]:
-        """Call ``hook`` on every core part and enabled plugin, skipping plugins switched
-        off for ``region``; return ``[(plugin_name, result)]`` for non-None results."""
+    def each(self, hook: str, **kwargs) -> list[tuple[str, Any]]:
+        """Call ``hook`` on every core part and enabled plugin; return
+        ``[(plugin_name, result)]`` for non-None results. When ``region`` is among the
+        arguments, plugins switched off for that region are skipped."""
+        region = kwargs.get("region")
         off = switched_off_for(region) if region is not None else set()
         out = []
         for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
@@ -111,10 +113,10 @@ class PluginHost:
                 out.append((impl.plugin_name, result))
         return out
 
-    def collect(self, hook: str, region=None, **kwargs) -> list:
+    def collect(self, hook: str, **kwargs) -> list:
         """Flatten the list results of ``hook`` into one list."""
         items = []
-        for _name, result in self.each(hook, region=region, **kwargs):
+        for _name, result in self.each(hook, **kwargs):
             items.extend(result)
         return items
 
@@ -123,7 +125,12 @@ class PluginHost:
 
 
 def _invoke(impl, kwargs):
-    return impl.function(*[kwargs[a] for a in impl.argnames])
+    try:
+        args = [kwargs[a] for a in impl.argnames]
+    except KeyError as exc:
+        raise TypeError(f"{impl.plugin_name}.{impl.function.__name__} asks for {exc}, "
+                        "which this hook does not pass") from None
+    return impl.function(*args)
 
 
 def host() -> PluginHost:

@@ -9,6 +9,7 @@ import functools
 
 from flask import abort, g
 from flask_login import current_user
+from peewee import JOIN
 
 from core.auth.models import Grant, Role, RolePermission
 from core.org.models import Region
@@ -47,8 +48,8 @@ def grants_of(user) -> list[tuple[str, int, set[str]]]:
     cache = g.setdefault("_ql_grants", {})
     if user.id not in cache:
         rows = (Grant.select(Grant.region, Role.code, RolePermission.permission)
-                .join(Role).join(RolePermission, on=(RolePermission.role == Role.id),
-                                 join_type="LEFT OUTER")
+                .join(Role).join(RolePermission, JOIN.LEFT_OUTER,
+                                 on=(RolePermission.role == Role.id))
                 .where(Grant.user == user.id).tuples())
         by_grant: dict[tuple[str, int], set[str]] = {}
         for region_id, role, perm in rows:

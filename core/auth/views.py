@@ -118,7 +118,7 @@ def totp():
     elif request.method == "POST":
         status = 422
     secret = session.get("enrol_secret") if enrolling else None
-    uri = pyotp.TOTP(secret).provisioning_uri(user.username, issuer_name="Qinglian") \
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.username, issuer_name="Qinglian") \
         if secret else None
     return render_template("auth/totp.html", form=form, error=error, enrolling=enrolling,
                            secret=secret, uri=uri), status
