@@ -132,6 +132,48 @@ def users_create(name, password, role, region_code, email, phone):
     click.echo(f"created {user.username} ({role} in {region_code})")
 
 
+def _cli_user(name: str):
+    from core.auth.models import User
+    user = User.get_or_none(User.username == name)
+    if user is None:
+        raise click.ClickException(f"unknown user {name!r}")
+    return user
+
+
+@users_cli.command("disable")
+@click.argument("name")
+def users_disable(name):
+    """Disable account NAME at once: its live sessions end (audited)."""
+    from core.auth.accounts import set_active
+    from core.db import db
+    with db.connection_context():
+        user = _cli_user(name)
+        set_active(None, user, False)
+    click.echo(f"disabled {name}; its sessions have ended")
+
+
+@users_cli.command("enable")
+@click.argument("name")
+def users_enable(name):
+    """Enable account NAME again (audited)."""
+    from core.auth.accounts import set_active
+    from core.db import db
+    with db.connection_context():
+        set_active(None, _cli_user(name), True)
+    click.echo(f"enabled {name}")
+
+
+@users_cli.command("unlock")
+@click.argument("name")
+def users_unlock(name):
+    """Release account NAME locked after failed logins (audited)."""
+    from core.auth.accounts import unlock
+    from core.db import db
+    with db.connection_context():
+        unlock(None, _cli_user(name))
+    click.echo(f"unlocked {name}")
+
+
 @demo_cli.command("seed")
 @click.option("--size", type=click.Choice(["small", "large"]), default="small")
 def demo_seed(size):

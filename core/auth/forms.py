@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from core.i18n import _l
 
@@ -23,3 +24,36 @@ class PasswordForm(FlaskForm):
     confirm = PasswordField(_l("Repeat the new password"),
                             validators=[DataRequired(), EqualTo("new", message=_l(
                                 "The two new passwords differ."))])
+
+
+class AccountForm(FlaskForm):
+    """A new account for a person (the system administrator's form)."""
+
+    username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
+    name = StringField(_l("Person's name"), validators=[DataRequired(), Length(max=64)])
+    region_id = SelectField(_l("Region"), coerce=int, validate_choice=True)
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=120), Regexp(
+        r"^[^@\s]+@[^@\s]+\.[^@\s]+$", message=_l("Expected an e-mail address."))])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    password = PasswordField(_l("Initial password"),
+                             validators=[DataRequired(), Length(max=128)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Temporary password"),
+                             validators=[DataRequired(), Length(max=128)])
+
+
+class RoleForm(FlaskForm):
+    """A custom role: a code, a label and permissions from the hook registry."""
+
+    code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
+    label = StringField(_l("Label"), validators=[DataRequired(), Length(max=100)])
+    permissions = SelectMultipleField(_l("Permissions"), validate_choice=True,
+                                      widget=ListWidget(prefix_label=False),
+                                      option_widget=CheckboxInput())
+
+
+class GrantForm(FlaskForm):
+    role_id = SelectField(_l("Role"), coerce=int, validate_choice=True)
+    region_id = SelectField(_l("Region"), coerce=int, validate_choice=True)

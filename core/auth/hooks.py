@@ -7,8 +7,21 @@ from core.i18n import _l
 
 @hookimpl
 def ql_blueprints():
+    from core.auth.admin_views import bp as admin_bp
     from core.auth.views import bp
-    return [bp]
+    return [bp, admin_bp]
+
+
+@hookimpl
+def ql_nav_items(user, region):
+    return [
+        {"label": _l("Accounts"), "endpoint": "accounts.users", "icon": "users", "order": 85,
+         "permission": "core.users.manage"},
+        {"label": _l("Roles"), "endpoint": "accounts.roles", "icon": "shield", "order": 86,
+         "permission": "core.roles.manage"},
+        {"label": _l("Grants"), "endpoint": "accounts.grant_users", "icon": "key", "order": 87,
+         "permission": "core.roles.manage"},
+    ]
 
 
 @hookimpl
@@ -44,8 +57,7 @@ def ql_roles():
 
 @hookimpl
 def ql_models():
-    from core.audit.models import AuditEvent
     from core.auth.models import Grant, Role, RolePermission, User, UserSession
     from core.models import CalendarDay, CalendarOverride, PluginSwitch, WorkerHeartbeat
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
-            CalendarOverride, WorkerHeartbeat, AuditEvent]
+            CalendarOverride, WorkerHeartbeat]

@@ -9,7 +9,12 @@ import pyotp
 
 from core.audit.service import record
 from core.auth.models import Grant, Role, User, UserSession
-from core.auth.passwords import check_policy, hash_password, needs_rehash, verify_password
+from core.auth.passwords import (
+    check_policy,
+    hash_password,
+    needs_rehash,
+    verify_password,
+)
 from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Person, Region
@@ -54,6 +59,7 @@ def create_user(username: str, password: str, *, role: str | None = None,
                            password_changed_at=utcnow())
         record("user.create", object_type="user", object_id=user.id,
                summary=f"create user {username}", user=by,
+               region_id=person.region_id if person is not None else None,
                changes={"username": [None, username], "email": [None, email]})
         if role_row is not None:
             Grant.create(user=user, role=role_row, region=region,
@@ -102,16 +108,7 @@ def _check_login(username: str, password: str, settings) -> tuple[User | None, s
         return user, _("This account is locked after too many failed logins. "
                        "Try again in %(n)d minutes.", n=minutes)
     if not verify_password(user.password_hash, password or ""):
-        failures = user.failed_logins + 1
-        fields = {"failed_logins": failures}
-        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
-               summary="wrong password", success=False)
-        if failures >= settings.login_max_failures:
-            fields.update(failed_logins=0,
-                          locked_until=now + dt.timedelta(minutes=settings.lockout_minutes))
-            record("auth.lockout", object_type="user", object_id=user.id, user=user,
-                   summary=f"locked for {settings.lockout_minutes} minutes", success=False)
-        User.update(**fields).where(User.id == user.id).execute()
+        _count_failure(user, settings, "wrong password")
         return user, generic
     if not user.active:
         record("auth.login_failed", object_type="user", object_id=user.id, user=user,
@@ -122,6 +119,34 @@ def _check_login(username: str, password: str, settings) -> tuple[User | None, s
         changes["password_hash"] = hash_password(password)
     User.update(**changes).where(User.id == user.id).execute()
     return user, ""
+
+
+def _count_failure(user: User, settings, summary: str) -> bool:
+    """Audit a failed login and count it; lock the account after too many. True if locked."""
+    record("auth.login_failed", object_type="user", object_id=user.id, user=user,
+           summary=summary, success=False)
+    failures = (User.select(User.failed_logins).where(User.id == user.id).scalar() or 0) + 1
+    fields: dict = {"failed_logins": failures}
+    locked = failures >= settings.login_max_failures
+    if locked:
+        fields.update(failed_logins=0,
+                      locked_until=utcnow() + dt.timedelta(minutes=settings.lockout_minutes))
+        record("auth.lockout", object_type="user", object_id=user.id, user=user,
+               summary=f"locked for {settings.lockout_minutes} minutes", success=False)
+    User.update(**fields).where(User.id == user.id).execute()
+    return locked
+
+
+def second_factor_failed(user: User, settings) -> bool:
+    """A wrong TOTP code counts like a wrong password (so codes cannot be guessed).
+
+    Returns True when the account is now locked."""
+    with db.atomic():
+        return _count_failure(user, settings, "wrong second-factor code")
+
+
+def is_locked(user: User) -> bool:
+    return bool(user.locked_until and user.locked_until > utcnow())
 
 
 _DUMMY = "$argon2id$v=19$m=65536,t=3,p=4$c2FsdHNhbHRzYWx0$Q0xPOeFzqN3fqWQb2a7oF5sMkPgrHGUYOs2A3mL4d2Y"
@@ -172,6 +197,9 @@ def load_session(sid: str, idle_minutes: int) -> User | None:
         return None
     if not row.user.active:
         end_session(sid, reason="account disabled", user=row.user)
+        return None
+    if not row.second_factor_ok and requires_second_factor(row.user):
+        end_session(sid, reason="second factor now required", user=row.user)
         return None
     if (now - row.last_seen).total_seconds() > 30:
         UserSession.update(last_seen=now).where(UserSession.id == row.id).execute()

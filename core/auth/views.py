@@ -4,8 +4,18 @@ from __future__ import annotations
 import time
 
 import pyotp
-from flask import (Blueprint, abort, current_app, flash, g, redirect, render_template,
-                   request, session, url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.auth import service
@@ -77,7 +87,8 @@ def _pending_user() -> User | None:
     uid = session.get("pending_user")
     if not uid or time.time() - session.get("pending_at", 0) > PENDING_SECONDS:
         return None
-    return User.get_or_none((User.id == uid) & (User.active == True))  # noqa: E712
+    user = User.get_or_none((User.id == uid) & (User.active == True))
+    return None if user is None or service.is_locked(user) else user
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])
@@ -109,12 +120,12 @@ def totp():
             if fresh.must_change_password:
                 return redirect(url_for("auth.password"), 303)
             return redirect(_safe_next(nxt), 303)
+        if service.second_factor_failed(user, _settings()):
+            session.clear()
+            flash(_("This account is locked after too many failed logins."), "error")
+            return redirect(url_for("auth.login"), 303)
         error = _("The code is wrong or was already used. Wait for the next code.")
         status = 422
-        from core.audit.service import record
-        with db.atomic():
-            record("auth.totp_failed", object_type="user", object_id=user.id, user=user,
-                   summary="wrong second-factor code", success=False)
     elif request.method == "POST":
         status = 422
     secret = session.get("enrol_secret") if enrolling else None
