@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from flask import Flask, abort, g, render_template, request, session, url_for
+from flask import Flask, abort, current_app, g, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
@@ -128,20 +128,22 @@ def _init_login(app, settings):
 
 
 def _register_blueprints(app, plugin_host):
+    owners = app.extensions["qinglian.blueprint_owner"] = {}
     for plugin, blueprints in plugin_host.each("ql_blueprints"):
         for bp in blueprints:
-            if plugin_host.is_plugin(plugin):
-                bp.before_request(_plugin_gate(plugin))
             app.register_blueprint(bp)
+            if plugin_host.is_plugin(plugin):
+                owners[bp.name] = plugin
 
 
-def _plugin_gate(plugin):
+def _plugin_gate():
     """A plugin switched off for the user's region answers 404 on all its routes."""
-    def gate():
-        region = getattr(g, "ql_region", None)
-        if region is not None and plugin in switched_off_for(region):
-            abort(404)
-    return gate
+    region = getattr(g, "ql_region", None)
+    if region is None or not request.blueprints:
+        return
+    plugin = current_app.extensions["qinglian.blueprint_owner"].get(request.blueprints[-1])
+    if plugin is not None and plugin in switched_off_for(region):
+        abort(404)
 
 
 def _init_request_hooks(app):
@@ -159,6 +161,7 @@ def _init_request_hooks(app):
                                              "auth.set_locale")):
             from flask import redirect
             return redirect(url_for("auth.password"))
+        _plugin_gate()
         return None
 
     @app.after_request

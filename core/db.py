@@ -54,7 +54,6 @@ def make_database(url: str) -> pw.Database:
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None,
             port=parsed.port or None,
-            autorollback=True,
         )
     raise ValueError(f"unsupported database URL {url!r}")
 

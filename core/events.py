@@ -12,5 +12,5 @@ from core.plugins import host
 
 def publish(name: str, payload: dict) -> None:
     """Deliver event ``name`` to every subscriber now; a subscriber's error propagates."""
-    json.dumps(payload, default=str)  # payloads must be serialisable: fail at the source
+    json.dumps(payload)  # payloads must be plain JSON (dates as ISO strings): fail at the source
     host().pm.hook.ql_handle_event(name=name, payload=payload)

@@ -38,7 +38,7 @@ def pg_url(name: str) -> str:
 def pg_admin():
     parsed = urlparse(BASE_DB_URL)
     return pw.PostgresqlDatabase("postgres", user=parsed.username, password=parsed.password,
-                                 host=parsed.hostname, port=parsed.port, autocommit=True)
+                                 host=parsed.hostname, port=parsed.port)
 
 
 def redis_url() -> str:
