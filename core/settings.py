@@ -49,6 +49,7 @@ class Settings:
     secure_cookies: bool = False
     demo: bool = False
     public_lookup_per_minute: int = 10
+    audit_anchor_path: str = ""  # newest audit seal, copied outside the database
     discover_plugins: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -71,6 +72,7 @@ class Settings:
         "session_idle_minutes": "QL_SESSION_IDLE_MINUTES",
         "secure_cookies": "QL_SECURE_COOKIES",
         "public_lookup_per_minute": "QL_PUBLIC_LOOKUP_PER_MINUTE",
+        "audit_anchor_path": "QL_AUDIT_ANCHOR_PATH",
     }
 
     @classmethod

@@ -1,4 +1,4 @@
-"""Audit events (审计记录): append-only."""
+"""Audit events (审计记录) and their seals: every table here is append-only."""
 from __future__ import annotations
 
 import peewee as pw
@@ -23,3 +23,25 @@ class AuditEvent(BaseModel):
     summary = pw.TextField(default="")
     changes = pw.TextField(default="")
     success = pw.BooleanField(default=True)
+
+
+class AuditBlock(BaseModel):
+    """A sealed block (封存区块) of events ``first_seq..last_seq``; ``hash`` is SM3 over
+    ``prev_hash`` and the block's events. ``prev_hash`` is unique, so the chain cannot fork."""
+
+    first_seq = pw.BigIntegerField(unique=True)
+    last_seq = pw.BigIntegerField(unique=True)
+    count = pw.IntegerField()
+    prev_hash = pw.CharField(max_length=64, unique=True)
+    hash = pw.CharField(max_length=64, unique=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+
+class AuditSealEntry(BaseModel):
+    """Event ``event_id`` sealed as number ``seq`` (gap-free) in block ``block_id``.
+
+    Seals live beside the events, so sealing never updates an event."""
+
+    event_id = pw.BigIntegerField(unique=True)
+    seq = pw.BigIntegerField(unique=True)
+    block_id = pw.IntegerField(index=True)

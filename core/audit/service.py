@@ -4,14 +4,17 @@ from __future__ import annotations
 import json
 import uuid
 
-from flask import g, has_request_context, request
+from flask import g, has_app_context, has_request_context, request
+from flask_login import current_user
 
 from core.audit.models import AuditEvent
+from core.db import db
 
 SENSITIVE = {"password", "password_hash", "totp_secret", "id_number", "id_number_enc"}
 
 
 def request_id() -> str:
+    """The id of the current request (``X-Request-Id`` from the proxy, else a new one)."""
     if not has_request_context():
         return ""
     if not hasattr(g, "ql_request_id"):
@@ -41,33 +44,64 @@ def diff(old: dict | None, new: dict | None) -> dict:
     return out
 
 
+def _masked(changes: dict) -> dict:
+    """Mask sensitive fields in a ``{field: [old, new]}`` (or ``{field: value}``) dict."""
+    out = {}
+    for key, value in changes.items():
+        if key in SENSITIVE:
+            value = ([mask(key, v) for v in value] if isinstance(value, (list, tuple))
+                     else mask(key, value))
+        out[key] = value
+    return out
+
+
+def _acting_roles(actor, in_request: bool) -> str:
+    """Roles held by the acting user, comma-separated (the request's, when it is them)."""
+    if actor is None or not has_app_context():
+        return ""
+    current = getattr(g, "ql_user", None) if in_request else None
+    if current is not None and getattr(current, "id", None) == getattr(actor, "id", None):
+        acting = getattr(g, "ql_roles", None) or set()
+    else:
+        from core.auth.scope import roles
+        acting = roles(actor) if getattr(actor, "id", None) is not None else set()
+    return ",".join(sorted(acting))[:200]
+
+
 def record(action: str, *, object_type: str = "", object_id=None, summary: str = "",
            changes: dict | None = None, region_id: int | None = None, user=None,
            success: bool = True) -> AuditEvent:
-    """Write one audit event. Who, where from and which request come from the context."""
-    from flask_login import current_user
+    """Write one audit event (审计记录). Who, acting as which roles, where from and in
+    which request come from the context; sensitive fields in ``changes`` are masked."""
+    in_request = has_request_context()
     actor = user
-    if actor is None and has_request_context():
+    if actor is None and in_request:
         actor = current_user if getattr(current_user, "is_authenticated", False) else None
-    role = ""
-    if actor is not None and has_request_context():
-        acting = getattr(g, "ql_roles", None)
-        role = ",".join(sorted(acting)) if acting else ""
-    if region_id is None and has_request_context() and getattr(g, "ql_region", None):
+    if region_id is None and in_request and getattr(g, "ql_region", None) is not None:
         region_id = g.ql_region.id
     return AuditEvent.create(
         user_id=getattr(actor, "id", None),
-        username=getattr(actor, "username", "") or "",
-        role=role[:200],
+        username=(getattr(actor, "username", "") or "")[:64],
+        role=_acting_roles(actor, in_request),
         region_id=region_id,
-        ip=(request.remote_addr or "")[:64] if has_request_context() else "",
-        user_agent=(request.user_agent.string or "")[:255] if has_request_context() else "",
+        ip=(request.remote_addr or "")[:64] if in_request else "",
+        user_agent=(request.user_agent.string or "")[:255] if in_request else "",
         request_id=request_id(),
-        action=action,
-        object_type=object_type,
-        object_id="" if object_id is None else str(object_id),
+        action=action[:64],
+        object_type=object_type[:64],
+        object_id="" if object_id is None else str(object_id)[:64],
         summary=summary,
-        changes=json.dumps(changes, ensure_ascii=False, sort_keys=True, default=str)
+        changes=json.dumps(_masked(changes), ensure_ascii=False, sort_keys=True, default=str)
         if changes else "",
         success=success,
     )
+
+
+def record_view(object_type: str, object_id, summary: str = "", *,
+                region_id: int | None = None) -> AuditEvent:
+    """Record that the current user viewed a record marked confidential (涉密查看).
+
+    Plugins call this from the view that shows such a record; it commits on its own."""
+    with db.atomic():
+        return record("record.view", object_type=object_type, object_id=object_id,
+                      summary=summary, region_id=region_id)
