@@ -223,7 +223,38 @@ def worker(workers, periodic):
 
 
 def init_app(app) -> None:
-    for cmd in (db_cli, plugins_cli, users_cli, demo_cli, worker):
+    for cmd in (db_cli, plugins_cli, users_cli, demo_cli, worker, serve):
         app.cli.add_command(cmd)
     host_ = app.extensions["qinglian.plugins"]
     host_.pm.hook.ql_cli(group=app.cli)
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--workers", "-w", default=2, show_default=True, type=click.IntRange(1, 64),
+              help="Worker threads of the background job consumer.")
+def serve(host, port, workers):
+    """Run the web app and a background worker beside it (for one machine / the demo)."""
+    import atexit
+    import os
+    import signal
+    import subprocess
+
+    from werkzeug.serving import run_simple
+    app = current_app._get_current_object()
+    worker_proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
+                                    "-w", str(workers)], env=dict(os.environ))
+
+    def stop_worker(*_args):
+        if worker_proc.poll() is None:
+            worker_proc.send_signal(signal.SIGINT)
+            try:
+                worker_proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                worker_proc.kill()
+
+    atexit.register(stop_worker)
+    click.echo(f"Qinglian on http://{host}:{port}  (worker pid {worker_proc.pid}; Ctrl-C stops both)",
+               err=True)
+    run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
