@@ -42,6 +42,10 @@ class Settings:
     sms_gateway_url: str = ""
     webhook_url: str = ""
     webhook_secret: str = ""
+    alert_lease_seconds: int = 120
+    alert_retry_base_seconds: int = 30
+    alert_max_attempts: int = 8
+    alert_send_timeout: int = 10
     data_key: str = ""
     login_max_failures: int = 5
     lockout_minutes: int = 15
@@ -66,6 +70,10 @@ class Settings:
         "sms_gateway_url": "QL_SMS_GATEWAY_URL",
         "webhook_url": "QL_WEBHOOK_URL",
         "webhook_secret": "QL_WEBHOOK_SECRET",
+        "alert_lease_seconds": "QL_ALERT_LEASE_SECONDS",
+        "alert_retry_base_seconds": "QL_ALERT_RETRY_BASE_SECONDS",
+        "alert_max_attempts": "QL_ALERT_MAX_ATTEMPTS",
+        "alert_send_timeout": "QL_ALERT_SEND_TIMEOUT",
         "data_key": "QL_DATA_KEY",
         "login_max_failures": "QL_LOGIN_MAX_FAILURES",
         "lockout_minutes": "QL_LOCKOUT_MINUTES",

@@ -1,0 +1,42 @@
+"""Forms of the alert pages: filters, resolution note, channel preferences."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, NumberRange, Optional
+
+from core.i18n import _l
+
+LEVEL_CHOICES = [("", _l("All levels")), ("reminder", _l("Reminder")),
+                 ("yellow", _l("Yellow")), ("red", _l("Red"))]
+STATE_CHOICES = [("", _l("All states")), ("open", _l("Open")),
+                 ("acknowledged", _l("Acknowledged")), ("resolved", _l("Resolved")),
+                 ("unresolved", _l("Not resolved"))]
+
+
+class QueryForm(FlaskForm):
+    """Filters read from the query string (GET: no CSRF)."""
+
+    class Meta:
+        csrf = False
+
+    level = SelectField(_l("Level"), choices=LEVEL_CHOICES, default="")
+    state = SelectField(_l("State"), choices=STATE_CHOICES, default="")
+
+
+class BoardForm(QueryForm):
+    kind = StringField(_l("Kind"), validators=[Optional(), Length(max=100)])
+    region = SelectField(_l("Region"), choices=[], default="")
+    older_than = IntegerField(_l("Older than (days)"),
+                              validators=[Optional(), NumberRange(min=0, max=3650)])
+
+
+class ResolveForm(FlaskForm):
+    """The resolution note (CSRF comes from the X-CSRFToken header, checked app-wide)."""
+
+    class Meta:
+        csrf = False
+
+    note = TextAreaField(_l("Resolution note"),
+                         validators=[DataRequired(message=_l("A resolution note is required.")),
+                                     Length(max=2000)])

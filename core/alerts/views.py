@@ -1,0 +1,191 @@
+"""Alert pages: the inbox, the header badge, actions in place, the supervisors' board."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user, login_required
+from peewee import fn
+
+from core.alerts import service
+from core.alerts.forms import BoardForm, QueryForm, ResolveForm
+from core.alerts.models import LEVELS, Alert, InboxItem, Notification
+from core.auth.scope import region_ids, require, scoped
+from core.db import utcnow
+from core.i18n import _
+from core.org.models import Region
+from core.web.paging import paginate
+
+bp = Blueprint("alerts", __name__, url_prefix="/alerts")
+
+SORTS = {"age": Alert.id * -1, "level": Alert.level, "kind": Alert.kind,
+         "state": Alert.state, "region": Region.code}
+
+
+@bp.app_context_processor
+def _badge():
+    def alerts_unread() -> int:
+        return service.unread_count(current_user) if current_user.is_authenticated else 0
+    return {"alerts_unread": alerts_unread}
+
+
+def _bad(form) -> None:
+    field, errors = next(iter(form.errors.items()))
+    abort(400, description=f"{field}: {errors[0]}")
+
+
+def _filtered(query, form):
+    if form.level.data:
+        query = query.where(Alert.level == form.level.data)
+    if form.state.data == "unresolved":
+        query = query.where(Alert.state != "resolved")
+    elif form.state.data:
+        query = query.where(Alert.state == form.state.data)
+    return query
+
+
+@bp.route("/")
+@login_required
+def inbox():
+    form = QueryForm(request.args)
+    if not form.validate():
+        _bad(form)
+    query = (Alert.select(Alert, Region, InboxItem.read_at.alias("read_at"))
+             .join(InboxItem, on=(InboxItem.alert == Alert.id)).switch(Alert).join(Region)
+             .where(InboxItem.user == current_user.id))
+    page = paginate(_filtered(query, form), SORTS, "age", target="alert-list")
+    return render_template("alerts/inbox.html", page=page, form=form,
+                           unread=service.unread_count(current_user))
+
+
+@bp.route("/badge")
+@login_required
+def badge():
+    return render_template("alerts/_badge.html")
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def read_all():
+    service.mark_read(current_user)
+    flash(_("Every alert in your inbox is marked read."), "success")
+    return redirect(url_for("alerts.inbox"), 303)
+
+
+def _get_alert(alert_id: int) -> Alert:
+    """The alert, if the user received it or supervises its region; else 404."""
+    alert = Alert.select(Alert, Region).join(Region).where(Alert.id == alert_id).first()
+    if alert is None or not service.can_act(current_user, alert):
+        abort(404)
+    return alert
+
+
+@bp.route("/<int:alert_id>")
+@login_required
+def detail(alert_id):
+    alert = _get_alert(alert_id)
+    if (InboxItem.select().where((InboxItem.alert == alert.id) & (InboxItem.user == current_user.id)
+                                 & InboxItem.read_at.is_null(True)).exists()):
+        service.mark_read(current_user, [alert.id])
+    notes = list(Notification.select().where(Notification.alert == alert.id)
+                 .order_by(Notification.escalation_level, Notification.id))
+    return render_template("alerts/detail.html", alert=alert, notifications=notes,
+                           form=ResolveForm())
+
+
+def _card(alert: Alert, form=None, error=None, status=200):
+    alert = Alert.select(Alert, Region).join(Region).where(Alert.id == alert.id).get()
+    template = "alerts/_card_inner.html" if status >= 400 else "alerts/_card.html"
+    return render_template(template, alert=alert, form=form or ResolveForm(formdata=None),
+                           error=error), status
+
+
+@bp.route("/<int:alert_id>/acknowledge", methods=["POST"])
+@login_required
+def acknowledge(alert_id):
+    alert = _get_alert(alert_id)
+    try:
+        service.acknowledge(alert, current_user)
+    except service.AlertError as exc:
+        return _answer(alert, str(exc), 422)
+    return _answer(alert, None, 200, _("Alert acknowledged."))
+
+
+@bp.route("/<int:alert_id>/resolve", methods=["POST"])
+@login_required
+def resolve(alert_id):
+    alert = _get_alert(alert_id)
+    form = ResolveForm()
+    if not form.validate():
+        return _answer(alert, f"note: {form.note.errors[0]}", 422, form=form)
+    try:
+        service.resolve(alert, current_user, form.note.data)
+    except service.AlertError as exc:
+        return _answer(alert, str(exc), 422, form=form)
+    return _answer(alert, None, 200, _("Alert resolved."))
+
+
+def _answer(alert, error, status, message=None, form=None):
+    if request.htmx:
+        return _card(alert, form=form, error=error, status=status)
+    if error:
+        abort(status, description=error)
+    flash(message, "success")
+    return redirect(request.referrer or url_for("alerts.detail", alert_id=alert.id), 303)
+
+
+@bp.route("/board")
+@require("core.alerts.board")
+def board():
+    scope = sorted(region_ids(current_user, "core.alerts.board"))
+    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    form = BoardForm(request.args)
+    form.region.choices = [("", _("All regions"))] + [(str(r.id), f"{r.name} {r.code}")
+                                                      for r in regions]
+    if not form.validate():
+        _bad(form)
+    query = scoped(Alert.select(Alert, Region).join(Region), Alert.region, "core.alerts.board")
+    query = _filtered(query, form)
+    if form.kind.data:
+        query = query.where(Alert.kind == form.kind.data.strip())
+    if form.region.data:
+        query = query.where(Alert.region == int(form.region.data))
+    if form.older_than.data is not None:
+        query = query.where(Alert.created_at <= utcnow() - dt.timedelta(days=form.older_than.data))
+    by_level = dict.fromkeys(LEVELS, 0)
+    for level, n in (query.select(Alert.level, fn.COUNT(Alert.id))
+                     .group_by(Alert.level).tuples()):
+        by_level[level] = n
+    kinds = sorted(service.kinds())
+    page = paginate(query, SORTS, "age", target="board-list")
+    return render_template("alerts/board.html", page=page, form=form, by_level=by_level,
+                           kinds=kinds, now=utcnow())
+
+
+@bp.route("/preferences", methods=["GET", "POST"])
+@login_required
+def preferences():
+    chans = service.channels()
+    settings = current_app.config["QL_SETTINGS"]
+    if request.method == "POST":
+        wanted = {code: request.form.get(code) == "on" for code in chans}
+        try:
+            service.set_preferences(current_user, wanted)
+        except service.AlertError as exc:
+            abort(400, description=str(exc))
+        flash(_("Saved."), "success")
+        return redirect(url_for("alerts.preferences"), 303)
+    prefs = service.preferences(current_user)
+    rows = [{"code": c.code, "label": c.label, "on": prefs.get(c.code, False),
+             "available": getattr(c, "available", lambda u, s: True)(current_user, settings)}
+            for c in chans.values()]
+    return render_template("alerts/preferences.html", rows=rows)
