@@ -1,0 +1,64 @@
+"""Ingestion API for external approval systems: ``POST /api/esupervision/events``.
+
+Bearer token per source system; CSRF does not apply (no cookies are used). The
+contract is docs/esupervision-api.md with the JSON schema beside it.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, jsonify, request
+
+from plugins.esupervision import services
+
+api = Blueprint("esupervision_api", __name__, url_prefix="/api/esupervision")
+
+
+def _source():
+    header = request.headers.get("Authorization", "")
+    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
+    return services.source_for_token(token)
+
+
+def _unauthorized():
+    resp = jsonify(error="unauthorized",
+                   message="send 'Authorization: Bearer <token>' with a valid source token")
+    resp.status_code = 401
+    resp.headers["WWW-Authenticate"] = 'Bearer realm="esupervision"'
+    return resp
+
+
+def _json():
+    data = request.get_json(silent=True)
+    if data is None:
+        raise services.IngestError(400, "invalid_json",
+                                   "the body must be JSON (Content-Type: application/json)",
+                                   {"": "the body is not valid JSON"})
+    return data
+
+
+@api.post("/events")
+def post_event():
+    """One event: 201 stored, 400 bad payload, 401 bad token, 409 duplicate/unknown case."""
+    source = _source()
+    if source is None:
+        return _unauthorized()
+    try:
+        row = services.ingest(_json(), source)
+    except services.IngestError as exc:
+        return jsonify(exc.body()), exc.status
+    return jsonify(status="stored", id=row.id, event_id=row.event_id, source=source), 201
+
+
+@api.post("/events/batch")
+def post_batch():
+    """Backfill: ``{"events": [...]}`` applied all-or-nothing, in the order given."""
+    source = _source()
+    if source is None:
+        return _unauthorized()
+    try:
+        body = _json()
+        events = body.get("events") if isinstance(body, dict) else None
+        rows = services.ingest_batch(events, source)
+    except services.IngestError as exc:
+        return jsonify(exc.body()), exc.status
+    return jsonify(status="stored", count=len(rows),
+                   event_ids=[r.event_id for r in rows], source=source), 201

@@ -1,0 +1,134 @@
+"""E-supervision (电子监察) models: monitored cases, their events, clocks and signals."""
+from __future__ import annotations
+
+import peewee as pw
+
+from core.db import BaseModel, utcnow
+from core.org.models import Department, Region
+
+CLOCK_KINDS = ("acceptance", "step", "completion", "suspension", "delivery")
+
+
+class SourceToken(BaseModel):
+    """A source system allowed to send events to the ingestion API (hash of its token)."""
+
+    source = pw.CharField(max_length=64, unique=True)
+    token_hash = pw.CharField(max_length=128)
+    created_at = pw.DateTimeField(default=utcnow)
+    revoked_at = pw.DateTimeField(null=True)
+
+
+class MonitoredCase(BaseModel):
+    """A monitored case (办件) of an approval system, keyed by (source, serial)."""
+
+    source = pw.CharField(max_length=64)
+    serial = pw.CharField(max_length=64)
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    department = pw.ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    department_code = pw.CharField(max_length=16)
+    department_name = pw.CharField(max_length=100, default="")
+    item_code = pw.CharField(max_length=64)
+    item_name = pw.CharField(max_length=200, default="")
+    item_type = pw.CharField(max_length=8)
+    item_version = pw.IntegerField(default=1)
+    statutory_limit_days = pw.IntegerField()
+    committed_limit_days = pw.IntegerField()
+    fee_due = pw.DecimalField(max_digits=12, decimal_places=2)
+    channel = pw.CharField(max_length=16, default="window")
+    handler_username = pw.CharField(max_length=64, default="")
+    handler_post_id = pw.IntegerField(null=True)
+    submitted_at = pw.DateTimeField()
+    status = pw.CharField(max_length=16, default="received")
+    decision = pw.CharField(max_length=16, default="")
+    accepted_at = pw.DateTimeField(null=True)
+    decided_at = pw.DateTimeField(null=True)
+    closed_at = pw.DateTimeField(null=True)
+    completion_due = pw.DateField(null=True)
+    rating = pw.SmallIntegerField(null=True)
+    last_event_at = pw.DateTimeField(null=True)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("source", "serial"), True), (("region", "status"), False))
+
+
+class CaseEvent(BaseModel):
+    """One received case event, stored as sent; idempotent by (source, event_id)."""
+
+    source = pw.CharField(max_length=64)
+    event_id = pw.CharField(max_length=100)
+    name = pw.CharField(max_length=64)
+    case = pw.ForeignKeyField(MonitoredCase, backref="events", on_delete="CASCADE")
+    occurred_at = pw.DateTimeField()
+    received_at = pw.DateTimeField(default=utcnow)
+    payload = pw.TextField()
+
+    class Meta:
+        indexes = ((("source", "event_id"), True), (("case", "occurred_at"), False))
+
+
+class Clock(BaseModel):
+    """A clock (时限) in working days: derived from the case's events, rebuilt on each.
+
+    ``due`` is the last allowed day, ``yellow_on`` the day the yellow warning starts;
+    both already include the stopped working days. ``paused_since`` is set while the
+    clock is stopped (supplement request, special procedure)."""
+
+    case = pw.ForeignKeyField(MonitoredCase, backref="clocks", on_delete="CASCADE")
+    kind = pw.CharField(max_length=16)
+    step_seq = pw.IntegerField(default=0)
+    label = pw.CharField(max_length=100, default="")
+    post_id = pw.IntegerField(null=True)
+    start_day = pw.DateField()
+    limit_days = pw.IntegerField()
+    stopped_days = pw.IntegerField(default=0)
+    paused_since = pw.DateField(null=True)
+    due = pw.DateField()
+    yellow_on = pw.DateField(null=True)
+    ended_on = pw.DateField(null=True)
+
+    class Meta:
+        indexes = ((("case", "kind", "step_seq"), True), (("ended_on", "due"), False),
+                   (("ended_on", "yellow_on"), False))
+
+
+class Signal(BaseModel):
+    """A yellow warning or red correction signal (红黄牌); one per dedupe key."""
+
+    case = pw.ForeignKeyField(MonitoredCase, backref="signals", on_delete="CASCADE")
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    level = pw.CharField(max_length=8)
+    code = pw.CharField(max_length=40)
+    dedupe_key = pw.CharField(max_length=160, unique=True)
+    detail = pw.TextField(default="")
+    clock = pw.ForeignKeyField(Clock, null=True, on_delete="SET NULL")
+    raised_at = pw.DateTimeField(default=utcnow)
+    alerted_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("alerted_at",), False), (("region", "raised_at"), False))
+
+
+class DetectorSetting(BaseModel):
+    """On/off and parameters (JSON) of one red-signal detector."""
+
+    code = pw.CharField(max_length=40, unique=True)
+    enabled = pw.BooleanField(default=True)
+    params = pw.TextField(default="{}")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class Threshold(BaseModel):
+    """Yellow-warning threshold for an item type or one item (item wins over type)."""
+
+    scope = pw.CharField(max_length=16)
+    key = pw.CharField(max_length=64)
+    share_percent = pw.IntegerField()
+    days_left = pw.IntegerField()
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("scope", "key"), True),)
+
+
+MODELS = [SourceToken, MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold]

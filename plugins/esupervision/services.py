@@ -1,0 +1,377 @@
+"""E-supervision services: event ingestion, clock replay, settings, source tokens.
+
+Every write records an audit event in the same transaction.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+import secrets
+
+from flask import current_app
+from peewee import IntegrityError
+
+from core.audit.service import record
+from core.db import db, utcnow
+from core.org.models import Department, Region
+from plugins.esupervision import clocks as clockmod
+from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
+from plugins.esupervision.models import (
+    CaseEvent,
+    Clock,
+    DetectorSetting,
+    MonitoredCase,
+    Signal,
+    SourceToken,
+    Threshold,
+)
+from plugins.esupervision.payloads import PayloadError, validate
+
+DEFAULT_SHARE = 80
+DEFAULT_DAYS_LEFT = 1
+
+
+class IngestError(ValueError):
+    """An event that cannot be applied: ``status`` is the HTTP answer (400/409)."""
+
+    def __init__(self, status: int, code: str, message: str, errors: dict | None = None):
+        super().__init__(message)
+        self.status, self.code, self.errors = status, code, errors or {}
+
+    def body(self) -> dict:
+        out = {"error": self.code, "message": str(self)}
+        if self.errors:
+            out["fields"] = self.errors
+        return out
+
+
+def timezone() -> str:
+    return current_app.config["QL_SETTINGS"].timezone
+
+
+# -- source tokens ----------------------------------------------------------------------
+def _hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_token(source: str, by: str = "cli") -> str:
+    """Issue a bearer token for ``source``; only its hash is stored. Replaces an old one."""
+    source = (source or "").strip()
+    if not source or len(source) > 64 or not all(c.isalnum() or c in "-_." for c in source):
+        raise ValueError("SOURCE must be 1-64 letters, digits, '-', '_' or '.'")
+    token = secrets.token_urlsafe(32)
+    with db.atomic():
+        row = SourceToken.get_or_none(SourceToken.source == source)
+        if row is None:
+            SourceToken.create(source=source, token_hash=_hash(token))
+        else:
+            SourceToken.update(token_hash=_hash(token), created_at=utcnow(),
+                               revoked_at=None).where(SourceToken.id == row.id).execute()
+        record("esupervision.token.create", object_type="source_token", object_id=source,
+               summary=f"ingestion token issued for {source} by {by}")
+    return token
+
+
+def revoke_token(source: str, by: str = "cli") -> bool:
+    """End ``source``'s token; False if it had none."""
+    with db.atomic():
+        n = (SourceToken.update(revoked_at=utcnow())
+             .where((SourceToken.source == source) & SourceToken.revoked_at.is_null())
+             .execute())
+        if n:
+            record("esupervision.token.revoke", object_type="source_token", object_id=source,
+                   summary=f"ingestion token of {source} revoked by {by}")
+    return bool(n)
+
+
+def source_for_token(token: str) -> str | None:
+    """The source system a bearer token belongs to, or None."""
+    if not token:
+        return None
+    digest = _hash(token)
+    row = SourceToken.get_or_none((SourceToken.token_hash == digest)
+                                  & SourceToken.revoked_at.is_null())
+    if row is None or not hmac.compare_digest(row.token_hash, digest):
+        return None
+    return row.source
+
+
+# -- settings ---------------------------------------------------------------------------
+def detector_settings() -> dict[str, tuple[bool, dict]]:
+    """code -> (enabled, params) for every detector, defaults filled in."""
+    stored = {s.code: s for s in DetectorSetting.select()}
+    out = {}
+    for det in all_detectors():
+        row = stored.get(det.code)
+        params = dict(getattr(det, "params", {}) or {})
+        if row is not None:
+            params.update(json.loads(row.params or "{}"))
+        out[det.code] = (row.enabled if row is not None else True, params)
+    return out
+
+
+def set_detector(code: str, enabled: bool, params: dict, user=None) -> DetectorSetting:
+    """Switch a detector on/off and set its parameters (integers, known names only)."""
+    det = {d.code: d for d in all_detectors()}.get(code)
+    if det is None:
+        raise ValueError(f"unknown detector {code!r}")
+    known = dict(getattr(det, "params", {}) or {})
+    clean = {}
+    for key, value in params.items():
+        if key not in known:
+            raise ValueError(f"{code}: unknown parameter {key!r}")
+        try:
+            number = int(value)
+        except (TypeError, ValueError):
+            raise ValueError(f"{code}.{key}: must be a whole number") from None
+        if number < 0 or number > 10000:
+            raise ValueError(f"{code}.{key}: must be between 0 and 10000")
+        clean[key] = number
+    with db.atomic():
+        row = DetectorSetting.get_or_none(DetectorSetting.code == code)
+        old = {"enabled": row.enabled, "params": row.params} if row else {}
+        payload = json.dumps(clean, sort_keys=True)
+        if row is None:
+            row = DetectorSetting.create(code=code, enabled=enabled, params=payload)
+        else:
+            DetectorSetting.update(enabled=enabled, params=payload, updated_at=utcnow()) \
+                .where(DetectorSetting.id == row.id).execute()
+        record("esupervision.detector.update", object_type="detector", object_id=code,
+               summary=f"detector {code} {'on' if enabled else 'off'}", user=user,
+               changes={"enabled": [old.get("enabled"), enabled],
+                        "params": [old.get("params"), payload]})
+    return DetectorSetting.get(DetectorSetting.code == code)
+
+
+def set_threshold(scope: str, key: str, share_percent: int, days_left: int,
+                  user=None) -> Threshold:
+    """Yellow threshold for an item type (``scope="item_type"``) or one item
+    (``scope="item"``, key = item code); open clocks are re-derived at once."""
+    if scope not in ("item_type", "item"):
+        raise ValueError("scope must be item_type or item")
+    key = (key or "").strip()
+    if not key or len(key) > 64:
+        raise ValueError("key is required (an item type or item code)")
+    if not 1 <= int(share_percent) <= 100:
+        raise ValueError("share_percent must be between 1 and 100")
+    if not 0 <= int(days_left) <= 30:
+        raise ValueError("days_left must be between 0 and 30")
+    with db.atomic():
+        (Threshold.insert(scope=scope, key=key, share_percent=int(share_percent),
+                          days_left=int(days_left), updated_at=utcnow())
+         .on_conflict(conflict_target=[Threshold.scope, Threshold.key],
+                      update={Threshold.share_percent: int(share_percent),
+                              Threshold.days_left: int(days_left),
+                              Threshold.updated_at: utcnow()})
+         .execute())
+        record("esupervision.threshold.update", object_type="threshold",
+               object_id=f"{scope}:{key}", user=user,
+               summary=f"yellow threshold {scope} {key}: {share_percent}% or "
+                       f"{days_left} day(s) left")
+        field = MonitoredCase.item_type if scope == "item_type" else MonitoredCase.item_code
+        affected = (MonitoredCase.select().join(Clock)
+                    .where((field == key) & Clock.ended_on.is_null()).distinct())
+        for case in affected:
+            rebuild(case)
+    return Threshold.get((Threshold.scope == scope) & (Threshold.key == key))
+
+
+def delete_threshold(threshold_id: int, user=None) -> None:
+    with db.atomic():
+        row = Threshold.get_by_id(threshold_id)
+        row.delete_instance()
+        record("esupervision.threshold.delete", object_type="threshold",
+               object_id=f"{row.scope}:{row.key}", user=user,
+               summary=f"yellow threshold {row.scope} {row.key} removed")
+
+
+def threshold_for(case: MonitoredCase) -> tuple[int, int]:
+    """(share percent, days left) for the case: item, else item type, else default."""
+    rows = {(t.scope, t.key): t for t in Threshold.select().where(
+        ((Threshold.scope == "item") & (Threshold.key == case.item_code))
+        | ((Threshold.scope == "item_type") & (Threshold.key == case.item_type)))}
+    row = rows.get(("item", case.item_code)) or rows.get(("item_type", case.item_type))
+    return (row.share_percent, row.days_left) if row else (DEFAULT_SHARE, DEFAULT_DAYS_LEFT)
+
+
+# -- ingestion --------------------------------------------------------------------------
+def _region(code: str) -> Region:
+    region = Region.get_or_none(Region.code == code)
+    if region is None:
+        raise IngestError(400, "invalid_payload", "case.region_code: unknown region",
+                          {"case.region_code": f"no region with code {code!r}"})
+    return region
+
+
+def _case_fields(c: dict, region: Region) -> dict:
+    dept = Department.get_or_none((Department.region == region)
+                                  & (Department.code == c["department_code"]))
+    keys = ("department_code", "department_name", "item_code", "item_name", "item_type",
+            "item_version", "statutory_limit_days", "committed_limit_days", "fee_due",
+            "channel", "handler_username", "handler_post_id", "submitted_at")
+    return {"region": region, "department": dept, **{k: c[k] for k in keys}}
+
+
+def ingest(payload, source: str, received_at: dt.datetime | None = None) -> CaseEvent:
+    """Store one case event and re-derive its case (clocks, history signals).
+
+    Raises IngestError: 400 for a bad payload, 409 for a duplicate (source, event_id)
+    or an event about a case that was never submitted. Nothing is applied then."""
+    try:
+        ev = validate(payload)
+    except PayloadError as exc:
+        raise IngestError(400, "invalid_payload", "the event breaks the contract",
+                          exc.errors) from None
+    if ev["source"] and ev["source"] != source:
+        raise IngestError(400, "invalid_payload", "source does not match the token",
+                          {"source": f"must be {source!r} (the token's source) or absent"})
+    with db.atomic():
+        if CaseEvent.select().where((CaseEvent.source == source)
+                                    & (CaseEvent.event_id == ev["event_id"])).exists():
+            raise IngestError(409, "duplicate_event",
+                              f"event {ev['event_id']} from {source} was already received")
+        c = ev["case"]
+        region = _region(c["region_code"])
+        case = MonitoredCase.get_or_none((MonitoredCase.source == source)
+                                         & (MonitoredCase.serial == c["serial"]))
+        if case is None:
+            if ev["short"] != "submitted":
+                raise IngestError(409, "unknown_case",
+                                  f"case {c['serial']} from {source} is not known: send its "
+                                  "eservice.case.submitted event first")
+            case = MonitoredCase.create(source=source, serial=c["serial"],
+                                        **_case_fields(c, region))
+        elif ev["short"] == "submitted":
+            MonitoredCase.update(**_case_fields(c, region)) \
+                .where(MonitoredCase.id == case.id).execute()
+            case = MonitoredCase.get_by_id(case.id)
+        try:
+            with db.atomic():
+                row = CaseEvent.create(source=source, event_id=ev["event_id"],
+                                       name=ev["event"], case=case,
+                                       occurred_at=ev["occurred_at"],
+                                       received_at=received_at or utcnow(),
+                                       payload=json.dumps(payload, ensure_ascii=False))
+        except IntegrityError:
+            raise IngestError(409, "duplicate_event",
+                              f"event {ev['event_id']} from {source} was already received") \
+                from None
+        rebuild(case)
+        record("esupervision.event.ingest", object_type="case_event", object_id=row.id,
+               region_id=region.id, summary=f"{ev['event']} {c['serial']} from {source}")
+    return row
+
+
+def ingest_batch(payloads: list, source: str) -> list[CaseEvent]:
+    """All-or-nothing backfill: every event is applied, or none (the first error is
+    raised with its index in ``errors``)."""
+    if not isinstance(payloads, list) or not payloads:
+        raise IngestError(400, "invalid_payload", "events must be a non-empty list",
+                          {"events": "must be a non-empty list"})
+    if len(payloads) > 1000:
+        raise IngestError(400, "invalid_payload", "at most 1000 events per batch",
+                          {"events": "at most 1000 events per batch"})
+    rows = []
+    with db.atomic() as txn:
+        for i, payload in enumerate(payloads):
+            try:
+                rows.append(ingest(payload, source))
+            except IngestError as exc:
+                txn.rollback()
+                exc.errors = {f"events[{i}].{k}" if k else f"events[{i}]": v
+                              for k, v in exc.errors.items()} or {f"events[{i}]": str(exc)}
+                exc.args = (f"event {i}: {exc}",)
+                raise
+    return rows
+
+
+def handle_event(name: str, payload: dict) -> CaseEvent | None:
+    """Receive an eservice case event through the core event bus (duplicates ignored)."""
+    source = payload.get("source") or "eservice"
+    try:
+        return ingest(dict(payload, event=payload.get("event") or name), source)
+    except IngestError as exc:
+        if exc.code == "duplicate_event":
+            return None
+        current_app.logger.error("esupervision: event %s rejected: %s %s", name, exc,
+                                 exc.errors)
+        return None
+
+
+def _events_of(case: MonitoredCase) -> list[dict]:
+    out = []
+    for row in CaseEvent.select().where(CaseEvent.case == case).order_by(CaseEvent.id):
+        ev = validate(json.loads(row.payload))
+        ev["received_at"] = row.received_at
+        ev["_order"] = row.id
+        out.append(ev)
+    return out
+
+
+def rebuild(case: MonitoredCase) -> list[Clock]:
+    """Re-derive the case's clocks and history signals from all its events."""
+    tz = timezone()
+    events = _events_of(case)
+    settings = detector_settings()
+    _on, acc = settings.get("ACCEPTANCE_LATE", (True, {"days": 5}))
+    _on2, spa = settings.get("SPECIAL_PROCEDURE_ABUSE", (True, {"delivery_days": 10}))
+    result = clockmod.replay(case, events, tz, acceptance_days=int(acc.get("days", 5)),
+                             delivery_days=int(spa.get("delivery_days", 10)))
+    share, days_left = threshold_for(case)
+    completion = result.clocks.get(("completion", 0))
+    if completion is not None:
+        clockmod.finish(completion, share, days_left)
+    (MonitoredCase.update(status=result.status, decision=result.decision,
+                          accepted_at=result.accepted_at, decided_at=result.decided_at,
+                          closed_at=result.closed_at, rating=result.rating,
+                          completion_due=completion.due if completion else None,
+                          last_event_at=max((e["occurred_at"] for e in events), default=None))
+     .where(MonitoredCase.id == case.id).execute())
+    kept = []
+    for state in result.clocks.values():
+        clockmod.finish(state, share, days_left)
+        values = {"label": state.label[:100], "post_id": state.post_id,
+                  "start_day": state.start_day, "limit_days": state.limit_days,
+                  "stopped_days": state.stopped_days, "paused_since": state.paused_since,
+                  "due": state.due, "yellow_on": state.yellow_on, "ended_on": state.ended_on}
+        existing = Clock.get_or_none((Clock.case == case) & (Clock.kind == state.kind)
+                                     & (Clock.step_seq == state.step_seq))
+        if existing is None:
+            existing = Clock.create(case=case, kind=state.kind, step_seq=state.step_seq,
+                                    **values)
+        else:
+            Clock.update(**values).where(Clock.id == existing.id).execute()
+        kept.append(existing.id)
+    Clock.delete().where((Clock.case == case) & Clock.id.not_in(kept)).execute()
+    clocks = list(Clock.select().where(Clock.case == case))
+    _history_signals(MonitoredCase.get_by_id(case.id), events, result, clocks, settings, tz)
+    return clocks
+
+
+def _raise(case, level: str, code: str, key: str, detail: str, clock=None) -> None:
+    (Signal.insert(case=case.id, region=case.region_id, level=level, code=code,
+                   dedupe_key=key[:160], detail=detail[:2000],
+                   clock=clock.id if clock else None, raised_at=utcnow())
+     .on_conflict_ignore().execute())
+
+
+def _history_signals(case, events, result, clocks, settings, tz) -> None:
+    """Signals found in the history: detector findings and clocks that ended late."""
+    for clock in clocks:
+        code = KIND_CODE.get(clock.kind)
+        if (code and settings.get(code, (True, {}))[0] and clock.ended_on is not None
+                and clock.ended_on > clock.due):
+            _raise(case, "red", code, f"R:{case.id}:{clock.kind}:{clock.step_seq}",
+                   f"{clock.kind} {clock.label} ended {clock.ended_on}, due {clock.due}",
+                   clock)
+    for det in all_detectors():
+        enabled, params = settings.get(det.code, (True, {}))
+        if not enabled:
+            continue
+        ctx = Context(case=case, events=events, replay=result, params=params, tz=tz)
+        for finding in det.evaluate(ctx):
+            _raise(case, "red", det.code, f"D:{det.code}:{case.id}:{finding.key}",
+                   finding.detail)
+

@@ -1,0 +1,119 @@
+"""Staff pages of e-supervision: monitored cases, a case's clocks and signals, settings."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from core.auth.scope import get_scoped, require, scoped
+from core.i18n import _
+from core.web.paging import paginate
+from plugins.esupervision import services
+from plugins.esupervision.detectors import all_detectors
+from plugins.esupervision.forms import DetectorForm, ThresholdForm
+from plugins.esupervision.models import (
+    CaseEvent,
+    Clock,
+    MonitoredCase,
+    Signal,
+    Threshold,
+)
+
+bp = Blueprint("esupervision", __name__, url_prefix="/esupervision",
+               template_folder="templates")
+
+STATUSES = ("received", "accepted", "stopped", "decided", "not_accepted", "closed")
+
+
+@bp.get("/")
+@require("esupervision.view")
+def cases():
+    """Monitored cases in the user's scope, filterable by status and serial."""
+    query = scoped(MonitoredCase.select(), MonitoredCase.region, "esupervision.view")
+    status = request.args.get("status", "")
+    if status in STATUSES:
+        query = query.where(MonitoredCase.status == status)
+    q = request.args.get("q", "").strip()
+    if q:
+        query = query.where(MonitoredCase.serial.contains(q)
+                            | MonitoredCase.item_name.contains(q))
+    page = paginate(query, {"serial": MonitoredCase.serial,
+                            "submitted": MonitoredCase.submitted_at,
+                            "due": MonitoredCase.completion_due}, "submitted",
+                    target="es-cases")
+    signals = scoped(Signal.select(), Signal.region, "esupervision.view") \
+        .order_by(Signal.id.desc()).limit(10)
+    return render_template("esupervision/cases.html", page=page, status=status, q=q,
+                           statuses=STATUSES, signals=list(signals))
+
+
+@bp.get("/cases/<int:case_id>")
+@require("esupervision.view")
+def case(case_id: int):
+    row = get_scoped(MonitoredCase.select().where(MonitoredCase.id == case_id),
+                     MonitoredCase.region, "esupervision.view")
+    clocks = list(Clock.select().where(Clock.case == row).order_by(Clock.start_day, Clock.id))
+    events = list(CaseEvent.select().where(CaseEvent.case == row)
+                  .order_by(CaseEvent.occurred_at, CaseEvent.id))
+    signals = list(Signal.select().where(Signal.case == row).order_by(Signal.id))
+    return render_template("esupervision/case.html", case=row, clocks=clocks, events=events,
+                           signals=signals, today=_today())
+
+
+def _today():
+    from plugins.esupervision.sweep import today_local
+    return today_local()
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@require("esupervision.manage")
+def settings():
+    """Detectors (on/off, parameters) and yellow thresholds per item type or item."""
+    form = ThresholdForm()
+    error = None
+    if request.method == "POST" and form.validate_on_submit():
+        try:
+            services.set_threshold(form.scope.data, form.key.data, form.share_percent.data,
+                                   form.days_left.data, user=current_user)
+        except ValueError as exc:
+            error = str(exc)
+        else:
+            flash(_("Threshold saved."), "success")
+            return redirect(url_for("esupervision.settings"), 303)
+    status = 422 if request.method == "POST" else 200
+    return render_template("esupervision/settings.html", form=form, error=error,
+                           detectors=all_detectors(), states=services.detector_settings(),
+                           thresholds=list(Threshold.select().order_by(Threshold.scope,
+                                                                       Threshold.key)),
+                           detector_form=DetectorForm()), status
+
+
+@bp.post("/settings/detectors/<code>")
+@require("esupervision.manage")
+def detector(code: str):
+    known = {d.code: d for d in all_detectors()}
+    det = known.get(code)
+    if det is None:
+        abort(404)
+    form = DetectorForm()
+    if not form.validate_on_submit():
+        abort(400, _("The form expired. Please submit it again."))
+    params = {k: request.form.get(f"param_{k}", "") for k in (det.params or {})}
+    try:
+        services.set_detector(code, bool(form.enabled.data), params, user=current_user)
+    except ValueError as exc:
+        abort(422, str(exc))
+    flash(_("Detector %(code)s saved.", code=code), "success")
+    return redirect(url_for("esupervision.settings"), 303)
+
+
+@bp.post("/settings/thresholds/<int:threshold_id>/delete")
+@require("esupervision.manage")
+def threshold_delete(threshold_id: int):
+    if Threshold.get_or_none(Threshold.id == threshold_id) is None:
+        abort(404)
+    form = DetectorForm()
+    if not form.validate_on_submit():
+        abort(400, _("The form expired. Please submit it again."))
+    services.delete_threshold(threshold_id, user=current_user)
+    flash(_("Threshold removed."), "success")
+    return redirect(url_for("esupervision.settings"), 303)
