@@ -1,0 +1,101 @@
+"""The service hall plugin (网上政务大厅): power catalogue, cases, public lookup, evaluation.
+
+Publishes the case events of docs/events.md (``eservice.case.*``) for other plugins."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.hookspecs import hookimpl
+from core.i18n import _l
+
+
+@hookimpl
+def ql_plugin_info():
+    return {"name": "eservice", "label": _l("Service hall"), "version": "1.0",
+            "description": _l("Power catalogue, cases, public lookup and evaluation")}
+
+
+@hookimpl
+def ql_migrations():
+    return ("eservice", Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def ql_models():
+    from plugins.eservice.models import MODELS
+    return MODELS
+
+
+@hookimpl
+def ql_blueprints():
+    from plugins.eservice.public import bp as public_bp
+    from plugins.eservice.views import bp
+    return [bp, public_bp]
+
+
+@hookimpl
+def ql_permissions():
+    return [
+        ("eservice.case.handle", _l("Handle service-hall cases")),
+        ("eservice.case.read", _l("Read service-hall cases")),
+        ("eservice.catalogue.manage", _l("Manage the power catalogue")),
+        ("eservice.id.unmask", _l("See applicants' full ID numbers")),
+        ("eservice.rating.follow_up", _l("Follow up bad ratings")),
+    ]
+
+
+@hookimpl
+def ql_roles():
+    return [
+        {"code": "clerk", "label": _l("Service-hall clerk"),
+         "permissions": ["core.dashboard", "eservice.case.handle", "eservice.case.read"]},
+        {"code": "eservice_manager", "label": _l("Service-hall manager"),
+         "permissions": ["core.dashboard", "eservice.case.handle", "eservice.case.read",
+                         "eservice.catalogue.manage", "eservice.id.unmask",
+                         "eservice.rating.follow_up"]},
+        {"code": "supervisor", "label": _l("Supervisor"),
+         "permissions": ["eservice.case.read"]},
+    ]
+
+
+@hookimpl
+def ql_nav_items(user, region):
+    return [
+        {"label": _l("Worklist"), "endpoint": "eservice.worklist", "icon": "inbox",
+         "order": 20, "permission": "eservice.case.read"},
+        {"label": _l("Power catalogue"), "endpoint": "eservice.catalogue", "icon": "list",
+         "order": 21, "permission": "eservice.case.read"},
+        {"label": _l("Bad-rating follow-up"), "endpoint": "eservice.rectifications",
+         "icon": "flag", "order": 22, "permission": "eservice.rating.follow_up"},
+    ]
+
+
+@hookimpl
+def ql_public_links():
+    return [
+        {"label": _l("Service guide"), "endpoint": "public_eservice.catalogue",
+         "description": _l("Every government service with its materials, fees and time "
+                           "limits")},
+        {"label": _l("Track my application"), "endpoint": "public_eservice.track",
+         "description": _l("Follow your case by its serial number and rate the service")},
+        {"label": _l("Service statistics"), "endpoint": "public_eservice.stats",
+         "description": _l("Cases handled, on-time rates and satisfaction by department")},
+    ]
+
+
+@hookimpl
+def ql_alert_kinds():
+    return [{"code": "eservice.rating.bad", "label": _l("Bad service rating to rectify"),
+             "level": "yellow", "escalate_after_hours": 72}]
+
+
+@hookimpl
+def ql_demo_data(size):
+    from plugins.eservice.demo import seed
+    seed(size)
+
+
+@hookimpl
+def ql_periodic_tasks(huey):
+    from plugins.eservice.tasks import register
+    register(huey)

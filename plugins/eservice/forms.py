@@ -1,0 +1,94 @@
+"""Forms of the service hall: filing a case, moving it, the public lookup and rating."""
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from core.i18n import _l
+from plugins.eservice.models import RATINGS, SPECIAL_KINDS
+
+RIGHTS_NOTICE = _l("If you disagree, you may apply for administrative review within 60 days "
+                   "or bring an administrative lawsuit within 6 months of receiving this "
+                   "notice.")
+
+
+class MultiCheckbox(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class FileCaseForm(FlaskForm):
+    """A walk-in application taken at the window (收件)."""
+
+    applicant_name = StringField(_l("Applicant's name"),
+                                 validators=[DataRequired(), Length(max=64)])
+    id_number = StringField(_l("Resident ID number"),
+                            validators=[DataRequired(), Length(max=24)])
+    phone = StringField(_l("Phone"), validators=[Optional(), Length(max=20)])
+    received = MultiCheckbox(_l("Materials received"), coerce=int, validate_choice=False)
+    note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
+
+
+class TransitionForm(FlaskForm):
+    """Every input a transition may need; the service decides which are required."""
+
+    note = TextAreaField(_l("Internal note"), validators=[Optional(), Length(max=2000)])
+    reason = TextAreaField(_l("Reason"), validators=[Optional(), Length(max=2000)])
+    legal_basis = StringField(_l("Legal basis"), validators=[Optional(), Length(max=500)])
+    rights_notice = TextAreaField(_l("Rights to review and litigation"),
+                                  validators=[Optional(), Length(max=1000)])
+    missing = MultiCheckbox(_l("Missing materials"), validate_choice=False)
+    missing_other = TextAreaField(_l("Other missing items (one a line)"),
+                                  validators=[Optional(), Length(max=2000)])
+    decision = RadioField(_l("Decision"), choices=[("approved", _l("Approved")),
+                                                   ("denied", _l("Denied"))],
+                          validators=[Optional()], validate_choice=False)
+    procedure = SelectField(_l("Special procedure"),
+                            choices=[("", "—")] + list(SPECIAL_KINDS.items()),
+                            validate_choice=False)
+    expected_days = IntegerField(_l("Expected length (working days)"),
+                                 validators=[Optional()])
+    amount = StringField(_l("Amount charged (yuan)"), validators=[Optional(), Length(max=16)])
+
+    def missing_list(self) -> list[str]:
+        extra = [line.strip() for line in (self.missing_other.data or "").splitlines()]
+        return [m for m in (self.missing.data or []) if m] + [m for m in extra if m]
+
+
+class LookupForm(FlaskForm):
+    """Public progress lookup: serial number and ID number, nothing else."""
+
+    serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=32)])
+    id_number = StringField(_l("Resident ID number"),
+                            validators=[DataRequired(), Length(max=24)])
+
+
+class RatingForm(LookupForm):
+    """The applicant's rating (好差评) of a closed case."""
+
+    rating = RadioField(_l("Rating"), choices=[(str(k), v) for k, v in RATINGS.items()],
+                        validators=[DataRequired()])
+    comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class ImportForm(FlaskForm):
+    """Catalogue import: a CSV or XLSX file in the documented layout."""
+
+    file = FileField(_l("CSV or XLSX file"))
+    token = HiddenField()
+
+
+class RectifyForm(FlaskForm):
+    response = TextAreaField(_l("Follow-up and rectification"),
+                             validators=[DataRequired(), Length(max=4000)])

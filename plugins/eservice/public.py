@@ -1,0 +1,170 @@
+"""Public pages of the service hall (no login): the service guide with active search, each
+item's guide, progress lookup by serial + ID number, rating, and the statistics."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+from core.i18n import _
+from core.org.models import Department, Region
+from plugins.eservice import services
+from plugins.eservice.forms import LookupForm, RatingForm
+from plugins.eservice.models import (
+    ITEM_TYPES,
+    LEVELS,
+    RATINGS,
+    SPECIAL_KINDS,
+    Evaluation,
+    Item,
+    ItemBasis,
+    ItemMaterial,
+    ItemStep,
+)
+
+bp = Blueprint("public_eservice", __name__, url_prefix="/public/services",
+               template_folder="templates")
+
+PUBLIC_MAX_AGE = 300
+
+
+def _cacheable(resp, max_age: int = PUBLIC_MAX_AGE):
+    resp.headers["Cache-Control"] = f"public, max-age={max_age}"
+    return resp
+
+
+@bp.route("/")
+def catalogue():
+    """Browse items in force by region, department and type; search as you type."""
+    args = request.args
+    q = (args.get("q") or "").strip()[:50]
+    query = (Item.select(Item, Department).join(Department)
+             .where(Item.status == "active"))
+    region = Region.get_or_none(Region.code == args.get("region")) if args.get("region") \
+        else None
+    if region is not None:
+        query = query.where(Item.region == region.id)
+    dept_id = args.get("department", type=int)
+    if dept_id:
+        query = query.where(Item.department == dept_id)
+    if args.get("type") in ITEM_TYPES:
+        query = query.where(Item.type == args["type"])
+    if q:
+        query = query.where(Item.name.contains(q) | Item.code.contains(q))
+    try:
+        page = max(1, int(args.get("page", 1)))
+    except ValueError:
+        page = 1
+    total = query.count()
+    items = list(query.order_by(Item.code).paginate(page, 30))
+    regions = list(Region.select().where(Region.id.in_(
+        Item.select(Item.region).where(Item.status == "active"))).order_by(Region.sort,
+                                                                           Region.code))
+    departments = list(Department.select().where(
+        Department.region == region.id).order_by(Department.sort, Department.code)) \
+        if region is not None else []
+    ctx = {"items": items, "total": total, "page": page, "pages": max(1, -(-total // 30)),
+           "q": q, "regions": regions, "departments": departments, "region": region,
+           "dept_id": dept_id, "type": args.get("type", ""), "types": ITEM_TYPES}
+    if request.headers.get("HX-Request") == "true" and \
+            request.headers.get("HX-Target") == "results":
+        html = render_block("eservice/public_catalogue.html", "results", **ctx)
+    else:
+        html = render_template("eservice/public_catalogue.html", **ctx)
+    return _cacheable(_response(html))
+
+
+def _response(html: str):
+    return make_response(html)
+
+
+@bp.route("/items/<code>")
+def item_page(code: str):
+    """The service guide (办事指南) of one item in force."""
+    item = (Item.select(Item, Department).join(Department)
+            .where((Item.code == code) & (Item.status == "active")).first())
+    if item is None:
+        abort(404)
+    html = render_template(
+        "eservice/public_item.html", item=item,
+        bases=list(item.bases.order_by(ItemBasis.seq)),
+        materials=list(item.materials.order_by(ItemMaterial.seq)),
+        steps=list(item.steps.order_by(ItemStep.seq)), specials=list(item.specials),
+        levels=LEVELS, special_kinds=SPECIAL_KINDS)
+    return _cacheable(_response(html))
+
+
+def _client() -> str:
+    return request.remote_addr or "unknown"
+
+
+@bp.route("/track", methods=["GET", "POST"])
+def track():
+    """Progress lookup by serial + ID number: one generic answer for every miss."""
+    form = LookupForm()
+    status, case, message = 200, None, None
+    if request.method == "POST":
+        if not form.validate():
+            status = 422
+        else:
+            try:
+                case = services.find_case(form.serial.data, form.id_number.data, _client())
+            except services.RateLimited as exc:
+                status, message = 429, str(exc)
+            else:
+                if case is None:
+                    status = 404
+                    message = _("No case matches this serial number and ID number.")
+    ctx = {"form": form, "case": case, "message": message}
+    if case is not None:
+        ctx.update(_progress(case))
+        rating_form = RatingForm(formdata=None)
+        rating_form.serial.data = case.serial
+        ctx["rating_form"] = rating_form
+    resp = _response(render_template("eservice/public_track.html", **ctx))
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _progress(case) -> dict:
+    today = services.today()
+    return {"events": services.public_timeline(case),
+            "steps": list(ItemStep.select().where(ItemStep.item == case.item_id)
+                          .order_by(ItemStep.seq)),
+            "overdue": services.is_overdue(case, today),
+            "evaluation": Evaluation.get_or_none(Evaluation.case == case.id),
+            "ratings": RATINGS}
+
+
+@bp.route("/rate", methods=["POST"])
+def rate():
+    """The applicant's rating (好差评) of a closed case, once, by serial + ID number."""
+    form = RatingForm()
+    status, message, done = 200, None, False
+    if not form.validate():
+        status = 422
+        message = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
+    else:
+        try:
+            services.evaluate(form.serial.data, form.id_number.data, form.rating.data,
+                              form.comment.data or "", _client())
+            done = True
+        except services.RateLimited as exc:
+            status, message = 429, str(exc)
+        except services.NoMatch as exc:
+            status, message = 404, str(exc)
+        except services.ServiceError as exc:
+            status, message = 422, str(exc)
+    resp = _response(render_template("eservice/public_rate.html", form=form, message=message,
+                                     done=done))
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/stats")
+def stats():
+    """Public statistics: cases handled, on-time and early rates, satisfaction."""
+    data = services.statistics()
+    return _cacheable(_response(render_template("eservice/public_stats.html", data=data,
+                                                rate=services.rate)))

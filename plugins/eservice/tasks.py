@@ -1,0 +1,23 @@
+"""Service hall jobs: purge the public lookup counters once their minute is long past."""
+from __future__ import annotations
+
+import datetime as dt
+
+from huey import crontab
+
+from core.db import db, utcnow
+from core.queue import periodic
+
+
+def purge_lookup_counters(older_than_minutes: int = 10) -> int:
+    """Delete rate-limit counters of finished windows (set-based, idempotent)."""
+    from plugins.eservice.models import LookupCounter
+    cutoff = utcnow() - dt.timedelta(minutes=older_than_minutes)
+    with db.atomic():
+        return LookupCounter.delete().where(LookupCounter.window < cutoff).execute()
+
+
+def register(huey) -> None:
+    @periodic(crontab(minute="*/10"), name="eservice.purge_lookup_counters")
+    def purge_job():
+        purge_lookup_counters()

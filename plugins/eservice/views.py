@@ -1,0 +1,328 @@
+"""Staff pages of the service hall: worklist, filing at the window, the case page with its
+timeline and action forms (in place with HTMX), the catalogue, import/export, follow-up."""
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
+
+from core.auth.scope import get_scoped, has_permission, require, scoped
+from core.i18n import _
+from core.models import CalendarDay
+from core.org.models import Department, Post, PostHolding
+from plugins.eservice import importer, services
+from plugins.eservice.forms import (
+    RIGHTS_NOTICE,
+    FileCaseForm,
+    ImportForm,
+    RectifyForm,
+    TransitionForm,
+)
+from plugins.eservice.models import (
+    CASE_STATES,
+    ITEM_TYPES,
+    Case,
+    CaseEvent,
+    Evaluation,
+    Item,
+    Rectification,
+)
+
+bp = Blueprint("eservice", __name__, url_prefix="/eservice", template_folder="templates")
+
+OPEN_STATES = [s for s in CASE_STATES if s not in ("closed",)]
+
+
+def _my_departments() -> list[int]:
+    if current_user.person_id is None:
+        return []
+    return [d for (d,) in Post.select(Post.department).join(PostHolding)
+            .where((PostHolding.person == current_user.person_id)
+                   & PostHolding.end.is_null(True)).tuples()]
+
+
+def _remaining(cases: list[Case], on: dt.date) -> dict[int, int | None]:
+    """Remaining working days of many cases with one calendar query."""
+    days = {on} | {c.deadline for c in cases if c.deadline} | \
+        {c.stopped_since for c in cases if c.stopped_since}
+    seq = dict(CalendarDay.select(CalendarDay.day, CalendarDay.seq)
+               .where(CalendarDay.day.in_(list(days))).tuples())
+    out = {}
+    for c in cases:
+        if c.deadline is None or c.deadline not in seq:
+            out[c.id] = None
+            continue
+        ref = c.stopped_since or on
+        out[c.id] = seq[c.deadline] - seq.get(ref, seq[on])
+    return out
+
+
+def urgency(days: int | None, state: str) -> str:
+    """Colour of a worklist row: red when late, yellow with two days or fewer left."""
+    if days is None or state in ("decided", "delivered", "closed", "not_accepted"):
+        return "neutral"
+    if days < 0:
+        return "red"
+    if days <= 2:
+        return "yellow"
+    return "ok"
+
+
+@bp.route("/worklist")
+@require("eservice.case.read")
+def worklist():
+    """My cases or my department's, open ones first by remaining working days."""
+    which = request.args.get("view", "mine")
+    query = scoped(Case.select(Case, Item).join(Item), Case.region, "eservice.case.read")
+    query = query.where(Case.state.in_(OPEN_STATES))
+    if which == "mine":
+        query = query.where(Case.handler == current_user.id)
+    elif which == "department":
+        query = query.where(Case.department.in_(_my_departments() or [0]))
+    state = request.args.get("state", "")
+    if state in CASE_STATES:
+        query = query.where(Case.state == state)
+    cases = list(query.order_by(Case.deadline.asc(nulls="last"), Case.id).limit(200))
+    today = services.today()
+    remaining = _remaining(cases, today)
+    cases.sort(key=lambda c: (remaining[c.id] is None, remaining[c.id] or 0, c.id))
+    return render_template("eservice/worklist.html", cases=cases, remaining=remaining,
+                           view=which, state=state, states=CASE_STATES, today=today,
+                           row_context=_row_context)
+
+
+def _row_context(case: Case) -> dict:
+    return {"actions": services.allowed_actions(case), "labels": services.ACTION_LABELS,
+            "form": _transition_form(case), "can_handle": _can_handle(case)}
+
+
+def _can_handle(case: Case) -> bool:
+    return has_permission(current_user, "eservice.case.handle", case.region_id)
+
+
+def _transition_form(case: Case) -> TransitionForm:
+    form = TransitionForm(formdata=None)
+    form.missing.choices = [(m.name, m.name) for m in case.materials]
+    form.rights_notice.data = str(RIGHTS_NOTICE)
+    return form
+
+
+def _case_or_404(case_id: int) -> Case:
+    return get_scoped(Case.select().where(Case.id == case_id), Case.region,
+                      "eservice.case.read")
+
+
+@bp.route("/cases/<int:case_id>")
+@require("eservice.case.read")
+def case_page(case_id: int):
+    case = _case_or_404(case_id)
+    return _render_case(case)
+
+
+def _render_case(case: Case, form: TransitionForm | None = None, error: str | None = None,
+                 failed: str | None = None, status: int = 200):
+    events = list(CaseEvent.select().where(CaseEvent.case == case.id)
+                  .order_by(CaseEvent.at, CaseEvent.id))
+    today = services.today()
+    days = services.remaining_days(case, today)
+    evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
+    html = render_template(
+        "eservice/case.html", case=case, events=events, remaining=days,
+        urgency=urgency(days, case.state), overdue=services.is_overdue(case, today),
+        evaluation=evaluation, error=error, failed=failed,
+        form=form or _transition_form(case), **_row_context(case))
+    return html, status
+
+
+@bp.route("/cases/<int:case_id>/act/<action>", methods=["POST"])
+@require("eservice.case.handle")
+def act(case_id: int, action: str):
+    """Move a case by one action: in place on the worklist (HTMX) or on the case page."""
+    case = _case_or_404(case_id)
+    if not _can_handle(case):
+        abort(403)
+    if action not in services.TRANSITIONS:
+        abort(404)
+    form = TransitionForm()
+    form.missing.choices = [(m.name, m.name) for m in case.materials]
+    in_row = request.args.get("in") == "row"
+    error = None
+    if not form.validate():
+        error = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
+    else:
+        try:
+            case = services.transition(
+                case, action, user=current_user, note=form.note.data or "",
+                reason=form.reason.data or "", legal_basis=form.legal_basis.data or "",
+                rights_notice=form.rights_notice.data or "", missing=form.missing_list(),
+                decision=form.decision.data or "", procedure=form.procedure.data or "",
+                expected_days=form.expected_days.data, amount=form.amount.data)
+        except services.ServiceError as exc:
+            error = str(exc)
+        case = Case.get_by_id(case.id)
+    if in_row:
+        today = services.today()
+        remaining = _remaining([case], today)
+        tpl = "eservice/_row.html"
+        if error:
+            return render_template(tpl, case=case, remaining=remaining, error=error,
+                                   failed=action, cells_only=True, row_context=_row_context,
+                                   today=today), 422
+        return render_template(tpl, case=case, remaining=remaining, row_context=_row_context,
+                               today=today)
+    if error:
+        return _render_case(case, form=form, error=error, failed=action, status=422)
+    flash(_("Case %(s)s: %(a)s done.", s=case.serial, a=services.ACTION_LABELS[action]()),
+          "success")
+    return redirect(url_for("eservice.case_page", case_id=case.id), 303)
+
+
+@bp.route("/cases/<int:case_id>/id-number", methods=["POST"])
+@require("eservice.id.unmask")
+def reveal_id(case_id: int):
+    """Show the applicant's full ID number once; audited as eservice.id.view."""
+    case = _case_or_404(case_id)
+    if not has_permission(current_user, "eservice.id.unmask", case.region_id):
+        abort(404)
+    number = services.reveal_id(case, current_user)
+    resp = Response(render_template("eservice/_id.html", number=number))
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/file/<int:item_id>", methods=["GET", "POST"])
+@require("eservice.case.handle")
+def file_case(item_id: int):
+    """Take a walk-in application at the window for an item in force."""
+    item = get_scoped(Item.select().where((Item.id == item_id) & (Item.status == "active")),
+                      Item.region, "eservice.case.handle")
+    form = FileCaseForm()
+    form.received.choices = [(m.id, m.name) for m in item.materials]
+    error = None
+    if request.method == "POST":
+        if form.validate():
+            try:
+                case = services.file_case(
+                    item, applicant_name=form.applicant_name.data,
+                    id_number=form.id_number.data, phone=form.phone.data or "",
+                    channel="window", received=form.received.data, user=current_user,
+                    note=form.note.data or "")
+            except services.ServiceError as exc:
+                if exc.field and exc.field in form:
+                    form[exc.field].errors = [str(exc)]
+                else:
+                    error = str(exc)
+            else:
+                flash(_("Case %(s)s filed.", s=case.serial), "success")
+                return redirect(url_for("eservice.case_page", case_id=case.id), 303)
+        return render_template("eservice/file.html", item=item, form=form, error=error), 422
+    return render_template("eservice/file.html", item=item, form=form, error=error)
+
+
+@bp.route("/catalogue")
+@require("eservice.case.read")
+def catalogue():
+    """Items in force within the user's regions, searchable by name or code."""
+    q = (request.args.get("q") or "").strip()
+    query = scoped(Item.select(Item, Department).join(Department)
+                   .where(Item.status == "active"), Item.region, "eservice.case.read")
+    if q:
+        query = query.where(Item.name.contains(q) | Item.code.contains(q))
+    from core.web.paging import paginate
+    page = paginate(query, {"code": Item.code, "name": Item.name,
+                            "days": Item.committed_days}, "code", target="items")
+    return render_template("eservice/catalogue.html", page=page, q=q, types=ITEM_TYPES,
+                           can_manage=has_permission(current_user,
+                                                     "eservice.catalogue.manage"))
+
+
+@bp.route("/catalogue/export.<fmt>")
+@require("eservice.catalogue.manage")
+def export(fmt: str):
+    """The catalogue in the documented column layout (docs/eservice-catalogue.md)."""
+    if fmt not in ("csv", "xlsx"):
+        abort(404)
+    query = scoped(Item.select().where(Item.status == "active").order_by(Item.code),
+                   Item.region, "eservice.catalogue.manage")
+    data = importer.export_csv(query) if fmt == "csv" else importer.export_xlsx(query)
+    mime = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    resp = Response(data, mimetype=mime)
+    resp.headers["Content-Disposition"] = f"attachment; filename=catalogue.{fmt}"
+    return resp
+
+
+@bp.route("/catalogue/import", methods=["GET", "POST"])
+@require("eservice.catalogue.manage")
+def import_catalogue():
+    """Upload → preview every row with its reason → apply all or nothing."""
+    form = ImportForm()
+    preview = None
+    status = 200
+    if request.method == "POST" and form.validate():
+        allowed = scoped(Department.select(), Department.region, "eservice.catalogue.manage")
+        if form.token.data:
+            try:
+                count = importer.apply(form.token.data, allowed, current_user)
+            except importer.ImportError_ as exc:
+                flash(str(exc), "error")
+                status = 422
+            else:
+                flash(_("%(n)d items imported.", n=count), "success")
+                return redirect(url_for("eservice.catalogue"), 303)
+        elif form.file.data:
+            upload = form.file.data
+            try:
+                preview = importer.preview(upload.filename or "", upload.read(), allowed)
+            except importer.ImportError_ as exc:
+                form.file.errors = [str(exc)]
+                status = 422
+        else:
+            form.file.errors = [_("Choose a CSV or XLSX file.")]
+            status = 422
+    return render_template("eservice/import.html", form=form, preview=preview,
+                           columns=importer.COLUMNS), status
+
+
+@bp.route("/rectifications")
+@require("eservice.rating.follow_up")
+def rectifications():
+    """Bad ratings to follow up and rectify within 15 working days, tracked to closure."""
+    query = scoped(Rectification.select(Rectification, Evaluation, Case)
+                   .join(Evaluation).join(Case), Rectification.region,
+                   "eservice.rating.follow_up")
+    rows = list(query.order_by(Rectification.status.desc(), Rectification.due).limit(200))
+    return render_template("eservice/rectifications.html", rows=rows,
+                           today=services.today(), form=RectifyForm(formdata=None))
+
+
+@bp.route("/rectifications/<int:rect_id>", methods=["POST"])
+@require("eservice.rating.follow_up")
+def close_rectification(rect_id: int):
+    rect = get_scoped(Rectification.select().where(Rectification.id == rect_id),
+                      Rectification.region, "eservice.rating.follow_up")
+    form = RectifyForm()
+    try:
+        services.close_rectification(rect, form.response.data if form.validate() else "",
+                                     current_user)
+    except services.ServiceError as exc:
+        flash(str(exc), "error")
+        return rectifications(), 422
+    flash(_("Rectification closed."), "success")
+    return redirect(url_for("eservice.rectifications"), 303)
+
+
+@bp.app_template_filter("eservice_urgency")
+def _urgency_filter(days, state):
+    return urgency(days, state)
+

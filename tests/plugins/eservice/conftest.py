@@ -1,0 +1,120 @@
+"""Fixtures of the service hall tests: the app with the eservice plugin loaded (whether or
+not it is installed as an entry point), a catalogue item and a clerk."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.plugins import installed_plugins
+from tests.conftest import ON_POSTGRES, make_settings
+
+PLUGINS = {**installed_plugins(), "eservice": "plugins.eservice"}
+VALID_ID = "11010519491231002X"
+
+
+def _build(settings):
+    from core import calendar, migrate
+    from core.app import create_app
+    from core.auth.roles import sync_builtin_roles
+    from core.db import db
+    from core.plugins import host
+    app = create_app(settings, available_plugins=PLUGINS)
+    with app.app_context(), db.connection_context():
+        migrate.upgrade(host())
+        calendar.ensure()
+        sync_builtin_roles(host())
+
+
+@pytest.fixture(scope="session")
+def template_db(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("template_eservice")
+    if ON_POSTGRES:
+        import uuid
+
+        from tests.conftest import pg_admin, pg_url, worker_id
+        name = f"ql_tpl_es_{worker_id()}_{uuid.uuid4().hex[:6]}"
+        admin = pg_admin()
+        admin.execute_sql(f'CREATE DATABASE "{name}"')
+        _build(make_settings(tmp, database_url=pg_url(name)))
+        from core.db import db
+        if not db.is_closed():
+            db.close()
+        yield name
+        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.close()
+    else:
+        _build(make_settings(tmp))
+        yield tmp / "ql.db"
+
+
+@pytest.fixture
+def app(settings):
+    from core.app import create_app
+    from core.db import db
+    from core.queue import huey
+    application = create_app(settings, available_plugins=PLUGINS)
+    application.config.update(TESTING=True)
+    huey.immediate = True
+    ctx = application.app_context()
+    ctx.push()
+    db.connect(reuse_if_open=True)
+    yield application
+    if not db.is_closed():
+        db.close()
+    ctx.pop()
+    huey.immediate = False
+
+
+def item_spec(dept, **over):
+    spec = {
+        "name": "食品经营许可", "type": "XK", "department": dept, "level": "county",
+        "statutory_days": 20, "committed_days": 5, "fee_amount": "0",
+        "conditions": "具有与经营的食品品种、数量相适应的经营场所",
+        "effective_from": dt.date(2026, 1, 1),
+        "bases": [{"title": "《中华人民共和国食品安全法》第三十五条",
+                   "article": "国家对食品生产经营实行许可制度。"}],
+        "materials": [{"name": "食品经营许可申请书", "original": True, "copies": 1,
+                       "required": True},
+                      {"name": "营业执照复印件", "original": False, "copies": 1,
+                       "required": True},
+                      {"name": "委托书", "original": True, "copies": 1, "required": False}],
+        "steps": [{"code": "review", "name": "审查", "limit_days": 3, "post_title": "审查员"},
+                  {"code": "decide", "name": "决定", "limit_days": 2, "post_title": "局长"}],
+        "specials": [{"kind": "inspection", "name": "现场核查", "limit_days": 10}],
+    }
+    spec.update(over)
+    return spec
+
+
+@pytest.fixture
+def item(org):
+    from plugins.eservice import services
+    return services.create_item(item_spec(org["dept_a"]))
+
+
+@pytest.fixture
+def clerk(org, make_user):
+    from core.org.models import PostHolding
+    user = make_user("clerk1", "clerk", org["a"])
+    PostHolding.create(person=user.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
+    return user
+
+
+@pytest.fixture
+def events(app):
+    """Every event published during the test: [(name, payload)]."""
+    from core.hookspecs import hookimpl
+    from core.plugins import host
+
+    seen = []
+
+    class Recorder:
+        @hookimpl
+        def ql_handle_event(self, name, payload):
+            seen.append((name, payload))
+
+    rec = Recorder()
+    host().pm.register(rec, name="event-recorder")
+    yield seen
+    host().pm.unregister(rec)
