@@ -255,6 +255,7 @@ def serve(host, port, workers):
                 worker_proc.kill()
 
     atexit.register(stop_worker)
+    signal.signal(signal.SIGTERM, lambda *_a: sys.exit(0))  # so atexit stops the worker too
     click.echo(f"Qinglian on http://{host}:{port}  (worker pid {worker_proc.pid}; Ctrl-C stops both)",
                err=True)
     run_simple(host, port, app, threaded=True, use_reloader=False, use_debugger=False)
