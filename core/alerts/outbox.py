@@ -15,7 +15,7 @@ import uuid
 
 from flask import current_app
 
-from core.alerts.channels import PermanentFailure
+from core.alerts.channels import PermanentFailure, TemporaryFailure
 from core.alerts.models import Alert, Notification
 from core.audit.service import record
 from core.auth.models import User
@@ -136,6 +136,8 @@ def deliver(nid: int, token: str) -> str:
         channel.send(row, row.user)
     except PermanentFailure as exc:
         return _finish_failed(row, token, str(exc))
+    except TemporaryFailure as exc:
+        return _finish_retry(row, token, str(exc), settings)
     except Exception as exc:  # noqa: BLE001 - any other error is worth another try
         return _finish_retry(row, token, f"{type(exc).__name__}: {exc}", settings)
     return _finish_sent(nid, token)
