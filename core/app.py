@@ -233,8 +233,21 @@ def _init_templates(app):
                        if not i.get("permission") or has_permission(user, i["permission"])]
             return sorted(visible, key=lambda i: (i.get("order", 50), str(i["label"])))
 
+        def region_choices():
+            user = getattr(g, "ql_user", None)
+            if user is None:
+                return []
+            from core.auth.scope import region_ids
+            from core.org.models import Region
+            ids = sorted(region_ids(user))
+            if len(ids) < 2:
+                return []
+            return list(Region.select().where(Region.id.in_(ids))
+                        .order_by(Region.sort, Region.code))
+
         return {
             "nav_items": nav,
+            "region_choices": region_choices,
             "html_lang": html_lang,
             "current_region": getattr(g, "ql_region", None),
             "demo_mode": _demo_mode(),
