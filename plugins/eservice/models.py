@@ -227,6 +227,7 @@ class Rectification(BaseModel):
     department = pw.ForeignKeyField(Department, backref="+", on_delete="RESTRICT")
     region = pw.ForeignKeyField(Region, backref="+", on_delete="RESTRICT")
     due = pw.DateField()
+    alert_id = pw.IntegerField(null=True)
     status = pw.CharField(max_length=8, default="open")
     response = pw.TextField(default="")
     closed_at = pw.DateTimeField(null=True)

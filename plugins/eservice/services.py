@@ -704,25 +704,31 @@ def _open_rectification(case: Case, evaluation: Evaluation) -> Rectification:
                                 region=case.region_id, due=due)
     record("eservice.rectification.open", object_type="eservice_rectification",
            object_id=rect.id, summary=f"{case.serial} due {due}", region_id=case.region_id)
-    emit(**alert_arguments(case, evaluation, rect))
+    alert = emit(**alert_arguments(case, evaluation, rect))
+    Rectification.update(alert_id=alert.id).where(Rectification.id == rect.id).execute()
+    rect.alert_id = alert.id
     return rect
 
 
 def alert_arguments(case: Case, evaluation: Evaluation, rect: Rectification) -> dict:
-    """What the bad-rating alert carries: the department head's post is the recipient."""
+    """The bad-rating alert: to the department head's post (else the department)."""
     head = (Post.select().where((Post.department == case.department_id) & Post.is_head)
             .order_by(Post.id).first())
-    return {
+    args = {
         "kind": ALERT_KIND,
-        "region": case.region,
+        "region": case.region_id,
         "subject": _("Bad rating (%(r)d) for case %(s)s: rectify by %(d)s",
                      r=evaluation.rating, s=case.serial, d=rect.due.isoformat()),
-        "details": evaluation.comment,
+        "details": {"serial": case.serial, "item": case.item.name, "rating": evaluation.rating,
+                    "comment": evaluation.comment, "due": rect.due.isoformat()},
         "ref": f"eservice_rectification:{rect.id}",
-        "target_post": head,
-        "target_department": case.department,
         "dedupe_key": f"rating:{case.serial}",
     }
+    if head is not None:
+        args["target_post"] = head.id
+    else:
+        args["target_department"] = case.department_id
+    return args
 
 
 def close_rectification(rect: Rectification, response: str, user) -> Rectification:
@@ -737,6 +743,12 @@ def close_rectification(rect: Rectification, response: str, user) -> Rectificati
                              closed_by=user.id).where(Rectification.id == rect.id).execute()
         record("eservice.rectification.close", object_type="eservice_rectification",
                object_id=rect.id, summary=response[:200], region_id=rect.region_id, user=user)
+        if rect.alert_id is not None:
+            from core.alerts import resolve
+            from core.alerts.models import Alert
+            alert = Alert.get_or_none(Alert.id == rect.alert_id)
+            if alert is not None and alert.state != "resolved":
+                resolve(alert, user, response[:2000])
     return Rectification.get_by_id(rect.id)
 
 

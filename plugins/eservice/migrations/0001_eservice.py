@@ -181,6 +181,7 @@ def up(migrator, db):
         department = ForeignKeyField(Department, backref="+", on_delete="RESTRICT")
         region = ForeignKeyField(Region, backref="+", on_delete="RESTRICT")
         due = DateField()
+        alert_id = IntegerField(null=True)
         status = CharField(max_length=8, default="open")
         response = TextField(default="")
         closed_at = DateTimeField(null=True)

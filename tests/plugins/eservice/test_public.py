@@ -1,0 +1,160 @@
+"""Public pages: the catalogue, lookup without enumeration, the rate limit, rating once and
+the bad-rating alert with its rectification."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from core.audit.models import AuditEvent
+from plugins.eservice import services
+from plugins.eservice.models import Evaluation, LookupCounter, Rectification
+from tests.plugins.eservice.conftest import VALID_ID
+from tests.plugins.eservice.test_cases import MON, case_in
+
+OTHER_ID = "110105194912310046"  # valid, but not the applicant's
+
+
+def token(client, path="/public/services/track"):
+    html = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', html).group(1)
+
+
+def lookup(client, serial, number, tok=None):
+    return client.post("/public/services/track", data={
+        "serial": serial, "id_number": number, "csrf_token": tok or token(client)})
+
+
+def test_public_catalogue_and_item_page_are_cacheable(app, client, item):
+    resp = client.get("/public/services/")
+    assert resp.status_code == 200
+    assert "public" in resp.headers["Cache-Control"] and "max-age" in resp.headers["Cache-Control"]
+    assert item.name in resp.get_data(as_text=True)
+    resp = client.get("/public/services/?q=食品", headers={"HX-Request": "true",
+                                                          "HX-Target": "results"})
+    body = resp.get_data(as_text=True)
+    assert 'id="results"' in body and "<html" not in body and item.name in body
+    resp = client.get("/public/services/?q=nothing-like-this")
+    assert "No service matches" in resp.get_data(as_text=True)
+    resp = client.get(f"/public/services/items/{item.code}")
+    page = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "public, max-age=300" == resp.headers["Cache-Control"]
+    for text in ("营业执照复印件", "审查", "3 working days", "《中华人民共和国食品安全法》第三十五条",
+                 "现场核查", "Free"):
+        assert text in page
+    assert client.get("/public/services/items/NOPE").status_code == 404
+    assert client.get("/public/").get_data(as_text=True).count("/public/services") >= 3
+
+
+def test_lookup_shows_progress_without_personal_data(app, client, item, clerk):
+    case = case_in("in_review", item, clerk)
+    services.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
+                        reason="SECRET-REASON", expected_days=2, note="INTERNAL-NOTE")
+    resp = lookup(client, case.serial, VALID_ID.lower())
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200
+    assert case.item.name in body and case.department.name in body
+    assert str(case.deadline) in body
+    for secret in ("INTERNAL-NOTE", "SECRET-REASON", "张三", VALID_ID, "1101**", "clerk1",
+                   "13800000000"):
+        assert secret not in body
+    assert resp.headers["Cache-Control"] == "no-store"
+    audit = AuditEvent.select().where(AuditEvent.action == "eservice.lookup").get()
+    assert audit.success and audit.object_id == str(case.id)
+
+
+def test_wrong_pair_answers_like_unknown_serial(app, client, item, clerk):
+    case = case_in("accepted", item, clerk)
+    answers = []
+    for serial, number in ((case.serial, OTHER_ID), ("510104-20260302-9999-A", VALID_ID),
+                           (case.serial, "123"), ("garbage", VALID_ID)):
+        resp = lookup(client, serial, number)
+        body = resp.get_data(as_text=True)
+        answers.append((resp.status_code, "No case matches" in body,
+                        re.sub(r'value="[^"]*"', "", body.split("<form")[0])))
+    assert len({a for a in answers}) == 1
+    assert answers[0][:2] == (404, True)
+    fails = AuditEvent.select().where((AuditEvent.action == "eservice.lookup")
+                                      & (AuditEvent.success == False)).count()  # noqa: E712
+    assert fails == 4
+
+
+def test_rate_limit_per_client_and_per_serial(app, client, item, clerk):
+    case = case_in("accepted", item, clerk)
+    tok = token(client)
+    limit = app.config["QL_SETTINGS"].public_lookup_per_minute
+    for _ in range(limit):
+        assert lookup(client, "510104-20260302-9999-A", OTHER_ID, tok).status_code == 404
+    resp = lookup(client, case.serial, VALID_ID, tok)
+    assert resp.status_code == 429
+    assert "Too many lookups" in resp.get_data(as_text=True)
+    assert LookupCounter.select().where(LookupCounter.key == "ip:127.0.0.1").get().count \
+        == limit + 1
+    # per serial: other clients guessing the same serial are refused too (the refused
+    # attempt above already counted once for this serial)
+    for n in range(limit - 1):
+        c = app.test_client()
+        resp = c.post("/public/services/track", environ_base={"REMOTE_ADDR": f"10.0.0.{n}"},
+                      data={"serial": case.serial, "id_number": OTHER_ID,
+                            "csrf_token": token(c)})
+        assert resp.status_code == 404
+    c = app.test_client()
+    resp = c.post("/public/services/track", environ_base={"REMOTE_ADDR": "10.0.1.1"},
+                  data={"serial": case.serial, "id_number": VALID_ID,
+                        "csrf_token": token(c)})
+    assert resp.status_code == 429
+    assert AuditEvent.select().where(AuditEvent.action == "eservice.lookup.limited").count() \
+        == 2
+
+
+def rate(client, serial, rating, number=VALID_ID, comment=""):
+    return client.post("/public/services/rate", data={
+        "serial": serial, "id_number": number, "rating": str(rating), "comment": comment,
+        "csrf_token": token(client)})
+
+
+def test_rating_once_after_closing(app, client, item, clerk):
+    open_case = case_in("delivered", item, clerk)
+    resp = rate(client, open_case.serial, 5)
+    assert resp.status_code == 422 and "once it is closed" in resp.get_data(as_text=True)
+    case = case_in("closed", item, clerk)
+    assert rate(client, case.serial, 5, number=OTHER_ID).status_code == 404
+    resp = rate(client, case.serial, 4, comment="很快")
+    assert resp.status_code == 200
+    resp = rate(client, case.serial, 1)
+    assert resp.status_code == 422 and "already been rated" in resp.get_data(as_text=True)
+    assert [(e.rating, e.comment) for e in Evaluation.select()] == [(4, "很快")]
+    assert Rectification.select().count() == 0
+
+
+def test_bad_rating_raises_alert_and_rectification(app, org, client, item, clerk, events,
+                                                   make_user):
+    from core.alerts.models import Alert
+    from core.org.models import PostHolding
+    case = case_in("closed", item, clerk)
+    head = make_user("head1", "eservice_manager", org["a"])
+    PostHolding.create(person=head.person_id, post=org["head_a"], start=MON)
+    assert rate(client, case.serial, 2, comment="态度差").status_code == 200
+    rect = Rectification.get()
+    assert rect.status == "open" and rect.department_id == case.department_id
+    from core import calendar
+    assert calendar.workdays_between(services.today(), rect.due) == 15
+    alert = Alert.get_by_id(rect.alert_id)
+    assert alert.kind == "eservice.rating.bad" and alert.target_post_id == org["head_a"].id
+    assert case.serial in alert.subject and alert.state == "open"
+    assert dict(events)["eservice.case.evaluated"]["rating"] == 2
+    with pytest.raises(services.ServiceError):
+        services.close_rectification(rect, " ", head)
+    services.close_rectification(rect, "已回访并整改", head)
+    assert Rectification.get().status == "closed"
+    assert Alert.get_by_id(rect.alert_id).state == "resolved"
+
+
+def test_public_statistics(app, client, item, clerk):
+    case = case_in("closed", item, clerk)
+    rate(client, case.serial, 5)
+    data = services.statistics()
+    (dept, row), = data["departments"]
+    assert row == {"handled": 1, "on_time": 1, "early": 1, "rated": 1, "satisfied": 1}
+    body = client.get("/public/services/stats").get_data(as_text=True)
+    assert dept.name in body and "100.0%" in body
