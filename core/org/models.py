@@ -19,7 +19,7 @@ class Region(BaseModel):
     parent = pw.ForeignKeyField("self", null=True, backref="children", on_delete="RESTRICT")
     sort = pw.IntegerField(default=0)
 
-    def lineage(self) -> list["Region"]:
+    def lineage(self) -> list[Region]:
         """This region and its ancestors, nearest first."""
         out, node, seen = [], self, set()
         while node is not None and node.id not in seen:
