@@ -136,11 +136,13 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
     today = services.today()
     days = services.remaining_days(case, today)
     evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
+    ctx = _row_context(case)
+    if form is not None:
+        ctx["form"] = form
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
         urgency=urgency(days, case.state), overdue=services.is_overdue(case, today),
-        evaluation=evaluation, error=error, failed=failed,
-        form=form or _transition_form(case), **_row_context(case))
+        evaluation=evaluation, error=error, failed=failed, **ctx)
     return html, status
 
 

@@ -75,7 +75,7 @@ def test_wrong_pair_answers_like_unknown_serial(app, client, item, clerk):
     assert len({a for a in answers}) == 1
     assert answers[0][:2] == (404, True)
     fails = AuditEvent.select().where((AuditEvent.action == "eservice.lookup")
-                                      & (AuditEvent.success == False)).count()  # noqa: E712
+                                      & (AuditEvent.success == False)).count()
     assert fails == 4
 
 
