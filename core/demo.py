@@ -116,7 +116,7 @@ def _department(region, code, name, sort, rng, size) -> Department:
                              is_supervision_office=(code == "JW"))
     posts = POSTS if code != "JW" else [("主任", 3, True), ("电子监察员", 2, False),
                                         ("纪检监察员", 2, False)]
-    per_post = 1 if size == "small" else 25
+    per_post = 1 if size == "small" else 40
     start = dt.date(2024, 1, 1)
     holdings = []
     for title, risk, head in posts:
@@ -138,9 +138,11 @@ def _department(region, code, name, sort, rng, size) -> Department:
 
 
 def _insert_returning(model, rows) -> list[int]:
-    ids = []
-    for row in rows:
-        ids.append(model.insert(**row).execute())
+    """Bulk insert, returning the new ids (SQLite ≥ 3.35 and PostgreSQL support RETURNING)."""
+    ids: list[int] = []
+    for i in range(0, len(rows), 500):
+        cursor = model.insert_many(rows[i:i + 500]).returning(model.id).execute()
+        ids.extend(row.id if hasattr(row, "id") else row[0] for row in cursor)
     return ids
 
 
