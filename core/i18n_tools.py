@@ -1,6 +1,8 @@
 """Catalogue maintenance: ``python -m core.i18n_tools fill-en|check``.
 
 ``fill-en`` makes the English catalogue complete (msgstr = msgid, plural forms alike);
+``pending-zh`` prints the msgids the Chinese catalogue lacks (JSON list);
+``merge-zh FILE`` merges a JSON object {msgid: Chinese} into the Chinese catalogue;
 ``check`` lists messages of the source that either catalogue lacks and exits non-zero.
 """
 from __future__ import annotations
@@ -43,6 +45,31 @@ def fill_en() -> int:
     return n
 
 
+def merge_zh(path: Path) -> int:
+    """Merge a JSON object {msgid: Chinese} into the Chinese catalogue (plural msgids are
+    given by their singular form; the value is used for every plural form)."""
+    import json
+    table = json.loads(Path(path).read_text(encoding="utf-8"))
+    cat = _read(PO["zh_CN"])
+    n = 0
+    for msg in cat:
+        key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
+        if key in table and table[key]:
+            msg.string = (table[key],) if isinstance(msg.id, tuple) else table[key]
+            msg.flags.discard("fuzzy")
+            n += 1
+    with PO["zh_CN"].open("wb") as fh:
+        write_po(fh, cat, width=100)
+    return n
+
+
+def pending_zh() -> list:
+    """Msgids (singular form) that the Chinese catalogue lacks."""
+    return [m.id[0] if isinstance(m.id, tuple) else m.id
+            for m in _read(PO["zh_CN"]) if m.id and not (
+                all(m.string) if isinstance(m.string, tuple) else m.string)]
+
+
 def extract() -> set:
     with tempfile.TemporaryDirectory() as tmp:
         pot = Path(tmp) / "messages.pot"
@@ -67,13 +94,20 @@ def main(argv: list[str]) -> int:
     if argv[:1] == ["fill-en"]:
         print(f"filled {fill_en()} English messages")
         return 0
+    if argv[:1] == ["merge-zh"] and len(argv) == 2:
+        print(f"merged {merge_zh(Path(argv[1]))} Chinese messages")
+        return 0
+    if argv[:1] == ["pending-zh"]:
+        import json
+        print(json.dumps(pending_zh(), ensure_ascii=False, indent=1))
+        return 0
     if argv[:1] == ["check"]:
         gaps = missing()
         for lang, ids in gaps.items():
             for msgid in ids:
                 print(f"{lang}: missing {msgid!r}")
         return 1 if any(gaps.values()) else 0
-    print("usage: python -m core.i18n_tools fill-en|check", file=sys.stderr)
+    print("usage: python -m core.i18n_tools fill-en|check|pending-zh|merge-zh FILE.json", file=sys.stderr)
     return 2
 
 
