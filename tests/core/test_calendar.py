@@ -81,3 +81,28 @@ def test_outside_calendar_is_a_clear_error(app):
 def test_years_beyond_the_schedule_fall_back_to_weekdays(app):
     assert calendar.is_workday(D(2040, 1, 2))  # Monday
     assert not calendar.is_workday(D(2040, 1, 7))  # Sunday
+
+
+def test_admin_rules_a_day_from_the_calendar_page(client, org, make_user, login, csrf_token):
+    admin = make_user("caladmin", role="sys_admin", region=org["city"])
+    login(admin)
+    page = client.get("/admin/calendar?year=2026&month=2").get_data(as_text=True)
+    assert "Adjusted working day" in page and "Holiday" in page
+    token = csrf_token("/admin/calendar?year=2026&month=5")
+    resp = client.post("/admin/calendar/2026-05-12", data={"action": "restday",
+                                                           "csrf_token": token})
+    assert resp.status_code == 303
+    assert not calendar.is_workday(D(2026, 5, 12))
+    from core.audit.models import AuditEvent
+    assert AuditEvent.select().where(AuditEvent.action == "calendar.override").count() == 1
+    assert client.post("/admin/calendar/2026-13-40", data={"action": "restday",
+                                                           "csrf_token": token}).status_code == 400
+    assert client.post("/admin/calendar/2026-05-13", data={"action": "explode",
+                                                           "csrf_token": token}).status_code == 400
+    assert calendar.is_workday(D(2026, 5, 13))
+    assert client.get("/admin/calendar?year=2026&month=99").status_code == 400
+
+
+def test_calendar_page_is_for_system_administrators_only(client, org, make_user, login):
+    login(make_user("plain", role="staff", region=org["city"]))
+    assert client.get("/admin/calendar").status_code == 403
