@@ -3,15 +3,17 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.i18n import _l
 
-LEVEL_CHOICES = [("", _l("All levels")), ("reminder", _l("Reminder")),
-                 ("yellow", _l("Yellow")), ("red", _l("Red"))]
-STATE_CHOICES = [("", _l("All states")), ("open", _l("Open")),
-                 ("acknowledged", _l("Acknowledged")), ("resolved", _l("Resolved")),
-                 ("unresolved", _l("Not resolved"))]
+LEVEL_CHOICES = [SelectChoice("", _l("All levels")), SelectChoice("reminder", _l("Reminder")),
+                 SelectChoice("yellow", _l("Yellow")), SelectChoice("red", _l("Red"))]
+STATE_CHOICES = [SelectChoice("", _l("All states")), SelectChoice("open", _l("Open")),
+                 SelectChoice("acknowledged", _l("Acknowledged")),
+                 SelectChoice("resolved", _l("Resolved")),
+                 SelectChoice("unresolved", _l("Not resolved"))]
 
 
 class QueryForm(FlaskForm):

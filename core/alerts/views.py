@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user, login_required
 from peewee import fn
+from wtforms.fields.choices import SelectChoice
 
 from core.alerts import service
 from core.alerts.forms import BoardForm, QueryForm, ResolveForm
@@ -98,15 +99,14 @@ def detail(alert_id):
         service.mark_read(current_user, [alert.id])
     notes = list(Notification.select().where(Notification.alert == alert.id)
                  .order_by(Notification.escalation_level, Notification.id))
-    return render_template("alerts/detail.html", alert=alert, notifications=notes,
-                           form=ResolveForm())
+    return render_template("alerts/detail.html", alert=alert, notifications=notes)
 
 
 def _card(alert: Alert, form=None, error=None, status=200):
     alert = Alert.select(Alert, Region).join(Region).where(Alert.id == alert.id).get()
     template = "alerts/_card_inner.html" if status >= 400 else "alerts/_card.html"
-    return render_template(template, alert=alert, form=form or ResolveForm(formdata=None),
-                           error=error), status
+    return render_template(template, alert=alert, error=error,
+                           note_value=form.note.data if form is not None else ""), status
 
 
 @bp.route("/<int:alert_id>/acknowledge", methods=["POST"])
@@ -149,8 +149,8 @@ def board():
     scope = sorted(region_ids(current_user, "core.alerts.board"))
     regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
     form = BoardForm(request.args)
-    form.region.choices = [("", _("All regions"))] + [(str(r.id), f"{r.name} {r.code}")
-                                                      for r in regions]
+    form.region.choices = [SelectChoice("", _("All regions"))] + [
+        SelectChoice(str(r.id), f"{r.name} {r.code}") for r in regions]
     if not form.validate():
         _bad(form)
     query = scoped(Alert.select(Alert, Region).join(Region), Alert.region, "core.alerts.board")
