@@ -11,6 +11,7 @@ from core.i18n import _l
 PERMISSIONS = [
     ("esupervision.view", _l("View e-supervision: monitored cases and signals")),
     ("esupervision.manage", _l("Edit e-supervision detectors and warning thresholds")),
+    ("esupervision.supervise", _l("Handle supervision cases and accountability records")),
 ]
 
 
@@ -49,7 +50,8 @@ def ql_permissions():
 @hookimpl
 def ql_roles():
     return [{"code": "supervisor", "label": _l("Supervisor"),
-             "permissions": ["esupervision.view", "esupervision.manage"]},
+             "permissions": ["esupervision.view", "esupervision.manage",
+                             "esupervision.supervise"]},
             {"code": "staff", "label": _l("Staff member"),
              "permissions": ["esupervision.view"]}]
 
@@ -57,14 +59,19 @@ def ql_roles():
 @hookimpl
 def ql_nav_items(user, region):
     return [{"label": _l("E-supervision"), "endpoint": "esupervision.cases", "icon": "eye",
-             "order": 40, "permission": "esupervision.view"}]
+             "order": 40, "permission": "esupervision.view"},
+            {"label": _l("Supervision cases"), "endpoint": "esupervision.supervision_list",
+             "icon": "flag", "order": 41, "permission": "esupervision.supervise"}]
 
 
 @hookimpl
 def ql_alert_kinds():
     from plugins.esupervision.detectors import BUILTIN
     kinds = [{"code": "esupervision.deadline.yellow", "label": _l("Time limit nearly used"),
-              "level": "yellow", "escalate_after_hours": 24}]
+              "level": "yellow", "escalate_after_hours": 24},
+             {"code": "esupervision.rectification.overdue",
+              "label": _l("Rectification not reported in time"), "level": "red",
+              "escalate_after_hours": 24}]
     for det in BUILTIN:
         kinds.append({"code": f"esupervision.signal.{det.code}", "label": det.description,
                       "level": "red", "escalate_after_hours": 24})

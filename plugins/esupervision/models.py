@@ -131,4 +131,49 @@ class Threshold(BaseModel):
         indexes = ((("scope", "key"), True),)
 
 
-MODELS = [SourceToken, MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold]
+SUPERVISION_STATES = ("opened", "dismissed", "rectifying", "reported", "closed")
+
+
+class SupervisionCase(BaseModel):
+    """Supervision case (督办) opened for a red signal: verify (核实) → rectification
+    demanded (整改) → rectification reported (回告) → closed."""
+
+    signal = pw.ForeignKeyField(Signal, unique=True, on_delete="RESTRICT")
+    case = pw.ForeignKeyField(MonitoredCase, on_delete="RESTRICT")
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    department = pw.ForeignKeyField(Department, null=True, on_delete="SET NULL")
+    state = pw.CharField(max_length=16, default="opened")
+    opened_by = pw.CharField(max_length=64)
+    opened_at = pw.DateTimeField(default=utcnow)
+    finding = pw.CharField(max_length=16, default="")
+    finding_reason = pw.TextField(default="")
+    verified_by = pw.CharField(max_length=64, default="")
+    verified_at = pw.DateTimeField(null=True)
+    rectification_demand = pw.TextField(default="")
+    rectification_days = pw.IntegerField(null=True)
+    rectification_due = pw.DateField(null=True)
+    report_text = pw.TextField(default="")
+    reported_at = pw.DateTimeField(null=True)
+    closed_at = pw.DateTimeField(null=True)
+    closing_note = pw.TextField(default="")
+    escalated_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("state", "rectification_due"), False), (("region", "state"), False))
+
+
+class Accountability(BaseModel):
+    """Accountability record (问责) of a supervision case: who, what, outcome."""
+
+    supervision = pw.ForeignKeyField(SupervisionCase, backref="accountability",
+                                     on_delete="RESTRICT")
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    person_name = pw.CharField(max_length=64)
+    what = pw.TextField()
+    outcome = pw.TextField()
+    recorded_by = pw.CharField(max_length=64)
+    recorded_at = pw.DateTimeField(default=utcnow)
+
+
+MODELS = [SourceToken, MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
+          SupervisionCase, Accountability]

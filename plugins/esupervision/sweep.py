@@ -75,7 +75,8 @@ def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult
         result.yellow = _insert(yellow_query(today), columns)
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
-        result.alerted = alert_pending()
+        from plugins.esupervision.supervision import escalate_overdue
+        result.alerted = alert_pending() + escalate_overdue(today)
     return result
 
 

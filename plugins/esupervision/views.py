@@ -7,14 +7,25 @@ from flask_login import current_user
 from core.auth.scope import get_scoped, require, scoped
 from core.i18n import _
 from core.web.paging import paginate
-from plugins.esupervision import services
+from plugins.esupervision import services, supervision
 from plugins.esupervision.detectors import all_detectors
-from plugins.esupervision.forms import DetectorForm, ThresholdForm
+from plugins.esupervision.forms import (
+    AccountabilityForm,
+    CloseForm,
+    DemandForm,
+    DetectorForm,
+    ReportForm,
+    ThresholdForm,
+    VerifyForm,
+)
 from plugins.esupervision.models import (
+    SUPERVISION_STATES,
+    Accountability,
     CaseEvent,
     Clock,
     MonitoredCase,
     Signal,
+    SupervisionCase,
     Threshold,
 )
 
@@ -55,8 +66,11 @@ def case(case_id: int):
     events = list(CaseEvent.select().where(CaseEvent.case == row)
                   .order_by(CaseEvent.occurred_at, CaseEvent.id))
     signals = list(Signal.select().where(Signal.case == row).order_by(Signal.id))
+    supervised = {sc.signal_id: sc for sc in SupervisionCase.select().where(
+        SupervisionCase.signal.in_([s.id for s in signals]))} if signals else {}
     return render_template("esupervision/case.html", case=row, clocks=clocks, events=events,
-                           signals=signals, today=_today())
+                           signals=signals, today=_today(), supervised=supervised,
+                           open_form=CloseForm())
 
 
 def _today():
@@ -117,3 +131,83 @@ def threshold_delete(threshold_id: int):
     services.delete_threshold(threshold_id, user=current_user)
     flash(_("Threshold removed."), "success")
     return redirect(url_for("esupervision.settings"), 303)
+
+
+# -- supervision cases (督办) -----------------------------------------------------------
+@bp.get("/supervision")
+@require("esupervision.supervise")
+def supervision_list():
+    query = scoped(SupervisionCase.select(), SupervisionCase.region, "esupervision.supervise")
+    state = request.args.get("state", "")
+    if state in SUPERVISION_STATES:
+        query = query.where(SupervisionCase.state == state)
+    page = paginate(query, {"opened": SupervisionCase.opened_at,
+                            "due": SupervisionCase.rectification_due}, "opened",
+                    target="es-supervision")
+    return render_template("esupervision/supervision_list.html", page=page, state=state,
+                           states=SUPERVISION_STATES)
+
+
+@bp.post("/signals/<int:signal_id>/supervise")
+@require("esupervision.supervise")
+def supervision_open(signal_id: int):
+    signal = get_scoped(Signal.select().where(Signal.id == signal_id), Signal.region,
+                        "esupervision.supervise")
+    if not CloseForm().validate_on_submit():
+        abort(400, _("The form expired. Please submit it again."))
+    try:
+        sc = supervision.open_case(signal, current_user)
+    except supervision.SupervisionError as exc:
+        abort(422, str(exc))
+    return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
+
+
+def _forms():
+    return {"verify_form": VerifyForm(prefix="v"), "demand_form": DemandForm(prefix="d"),
+            "report_form": ReportForm(prefix="r"), "close_form": CloseForm(prefix="c"),
+            "acc_form": AccountabilityForm(prefix="a")}
+
+
+@bp.get("/supervision/<int:sc_id>")
+@require("esupervision.supervise")
+def supervision_detail(sc_id: int, error: str | None = None, forms: dict | None = None,
+                       status: int = 200):
+    sc = get_scoped(SupervisionCase.select().where(SupervisionCase.id == sc_id),
+                    SupervisionCase.region, "esupervision.supervise")
+    records = list(Accountability.select().where(Accountability.supervision == sc)
+                   .order_by(Accountability.id))
+    return render_template("esupervision/supervision.html", sc=sc, records=records,
+                           error=error, **(forms or _forms())), status
+
+
+@bp.post("/supervision/<int:sc_id>/<step>")
+@require("esupervision.supervise")
+def supervision_step(sc_id: int, step: str):
+    """One step of the supervision case: verify, demand, report, close, accountability."""
+    sc = get_scoped(SupervisionCase.select().where(SupervisionCase.id == sc_id),
+                    SupervisionCase.region, "esupervision.supervise")
+    forms = _forms()
+    key = {"verify": "verify_form", "demand": "demand_form", "report": "report_form",
+           "close": "close_form", "accountability": "acc_form"}.get(step)
+    if key is None:
+        abort(404)
+    form = forms[key]
+    if not form.validate_on_submit():
+        return supervision_detail(sc_id, forms=forms, status=422)
+    try:
+        if step == "verify":
+            supervision.verify(sc, current_user, form.finding.data, form.reason.data)
+        elif step == "demand":
+            supervision.demand_rectification(sc, current_user, form.demand.data,
+                                             form.days.data)
+        elif step == "report":
+            supervision.report_rectification(sc, current_user, form.report.data)
+        elif step == "close":
+            supervision.close(sc, current_user, form.note.data)
+        else:
+            supervision.record_accountability(sc, current_user, form.person_name.data,
+                                              form.what.data, form.outcome.data)
+    except supervision.SupervisionError as exc:
+        return supervision_detail(sc_id, error=str(exc), forms=forms, status=422)
+    flash(_("Saved."), "success")
+    return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)

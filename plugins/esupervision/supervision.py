@@ -1,0 +1,180 @@
+"""Supervision cases (督办) for red signals and accountability records (问责).
+
+verify (核实: confirmed, or dismissed with a reason) → rectification demanded (整改,
+deadline in working days) → rectification reported (回告) → closed. A rectification
+not reported by its due day escalates through the alert bus. Every step is audited.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+from core import calendar
+from core.audit.service import record
+from core.auth.scope import has_permission
+from core.db import db, utcnow
+from plugins.esupervision.models import Accountability, Signal, SupervisionCase
+
+PERM = "esupervision.supervise"
+OVERDUE_KIND = "esupervision.rectification.overdue"
+
+
+class SupervisionError(ValueError):
+    """A supervision step that is not allowed now, or bad input (message names it)."""
+
+
+def _allowed(user, region_id: int) -> None:
+    if user is not None and not has_permission(user, PERM, region_id):
+        raise SupervisionError("you may not supervise cases of this region")
+
+
+def _name(user) -> str:
+    return getattr(user, "username", "") or "system"
+
+
+def _text(value: str, field: str, required: bool = True, size: int = 4000) -> str:
+    text = (value or "").strip()
+    if required and not text:
+        raise SupervisionError(f"{field}: is required")
+    if len(text) > size:
+        raise SupervisionError(f"{field}: at most {size} characters")
+    return text
+
+
+def _state(sc: SupervisionCase, *allowed: str) -> None:
+    if sc.state not in allowed:
+        raise SupervisionError(f"the supervision case is {sc.state}; this step needs "
+                               + " or ".join(allowed))
+
+
+def open_case(signal: Signal, user) -> SupervisionCase:
+    """Open a supervision case for a red signal (one per signal)."""
+    if signal.level != "red":
+        raise SupervisionError("only red signals are supervised")
+    _allowed(user, signal.region_id)
+    with db.atomic():
+        if SupervisionCase.select().where(SupervisionCase.signal == signal).exists():
+            raise SupervisionError("this signal already has a supervision case")
+        sc = SupervisionCase.create(signal=signal, case=signal.case_id,
+                                    region=signal.region_id,
+                                    department=signal.case.department_id,
+                                    opened_by=_name(user))
+        record("esupervision.supervision.open", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary=f"supervision opened for {signal.code} on {signal.case.serial}")
+    return sc
+
+
+def verify(sc: SupervisionCase, user, finding: str, reason: str) -> SupervisionCase:
+    """Record the finding (核实): ``confirmed`` or ``dismissed`` (dismissal closes)."""
+    _allowed(user, sc.region_id)
+    _state(sc, "opened")
+    if finding not in ("confirmed", "dismissed"):
+        raise SupervisionError("finding: must be confirmed or dismissed")
+    reason = _text(reason, "reason", required=finding == "dismissed")
+    with db.atomic():
+        changes = {"finding": finding, "finding_reason": reason, "verified_by": _name(user),
+                   "verified_at": utcnow()}
+        if finding == "dismissed":
+            changes.update(state="dismissed", closed_at=utcnow())
+        SupervisionCase.update(**changes).where(SupervisionCase.id == sc.id).execute()
+        record("esupervision.supervision.verify", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary=f"signal {finding}", changes={"finding": ["", finding]})
+    return SupervisionCase.get_by_id(sc.id)
+
+
+def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
+                         today: dt.date | None = None) -> SupervisionCase:
+    """Demand rectification (整改) within ``days`` working days."""
+    _allowed(user, sc.region_id)
+    _state(sc, "opened")
+    if sc.finding != "confirmed":
+        raise SupervisionError("verify the signal (confirmed) before demanding rectification")
+    demand = _text(demand, "demand")
+    if not isinstance(days, int) or not 1 <= days <= 120:
+        raise SupervisionError("days: must be a whole number from 1 to 120")
+    from plugins.esupervision.sweep import today_local
+    due = calendar.add_workdays(today or today_local(), days)
+    with db.atomic():
+        SupervisionCase.update(state="rectifying", rectification_demand=demand,
+                               rectification_days=days, rectification_due=due) \
+            .where(SupervisionCase.id == sc.id).execute()
+        record("esupervision.supervision.demand", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary=f"rectification demanded within {days} working days (due {due})")
+    return SupervisionCase.get_by_id(sc.id)
+
+
+def report_rectification(sc: SupervisionCase, user, text: str) -> SupervisionCase:
+    """Record the department's rectification report (回告)."""
+    _allowed(user, sc.region_id)
+    _state(sc, "rectifying")
+    text = _text(text, "report")
+    with db.atomic():
+        SupervisionCase.update(state="reported", report_text=text, reported_at=utcnow()) \
+            .where(SupervisionCase.id == sc.id).execute()
+        record("esupervision.supervision.report", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary="rectification reported")
+    return SupervisionCase.get_by_id(sc.id)
+
+
+def close(sc: SupervisionCase, user, note: str = "") -> SupervisionCase:
+    """Close a supervision case after the rectification report."""
+    _allowed(user, sc.region_id)
+    _state(sc, "reported")
+    note = _text(note, "note", required=False)
+    with db.atomic():
+        SupervisionCase.update(state="closed", closed_at=utcnow(), closing_note=note) \
+            .where(SupervisionCase.id == sc.id).execute()
+        record("esupervision.supervision.close", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary="supervision case closed")
+    return SupervisionCase.get_by_id(sc.id)
+
+
+def record_accountability(sc: SupervisionCase, user, person_name: str, what: str,
+                          outcome: str) -> Accountability:
+    """Record accountability (问责) for a confirmed signal: who, what, outcome."""
+    _allowed(user, sc.region_id)
+    if sc.finding != "confirmed":
+        raise SupervisionError("accountability needs a confirmed signal")
+    person_name = _text(person_name, "who", size=64)
+    what = _text(what, "what")
+    outcome = _text(outcome, "outcome")
+    with db.atomic():
+        row = Accountability.create(supervision=sc, region=sc.region_id,
+                                    person_name=person_name, what=what, outcome=outcome,
+                                    recorded_by=_name(user))
+        record("esupervision.accountability.record", object_type="accountability",
+               object_id=row.id, region_id=sc.region_id, user=user,
+               summary=f"accountability recorded for {person_name}")
+    return row
+
+
+def escalate_overdue(today: dt.date) -> list[str]:
+    """Alert the department head and the supervision office about every rectification
+    past its due day (once per supervision case)."""
+    from core.alerts import emit
+    from core.alerts.service import supervision_office
+    from core.org.models import Region
+    lines = []
+    rows = list(SupervisionCase.select().where(
+        (SupervisionCase.state == "rectifying") & (SupervisionCase.rectification_due < today)
+        & SupervisionCase.escalated_at.is_null()))
+    for sc in rows:
+        with db.atomic():
+            region = Region.get_by_id(sc.region_id)
+            subject = f"rectification overdue: {sc.case.serial} (due {sc.rectification_due})"
+            ref = f"esupervision.supervision:{sc.id}"
+            targets = [t for t in (sc.department_id, supervision_office(region)) if t]
+            for i, target in enumerate(targets):
+                emit(OVERDUE_KIND, region, subject, target_department=target, ref=ref,
+                     dedupe_key=f"rect:{sc.id}:{i}")
+            SupervisionCase.update(escalated_at=utcnow()) \
+                .where(SupervisionCase.id == sc.id).execute()
+            record("esupervision.supervision.escalate", object_type="supervision_case",
+                   object_id=sc.id, region_id=sc.region_id,
+                   summary=f"rectification overdue since {sc.rectification_due}: escalated")
+        lines.append(f"rectification overdue {sc.case.serial} -> escalated")
+    return lines
