@@ -1,0 +1,34 @@
+"""What plugins may import from the core: the stable facade.
+
+Plugins import from here (or from ``core`` for ``hookimpl``), never from deeper modules,
+so the core can move its internals without breaking them.
+"""
+from __future__ import annotations
+
+from core.audit.service import diff, mask, record
+from core.auth.scope import (descendants, get_scoped, has_permission, region_ids, require,
+                             scoped)
+from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
+from core.db import BaseModel, db, is_postgres, utcnow
+from core.events import publish
+from core.hookspecs import hookimpl
+from core.i18n import _, _l, ngettext
+from core.org.models import Department, Person, Post, PostHolding, Region
+from core.plugins import enabled_for, regions_enabled
+from core.queue import huey, periodic, task
+from core.web.paging import Page, paginate
+
+
+def emit(*args, **kwargs):
+    """Raise an alert through the alert bus (see ``docs/alerts.md``)."""
+    from core.alerts import emit as _emit
+    return _emit(*args, **kwargs)
+
+
+__all__ = [
+    "BaseModel", "Department", "Page", "Person", "Post", "PostHolding", "Region", "_", "_l",
+    "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "get_scoped",
+    "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "mask", "ngettext",
+    "paginate", "periodic", "publish", "record", "region_ids", "regions_enabled", "require",
+    "scoped", "task", "utcnow", "workdays_between", "workdays_in",
+]
