@@ -14,19 +14,13 @@ from core.audit.service import record
 from core.auth.accounts import get_user_in_scope
 from core.auth.models import Grant, Role, RolePermission, User
 from core.auth.scope import grants_of, region_ids, region_tree
+from core.auth.service import ADMIN_JOBS
 from core.db import db
 from core.i18n import _
 from core.org.models import Region
 
 MANAGE = "core.roles.manage"
 
-# Which administrator's job each permission belongs to.
-ADMIN_JOBS = {
-    "core.users.manage": "sys_admin",
-    "core.settings.manage": "sys_admin",
-    "core.roles.manage": "security_admin",
-    "core.audit.read": "audit_admin",
-}
 ROLE_CODE = re.compile(r"^[a-z][a-z0-9_]{1,63}$")
 
 

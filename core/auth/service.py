@@ -8,7 +8,7 @@ import time
 import pyotp
 
 from core.audit.service import record
-from core.auth.models import Grant, Role, User, UserSession
+from core.auth.models import Grant, Role, RolePermission, User, UserSession
 from core.auth.passwords import (
     check_policy,
     hash_password,
@@ -20,6 +20,13 @@ from core.i18n import _
 from core.org.models import Person, Region
 
 ADMIN_ROLES = ("sys_admin", "security_admin", "audit_admin")
+# Which administrator's job each permission belongs to (三员分立).
+ADMIN_JOBS = {
+    "core.users.manage": "sys_admin",
+    "core.settings.manage": "sys_admin",
+    "core.roles.manage": "security_admin",
+    "core.audit.read": "audit_admin",
+}
 
 
 class AuthError(ValueError):
@@ -76,8 +83,13 @@ def user_roles(user: User) -> set[str]:
 
 
 def requires_second_factor(user: User) -> bool:
-    """Administrators must use TOTP; anyone who enrolled uses it too."""
-    return bool(user.totp_secret) or bool(user_roles(user) & set(ADMIN_ROLES))
+    """Administrators (by role, or by a custom role carrying an administrator's
+    permission) must use TOTP; anyone who enrolled uses it too."""
+    if user.totp_secret or user_roles(user) & set(ADMIN_ROLES):
+        return True
+    return (RolePermission.select().join(Grant, on=(Grant.role == RolePermission.role))
+            .where((Grant.user == user.id)
+                   & RolePermission.permission.in_(sorted(ADMIN_JOBS))).exists())
 
 
 def authenticate(username: str, password: str, settings) -> User:

@@ -163,6 +163,8 @@ def logout():
                             else None)
     logout_user()
     session.clear()
+    g.ql_user = None  # the request started logged in; it ends logged out
+    g.ql_roles = set()
     flash(_("You have logged out."), "info")
     return redirect(url_for("auth.login"), 303)
 
