@@ -19,9 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from peewee import fn
+
 from core.audit.service import record
 from core.auth.scope import region_ids
-from core.db import db
+from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.org.services import (
@@ -296,11 +298,9 @@ def preview(actor, kind: str, data: bytes, filename: str) -> Preview:
 
 # -- applying -----------------------------------------------------------------------
 def _department(cache: dict, counts: dict, row: dict, update: dict | None = None) -> Department:
+    """The row's department from ``cache`` (preloaded), created or updated as needed."""
     key = (row["region_id"], row["department_code"])
     dept = cache.get(key)
-    if dept is None:
-        dept = Department.get_or_none((Department.region == key[0])
-                                      & (Department.code == key[1]))
     if dept is None:
         dept = Department.create(region=key[0], code=key[1], name=row["department_name"],
                                  **(update or {}))
@@ -309,50 +309,92 @@ def _department(cache: dict, counts: dict, row: dict, update: dict | None = None
         changes = {"name": row["department_name"], **update}
         if any(getattr(dept, k) != v for k, v in changes.items()):
             Department.update(**changes).where(Department.id == dept.id).execute()
+            for k, v in changes.items():
+                setattr(dept, k, v)
             counts["departments_updated"] += 1
     cache[key] = dept
     return dept
 
 
+def _preload_departments(rows: list[dict]) -> dict:
+    regions = sorted({row["region_id"] for row in rows})
+    return {(d.region_id, d.code): d
+            for d in Department.select().where(Department.region.in_(regions))}
+
+
+def _create_people(rows: list[dict], people: dict, counts: dict) -> None:
+    """Insert the people not yet in ``people`` in batches and add their ids to it."""
+    missing: dict = {}
+    for row in rows:
+        key = (row["region_id"], row["person_name"], row["phone"], row["email"])
+        if key not in people:
+            missing.setdefault(key, {"region": key[0], "name": key[1], "phone": key[2],
+                                     "email": key[3], "created_at": utcnow()})
+    if not missing:
+        return
+    last = Person.select(fn.MAX(Person.id)).scalar() or 0
+    values = list(missing.values())
+    for chunk in range(0, len(values), 500):
+        Person.insert_many(values[chunk:chunk + 500]).execute()
+    regions = sorted({key[0] for key in missing})
+    for pid, rid, name, phone, email in (
+            Person.select(Person.id, Person.region, Person.name, Person.phone, Person.email)
+            .where(Person.region.in_(regions) & (Person.id > last)).order_by(Person.id)
+            .tuples()):
+        if (rid, name, phone, email) in missing:
+            people.setdefault((rid, name, phone, email), pid)
+    counts["people_created"] += len(missing)
+
+
 def _apply_people(rows: list[dict], counts: dict) -> None:
-    depts: dict = {}
+    """Write people, posts and holdings with lookups preloaded (one query per table)."""
+    depts = _preload_departments(rows)
+    regions = sorted({row["region_id"] for row in rows})
+    dept_ids = [d.id for d in depts.values()]
     posts: dict = {}
+    for post in Post.select().where(Post.department.in_(dept_ids)).order_by(Post.id):
+        posts.setdefault((post.department_id, post.title), post)
     people: dict = {}
+    for pid, rid, name, phone, email in (
+            Person.select(Person.id, Person.region, Person.name, Person.phone, Person.email)
+            .where(Person.region.in_(regions)).order_by(Person.id).tuples()):
+        people.setdefault((rid, name, phone, email), pid)
+    ends: dict = {}
+    for person_id, post_id, end in (
+            PostHolding.select(PostHolding.person, PostHolding.post, PostHolding.end)
+            .join(Post).where(Post.department.in_(dept_ids)).tuples()):
+        ends.setdefault((person_id, post_id), []).append(end)
+    row_posts = []
     for row in rows:
         dept = _department(depts, counts, row)
-        post_key = (dept.id, row["post_title"])
-        post = posts.get(post_key) or Post.get_or_none((Post.department == dept.id)
-                                                       & (Post.title == row["post_title"]))
+        post = posts.get((dept.id, row["post_title"]))
         if post is None:
             post = Post.create(department=dept, title=row["post_title"],
                                risk_level=row["risk_level"], is_head=row["is_head"])
+            posts[(dept.id, row["post_title"])] = post
             counts["posts_created"] += 1
         elif (post.risk_level, post.is_head) != (row["risk_level"], row["is_head"]):
             Post.update(risk_level=row["risk_level"], is_head=row["is_head"]).where(
                 Post.id == post.id).execute()
             post.risk_level, post.is_head = row["risk_level"], row["is_head"]
             counts["posts_updated"] += 1
-        posts[post_key] = post
-        person_key = (row["region_id"], row["person_name"], row["phone"], row["email"])
-        person = people.get(person_key) or Person.get_or_none(
-            (Person.region == row["region_id"]) & (Person.name == row["person_name"])
-            & (Person.phone == row["phone"]) & (Person.email == row["email"]))
-        if person is None:
-            person = Person.create(region=row["region_id"], name=row["person_name"],
-                                   phone=row["phone"], email=row["email"])
-            counts["people_created"] += 1
-        people[person_key] = person
+        row_posts.append(post.id)
+    _create_people(rows, people, counts)
+    new_holdings = []
+    for row, post_id in zip(rows, row_posts):
+        person_id = people[(row["region_id"], row["person_name"], row["phone"], row["email"])]
         start = row["start_date"]
-        held = PostHolding.select().where(
-            (PostHolding.person == person.id) & (PostHolding.post == post.id)
-            & (PostHolding.end.is_null(True) | (PostHolding.end >= start))).exists()
-        if not held:
-            PostHolding.create(person=person, post=post, start=start)
-            counts["holdings_created"] += 1
+        held = ends.setdefault((person_id, post_id), [])
+        if not any(end is None or end >= start for end in held):
+            held.append(None)
+            new_holdings.append({"person": person_id, "post": post_id, "start": start})
+    for chunk in range(0, len(new_holdings), 500):
+        PostHolding.insert_many(new_holdings[chunk:chunk + 500]).execute()
+    counts["holdings_created"] += len(new_holdings)
 
 
 def _apply_departments(rows: list[dict], counts: dict) -> None:
-    cache: dict = {}
+    cache = _preload_departments(rows)
     for row in rows:
         _department(cache, counts, row, {"short_name": row["short_name"],
                                          "is_supervision_office": row["is_supervision_office"],

@@ -196,6 +196,9 @@ def _row_html(ed: Editable, obj) -> str:
     extra = {}
     if ed.name == "post":
         extra["holders"] = services.current_holders([obj.id]).get(obj.id, [])
+    if ed.name == "region":
+        visible = region_ids(current_user, READ)
+        extra["depth"] = sum(1 for r in obj.lineage()[1:] if r.id in visible)
     return macro(obj, can_manage=_can_manage(), **extra)
 
 
