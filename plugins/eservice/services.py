@@ -673,6 +673,11 @@ def evaluate(serial: str, id_number: str, rating, comment: str, client: str) -> 
     case = find_case(serial, id_number, client)
     if case is None:
         raise NoMatch(_("No case matches this serial number and ID number."), "serial")
+    return rate_case(case, rating, comment)
+
+
+def rate_case(case: Case, rating, comment: str = "") -> Evaluation:
+    """Record the rating of a closed case (once) and open the follow-up of a bad one."""
     try:
         rating = int(rating)
     except (TypeError, ValueError):

@@ -9,7 +9,7 @@ from core.audit.models import AuditEvent
 from plugins.eservice import importer, services
 from plugins.eservice.models import Case, Item
 from tests.plugins.eservice.conftest import VALID_ID
-from tests.plugins.eservice.test_cases import MON, case_in
+from tests.plugins.eservice.test_cases import case_in
 
 
 def csrf(client, path):
