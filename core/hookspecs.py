@@ -123,6 +123,13 @@ def ql_handle_event(name, payload):
 
     Called in the publisher's transaction; raise to abort it. ``payload`` is a plain
     JSON-serialisable dict that carries everything a subscriber needs.
+
+    Events published today (payload shapes in ``docs/events.md``):
+
+    * ``eservice`` — case (办件) events ``eservice.case.submitted``, ``.accepted``,
+      ``.not_accepted``, ``.supplement_requested``, ``.supplement_received``,
+      ``.step_started``, ``.step_completed``, ``.suspended``, ``.resumed``, ``.decided``,
+      ``.delivered``, ``.closed``, ``.fee_charged``, ``.evaluated``.
     """
 
 
