@@ -1,12 +1,23 @@
 """Staff pages of e-supervision: monitored cases, a case's clocks and signals, settings."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user
 
-from core.auth.scope import get_scoped, require, scoped
+from core.auth.scope import get_scoped, region_ids, require, scoped
 from core.i18n import _
 from core.web.paging import paginate
+from plugins.esupervision import screen as screenmod
 from plugins.esupervision import services, supervision
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.forms import (
@@ -30,7 +41,7 @@ from plugins.esupervision.models import (
 )
 
 bp = Blueprint("esupervision", __name__, url_prefix="/esupervision",
-               template_folder="templates")
+               template_folder="templates", static_folder="static")
 
 STATUSES = ("received", "accepted", "stopped", "decided", "not_accepted", "closed")
 
@@ -50,7 +61,7 @@ def cases():
     page = paginate(query, {"serial": MonitoredCase.serial,
                             "submitted": MonitoredCase.submitted_at,
                             "due": MonitoredCase.completion_due}, "submitted",
-                    target="es-cases")
+                    target="esv-cases")
     signals = scoped(Signal.select(), Signal.region, "esupervision.view") \
         .order_by(Signal.id.desc()).limit(10)
     return render_template("esupervision/cases.html", page=page, status=status, q=q,
@@ -143,7 +154,7 @@ def supervision_list():
         query = query.where(SupervisionCase.state == state)
     page = paginate(query, {"opened": SupervisionCase.opened_at,
                             "due": SupervisionCase.rectification_due}, "opened",
-                    target="es-supervision")
+                    target="esv-supervision")
     return render_template("esupervision/supervision_list.html", page=page, state=state,
                            states=SUPERVISION_STATES)
 
@@ -211,3 +222,61 @@ def supervision_step(sc_id: int, step: str):
         return supervision_detail(sc_id, error=str(exc), forms=forms, status=422)
     flash(_("Saved."), "success")
     return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
+
+
+# -- monitoring screen (监控大屏) -----------------------------------------------------------
+def _screen_region():
+    """The region shown: ``?region=`` if in scope (else 404), else the acting region."""
+    from core.org.models import Region
+    allowed = region_ids(current_user, "esupervision.view")
+    raw = request.args.get("region", "")
+    if raw:
+        if not raw.isdigit() or int(raw) not in allowed:
+            abort(404)
+        return Region.get_by_id(int(raw)), allowed
+    region = g.get("ql_region")
+    if region is None or region.id not in allowed:
+        abort(404)
+    return region, allowed
+
+
+def _screen_context():
+    region, allowed = _screen_region()
+    today = _today()
+    total, tiles = screenmod.region_tiles(region, allowed, today)
+    departments = screenmod.department_tiles(region, allowed, today) if not tiles else []
+    parent = region.parent if region.parent_id and region.parent_id in allowed else None
+    return {"region": region, "total": total, "tiles": tiles, "departments": departments,
+            "parent": parent, "today": today,
+            "signals": screenmod.newest_signals(screenmod.below(region.id) & allowed)}
+
+
+@bp.get("/screen")
+@require("esupervision.view")
+def screen():
+    """The wall display: tiles per district or department, trend, live signal feed."""
+    return render_template("esupervision/screen.html", **_screen_context())
+
+
+@bp.get("/screen/tiles")
+@require("esupervision.view")
+def screen_tiles():
+    return render_template("esupervision/_screen_tiles.html", **_screen_context())
+
+
+@bp.get("/screen/feed")
+@require("esupervision.view")
+def screen_feed():
+    region, allowed = _screen_region()
+    return render_template("esupervision/_screen_feed.html",
+                           signals=screenmod.newest_signals(screenmod.below(region.id)
+                                                            & allowed))
+
+
+@bp.get("/screen/trend.json")
+@require("esupervision.view")
+def screen_trend():
+    region, allowed = _screen_region()
+    data = screenmod.trend(screenmod.below(region.id) & allowed, _today())
+    data["labels"] = {"yellow": _("Yellow warnings"), "red": _("Red signals")}
+    return jsonify(data)
