@@ -97,7 +97,10 @@ def _deliver_batches(batch: dict, ids, now) -> int:
             (Notification.update(claimed_until=lease, claim_token=token,
                                  attempts=Notification.attempts + 1)
              .where(Notification.id.in_(picked) & _due(now)).execute())
-            rows = list(Notification.select().where(Notification.claim_token == token))
+            rows = list(Notification.select(Notification.id, Notification.uid,
+                                            Notification.alert, Notification.user,
+                                            Notification.channel)
+                        .where(Notification.claim_token == token))
             by_channel: dict[str, list] = {}
             for row in rows:
                 by_channel.setdefault(row.channel, []).append(row)

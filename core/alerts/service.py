@@ -24,6 +24,12 @@ from core.org.models import Department, Person, Post, PostHolding, Region
 from core.plugins import host
 
 DEFAULT_ON = {"inbox", "email"}
+ALERT_COLUMNS = ("kind", "level", "region", "subject", "details", "ref", "target_post",
+                 "target_department", "target_user", "dedupe_key", "open_key", "state",
+                 "escalation_level", "escalated_to", "created_at", "escalate_at",
+                 "resolution_note")
+NOTIFICATION_COLUMNS = ("uid", "alert", "user", "channel", "escalation_level", "state",
+                        "attempts", "next_attempt_at", "created_at", "last_error")
 ESCALATION_STEPS = ("department_head", "supervision_office")
 
 
@@ -62,13 +68,59 @@ def local_today() -> dt.date:
     return dt.datetime.now(ZoneInfo(_settings().timezone)).date()
 
 
+# -- hot path: emit() runs in every sweep of every plugin, so its three statements are
+# prepared once per database kind instead of being rebuilt by the query builder each time.
+_SQL: dict = {}
+
+
+def _q(name: str) -> str:
+    return f'"{name}"'
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[dict], *, ignore: bool = False,
+            returning: bool = False):
+    """INSERT ``rows`` (dicts holding ``columns``) into ``model``'s table."""
+    key = ("insert", type(db.obj), model, columns, len(rows), ignore, returning)
+    sql = _SQL.get(key)
+    fields = model._meta.fields
+    if sql is None:
+        one = "(" + ", ".join([db.obj.param] * len(columns)) + ")"
+        sql = (f"INSERT INTO {_q(model._meta.table_name)} ("
+               + ", ".join(_q(fields[c].column_name) for c in columns) + ") VALUES "
+               + ", ".join([one] * len(rows))
+               + (" ON CONFLICT DO NOTHING" if ignore else "")
+               + (f" RETURNING {_q('id')}" if returning else ""))
+        _SQL[key] = sql
+    params = [fields[c].db_value(row[c]) for row in rows for c in columns]
+    return db.execute_sql(sql, params)
+
+
+def _holders_sql() -> str:
+    key = ("holders", type(db.obj))
+    if key not in _SQL:
+        p = db.obj.param
+        _SQL[key] = (
+            f"SELECT DISTINCT u.{_q('id')} FROM {_q(User._meta.table_name)} u "
+            f"JOIN {_q(PostHolding._meta.table_name)} h ON h.{_q('person_id')} = "
+            f"u.{_q('person_id')} WHERE h.{_q('post_id')} = {p} AND h.{_q('start')} <= {p} "
+            f"AND (h.{_q('end')} IS NULL OR h.{_q('end')} >= {p}) AND u.{_q('active')} = {p} "
+            f"ORDER BY u.{_q('id')}")
+    return _SQL[key]
+
+
 # -- recipients ----------------------------------------------------------------------
 def post_holders(post_ids, today: dt.date | None = None) -> list[int]:
     """Ids of active users whose person currently holds one of ``post_ids``."""
     today = today or local_today()
+    post_ids = list(post_ids)
+    if len(post_ids) == 1:
+        day = PostHolding.start.db_value(today)
+        cursor = db.execute_sql(_holders_sql(), [post_ids[0], day, day,
+                                                 User.active.db_value(True)])
+        return [r[0] for r in cursor.fetchall()]
     rows = (User.select(User.id).distinct()
             .join(PostHolding, on=(PostHolding.person == User.person))
-            .where(PostHolding.post.in_(list(post_ids)), PostHolding.start <= today,
+            .where(PostHolding.post.in_(post_ids), PostHolding.start <= today,
                    PostHolding.end.is_null(True) | (PostHolding.end >= today),
                    User.active == True)
             .order_by(User.id).tuples())
@@ -228,8 +280,7 @@ def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
             "escalate_at": now + dt.timedelta(hours=window) if window else None,
             "resolution_note": "",
         }
-        inserted = list(Alert.insert(**row).on_conflict_ignore().returning(Alert.id)
-                        .tuples().execute())
+        inserted = _insert(Alert, ALERT_COLUMNS, [row], ignore=True, returning=True).fetchall()
         if not inserted:
             existing = Alert.get(Alert.open_key == open_key)
             existing.deduplicated = True
@@ -241,9 +292,9 @@ def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
         if not recipients:
             recipients = _escalate_until_someone(alert, now)
         pairs = choose_channels(recipients, level)
-        if pairs:
-            Notification.insert_many(
-                _notification_rows(alert.id, pairs, alert.escalation_level, now)).execute()
+        rows = _notification_rows(alert.id, pairs, alert.escalation_level, now)
+        for start in range(0, len(rows), 200):
+            _insert(Notification, NOTIFICATION_COLUMNS, rows[start:start + 200])
         record("alert.raise", object_type="alert", object_id=alert.id, region_id=region_id,
                summary=f"{kind} {level}: {subject}"[:500],
                changes={"recipients": [None, len(recipients)],
