@@ -257,9 +257,11 @@ def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
     if level not in LEVELS:
         raise AlertError(_("Unknown alert level %(level)s (known: %(known)s).", level=level,
                            known=", ".join(LEVELS)))
-    subject = (subject or "").strip()
-    if not subject or len(subject) > 200:
-        raise AlertError(_("subject: 1–200 characters are required."))
+    subject = " ".join((subject or "").split())
+    if not subject:
+        raise AlertError(_("subject: a subject is required."))
+    if len(subject) > 200:
+        subject = subject[:199] + "…"
     region_id = _id(region)
     if target_post is None and target_user is None and target_department is None:
         raise AlertError(_("An alert needs a target: a post, a department or a user."))

@@ -74,6 +74,8 @@ def test_emit_refuses_bad_input_and_writes_nothing(org, people):
     with pytest.raises(service.AlertError, match="target"):
         service.emit("core.test", org["a"], "x")
     assert Alert.select().count() == 0 and Notification.select().count() == 0
+    long = service.emit("core.test", org["a"], "长" * 300, target_user=people["clerk_a"])
+    assert len(long.subject) == 200 and long.subject.endswith("…")
 
 
 def test_department_target_reaches_its_head_and_user_target_the_user(org, people):
