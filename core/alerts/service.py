@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
 import threading
 import time
 import uuid
@@ -22,6 +23,8 @@ from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.plugins import host
+
+log = logging.getLogger("qinglian.alerts")
 
 DEFAULT_ON = {"inbox", "email"}
 ALERT_COLUMNS = ("kind", "level", "region", "subject", "details", "ref", "target_post",
@@ -330,7 +333,10 @@ def kick() -> None:
             return
         _last_kick = time.monotonic()
     from core.alerts.tasks import dispatch_task
-    dispatch_task.schedule(delay=2)
+    try:
+        dispatch_task.schedule(delay=2)
+    except Exception:
+        log.warning("could not reach the job queue; the sweep will deliver", exc_info=True)
 
 
 # -- lifecycle -----------------------------------------------------------------------

@@ -244,3 +244,20 @@ def test_channel_choice_follows_preferences_and_red_goes_everywhere(app, org, ma
     assert {n.channel for n in r.notifications} == {"inbox", "email", "sms"}
     with pytest.raises(service.AlertError, match="Unknown channel"):
         service.set_preferences(user, {"pigeon": True})
+
+
+def test_emit_survives_a_queue_outage(app, org, people, settings, caplog):
+    """The outbox is the truth: an unreachable queue must not undo the caller's work."""
+    from core.queue import huey
+    from tests.core.alert_receivers import free_port
+    huey.immediate = False
+    huey.configure(f"redis://127.0.0.1:{free_port()}/0")
+    service._last_kick = 0.0
+    try:
+        alert = service.emit("core.test", org["a"], "queue down", target_post=org["clerk_a"])
+    finally:
+        huey.configure(settings.queue_url)
+        huey.immediate = True
+    assert Alert.get_by_id(alert.id).subject == "queue down"
+    assert "could not reach the job queue" in caplog.text
+    assert dispatch()["batched"] == 1
