@@ -8,7 +8,10 @@ only inserts rows, so every audit table stays append-only.
 Sealing picks events that are in no seal entry yet (an anti-join, not "id > last"): on
 PostgreSQL ids are handed out before commit, so a row that commits late with a lower id
 is sealed by the next run instead of being skipped. Only events older than a safety lag
-are taken, so rows of transactions still in flight mostly keep id order. Two sealers
+are taken, so rows of transactions still in flight mostly keep id order; and only events
+younger than a day before the newest seal are looked at, so the search stays small
+however long the trail grows (an event's transaction does not stay open for a day;
+verify counts every unsealed event, of any age). Two sealers
 running at once cannot fork the chain: they queue on a lock of their own (SQLite's
 write lock, a PostgreSQL advisory lock that writers never take), and as a safety net
 ``seq``, ``event_id`` and ``prev_hash`` are unique, so a loser retries on top of the
@@ -39,6 +42,7 @@ log = logging.getLogger("qinglian.audit")
 
 GENESIS = "0" * 64
 SEAL_LAG_SECONDS = 5
+SEAL_HORIZON_HOURS = 24  # no transaction stays open this long before it commits
 BLOCK_SIZE = 500
 RETRIES = 5
 FIELDS = ("id", "ts", "user_id", "username", "role", "region_id", "ip", "user_agent",
@@ -151,10 +155,13 @@ def _seal_block(cutoff: dt.datetime, limit: int) -> AuditBlock | None:
         head = AuditBlock.select().order_by(AuditBlock.last_seq.desc()).first()
         prev_hash = head.hash if head else GENESIS
         first_seq = head.last_seq + 1 if head else 1
+        window = AuditEvent.ts <= cutoff
+        if head is not None:  # events sealed long ago need not be looked at again
+            window &= AuditEvent.ts >= head.created_at - dt.timedelta(hours=SEAL_HORIZON_HOURS)
         rows = list(AuditEvent.select()
                     .join(AuditSealEntry, pw.JOIN.LEFT_OUTER,
                           on=(AuditSealEntry.event_id == AuditEvent.id))
-                    .where(AuditSealEntry.id.is_null(True) & (AuditEvent.ts <= cutoff))
+                    .where(AuditSealEntry.id.is_null(True) & window)
                     .order_by(AuditEvent.id).limit(limit).dicts())
         if not rows:
             return None
@@ -269,10 +276,19 @@ def verify(path: Path | None = None, use_anchor: bool = True) -> VerifyResult:
         return _failed(result, last.id if last else None,
                        _("%(n)d seal entries lie outside every block (a block was deleted)",
                          n=entries - result.events))
-    result.unsealed = (AuditEvent.select()
-                       .join(AuditSealEntry, pw.JOIN.LEFT_OUTER,
-                             on=(AuditSealEntry.event_id == AuditEvent.id))
-                       .where(AuditSealEntry.id.is_null(True)).count())
+    unsealed = (AuditEvent.select(AuditEvent.id)
+                .join(AuditSealEntry, pw.JOIN.LEFT_OUTER,
+                      on=(AuditSealEntry.event_id == AuditEvent.id))
+                .where(AuditSealEntry.id.is_null(True)))
+    result.unsealed = unsealed.count()
+    if last is not None and result.unsealed:
+        horizon = last.created_at - dt.timedelta(hours=SEAL_HORIZON_HOURS)
+        stray = unsealed.where(AuditEvent.ts < horizon).order_by(AuditEvent.id).first()
+        if stray is not None:
+            return _failed(result, None,
+                           _("event %(id)d is dated before the sealed part of the trail but "
+                             "was never sealed: it was inserted behind the sealer's back",
+                             id=stray.id))
     if not use_anchor:
         return result
     try:

@@ -8,9 +8,10 @@ from flask import g, has_app_context, has_request_context, request
 from flask_login import current_user
 
 from core.audit.models import AuditEvent
-from core.db import db
+from core.db import db, is_postgres, utcnow
 
 SENSITIVE = {"password", "password_hash", "totp_secret", "id_number", "id_number_enc"}
+_JSON = json.JSONEncoder(ensure_ascii=False, sort_keys=True, default=str)
 
 
 def request_id() -> str:
@@ -79,7 +80,8 @@ def record(action: str, *, object_type: str = "", object_id=None, summary: str =
         actor = current_user if getattr(current_user, "is_authenticated", False) else None
     if region_id is None and in_request and getattr(g, "ql_region", None) is not None:
         region_id = g.ql_region.id
-    return AuditEvent.create(
+    return _insert(
+        ts=utcnow(),
         user_id=getattr(actor, "id", None),
         username=(getattr(actor, "username", "") or "")[:64],
         role=_acting_roles(actor, in_request),
@@ -90,11 +92,37 @@ def record(action: str, *, object_type: str = "", object_id=None, summary: str =
         action=action[:64],
         object_type=object_type[:64],
         object_id="" if object_id is None else str(object_id)[:64],
-        summary=summary,
-        changes=json.dumps(_masked(changes), ensure_ascii=False, sort_keys=True, default=str)
-        if changes else "",
+        summary=str(summary),
+        changes=_JSON.encode(_masked(changes)) if changes else "",
         success=success,
     )
+
+
+_COLUMNS = tuple(name for name in AuditEvent._meta.sorted_field_names if name != "id")
+_INSERT_SQL: dict[type, str] = {}
+
+
+def _insert(**values) -> AuditEvent:
+    """Insert one event with a prepared statement.
+
+    record() sits on every write path: a fixed statement (built once per backend from the
+    model's fields) costs a fraction of building the INSERT through the query builder."""
+    database = db.obj
+    sql = _INSERT_SQL.get(type(database))
+    if sql is None:
+        open_q, close_q = database.quote
+        fields = AuditEvent._meta.fields
+        columns = ", ".join(f"{open_q}{fields[n].column_name}{close_q}" for n in _COLUMNS)
+        sql = (f"INSERT INTO {open_q}{AuditEvent._meta.table_name}{close_q} ({columns}) "
+               f"VALUES ({', '.join([database.param] * len(_COLUMNS))})")
+        if is_postgres():
+            sql += f" RETURNING {open_q}id{close_q}"
+        _INSERT_SQL[type(database)] = sql
+    cursor = db.execute_sql(sql, [values[n] for n in _COLUMNS])
+    values["id"] = cursor.fetchone()[0] if is_postgres() else cursor.lastrowid
+    event = AuditEvent(__no_default__=1)  # as peewee builds rows read from the database
+    event.__data__.update(values)
+    return event
 
 
 def record_view(object_type: str, object_id, summary: str = "", *,

@@ -229,6 +229,19 @@ def test_rewritten_chain_fails_through_the_anchor(app):
     assert not result.ok and result.block_id == block.id
 
 
+def test_backdated_insert_is_not_sealed_and_fails_verify(app):
+    import datetime as dt
+
+    from core.db import utcnow
+    write_events(2)
+    sealing.seal(lag_seconds=0)
+    forged = AuditEvent.create(action="user.create", summary="backdated",
+                               ts=utcnow() - dt.timedelta(days=3))
+    assert sealing.seal(lag_seconds=0).events == 0
+    result = sealing.verify()
+    assert not result.ok and f"event {forged.id}" in result.reason
+
+
 def test_missing_anchor_fails_unless_skipped(app, settings, runner):
     write_events(1)
     sealing.seal(lag_seconds=0)
