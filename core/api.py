@@ -5,7 +5,7 @@ so the core can move its internals without breaking them.
 """
 from __future__ import annotations
 
-from core.audit.service import diff, mask, record
+from core.audit.service import diff, mask, record, record_view
 from core.auth.scope import (descendants, get_scoped, has_permission, region_ids, require,
                              scoped)
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
@@ -29,6 +29,7 @@ __all__ = [
     "BaseModel", "Department", "Page", "Person", "Post", "PostHolding", "Region", "_", "_l",
     "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "get_scoped",
     "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "mask", "ngettext",
-    "paginate", "periodic", "publish", "record", "region_ids", "regions_enabled", "require",
-    "scoped", "task", "utcnow", "workdays_between", "workdays_in",
+    "paginate", "periodic", "publish", "record", "record_view", "region_ids",
+    "regions_enabled", "require", "scoped", "task", "utcnow", "workdays_between",
+    "workdays_in",
 ]
