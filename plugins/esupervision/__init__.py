@@ -61,7 +61,11 @@ def ql_nav_items(user, region):
     return [{"label": _l("E-supervision"), "endpoint": "esupervision.cases", "icon": "eye",
              "order": 40, "permission": "esupervision.view"},
             {"label": _l("Supervision cases"), "endpoint": "esupervision.supervision_list",
-             "icon": "flag", "order": 41, "permission": "esupervision.supervise"}]
+             "icon": "flag", "order": 41, "permission": "esupervision.supervise"},
+            {"label": _l("Daily supervision"), "endpoint": "esupervision.findings",
+             "icon": "clipboard", "order": 42, "permission": "esupervision.supervise"},
+            {"label": _l("Efficiency evaluation"), "endpoint": "esupervision.evaluation_runs",
+             "icon": "chart", "order": 43, "permission": "esupervision.supervise"}]
 
 
 @hookimpl
@@ -69,6 +73,9 @@ def ql_alert_kinds():
     from plugins.esupervision.detectors import BUILTIN
     kinds = [{"code": "esupervision.deadline.yellow", "label": _l("Time limit nearly used"),
               "level": "yellow", "escalate_after_hours": 24},
+             {"code": "esupervision.evaluation.suggestion",
+              "label": _l("Rectification suggestion after the monthly evaluation"),
+              "level": "yellow", "escalate_after_hours": 0},
              {"code": "esupervision.rectification.overdue",
               "label": _l("Rectification not reported in time"), "level": "red",
               "escalate_after_hours": 24}]

@@ -2,7 +2,14 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, IntegerField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.i18n import _l
@@ -50,3 +57,39 @@ class AccountabilityForm(FlaskForm):
     person_name = StringField(_l("Who"), validators=[DataRequired(), Length(max=64)])
     what = TextAreaField(_l("What"), validators=[DataRequired(), Length(max=4000)])
     outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(max=4000)])
+
+
+class FindingForm(FlaskForm):
+    department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    day = DateField(_l("Day"), validators=[DataRequired()])
+    category = SelectField(_l("Category"), choices=[
+        ("process", _l("Process")), ("time_limit", _l("Time limits")), ("fees", _l("Fees")),
+        ("conduct", _l("Conduct")), ("data", _l("Data reporting")), ("other", _l("Other"))])
+    severity = SelectField(_l("Severity"), choices=[("minor", _l("Minor")),
+                                                    ("major", _l("Major"))])
+    description = TextAreaField(_l("Finding"), validators=[DataRequired(), Length(max=4000)])
+
+
+class RunForm(FlaskForm):
+    month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
+
+
+class WeightsForm(FlaskForm):
+    weight_efficiency = IntegerField(_l("Weight: efficiency"), validators=[NumberRange(0, 100)])
+    weight_abnormal = IntegerField(_l("Weight: abnormal handling"),
+                                   validators=[NumberRange(0, 100)])
+    weight_supervision = IntegerField(_l("Weight: daily supervision"),
+                                      validators=[NumberRange(0, 100)])
+    weight_public = IntegerField(_l("Weight: public evaluation"),
+                                 validators=[NumberRange(0, 100)])
+    yellow_points = IntegerField(_l("Points per yellow signal (per 100 cases)"),
+                                 validators=[NumberRange(0, 100)])
+    red_points = IntegerField(_l("Points per red signal (per 100 cases)"),
+                              validators=[NumberRange(0, 100)])
+    minor_points = IntegerField(_l("Points per minor finding"), validators=[NumberRange(0, 100)])
+    major_points = IntegerField(_l("Points per major finding"), validators=[NumberRange(0, 100)])
+    early_bonus_step = IntegerField(_l("Bonus: +1 per this % of early completion"),
+                                    validators=[NumberRange(0, 100)])
+    bonus_cap = IntegerField(_l("Bonus cap"), validators=[NumberRange(0, 100)])
+    suggestion_below = IntegerField(_l("Send a rectification suggestion below this score"),
+                                    validators=[NumberRange(0, 100)])

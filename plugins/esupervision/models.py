@@ -175,5 +175,76 @@ class Accountability(BaseModel):
     recorded_at = pw.DateTimeField(default=utcnow)
 
 
+class InspectionFinding(BaseModel):
+    """A daily supervision finding (日常监察) about a department; its points are deducted
+    in the monthly evaluation."""
+
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    department = pw.ForeignKeyField(Department, on_delete="RESTRICT")
+    day = pw.DateField()
+    category = pw.CharField(max_length=32)
+    description = pw.TextField()
+    severity = pw.CharField(max_length=8)
+    points = pw.IntegerField()
+    recorded_by = pw.CharField(max_length=64)
+    recorded_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        indexes = ((("department", "day"), False),)
+
+
+class EvaluationConfig(BaseModel):
+    """Weights, deductions and bonuses of the monthly evaluation (JSON), one row."""
+
+    params = pw.TextField()
+    updated_by = pw.CharField(max_length=64, default="")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+
+class EvaluationRun(BaseModel):
+    """One immutable monthly efficiency evaluation (效能评估); a re-run is a new version."""
+
+    month = pw.CharField(max_length=7)
+    version = pw.IntegerField()
+    params = pw.TextField()
+    created_by = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+    seconds = pw.FloatField(default=0)
+
+    class Meta:
+        indexes = ((("month", "version"), True),)
+
+
+class EvaluationScore(BaseModel):
+    """A department's or a region's score in one evaluation run (never edited)."""
+
+    run = pw.ForeignKeyField(EvaluationRun, backref="scores", on_delete="RESTRICT")
+    level = pw.CharField(max_length=16)
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    department = pw.ForeignKeyField(Department, null=True, on_delete="RESTRICT")
+    label = pw.CharField(max_length=100)
+    cases = pw.IntegerField()
+    decided = pw.IntegerField()
+    on_time_rate = pw.FloatField(null=True)
+    early_rate = pw.FloatField(null=True)
+    time_ratio = pw.FloatField(null=True)
+    yellow = pw.IntegerField()
+    red = pw.IntegerField()
+    finding_points = pw.IntegerField()
+    satisfaction = pw.FloatField(null=True)
+    efficiency = pw.FloatField()
+    abnormal = pw.FloatField()
+    supervision = pw.FloatField()
+    public = pw.FloatField()
+    bonus = pw.FloatField()
+    total = pw.FloatField()
+    rank = pw.IntegerField()
+    suggestion = pw.TextField(default="")
+
+    class Meta:
+        indexes = ((("run", "level", "rank"), False), (("department", "run"), False))
+
+
 MODELS = [SourceToken, MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
-          SupervisionCase, Accountability]
+          SupervisionCase, Accountability, InspectionFinding, EvaluationConfig, EvaluationRun,
+          EvaluationScore]

@@ -6,6 +6,7 @@ from huey import crontab
 from core.queue import periodic
 
 SWEEP_LOCK = "esupervision.sweep"
+EVALUATION_LOCK = "esupervision.evaluation"
 
 
 def register_periodic(huey):
@@ -14,4 +15,11 @@ def register_periodic(huey):
         from plugins.esupervision.sweep import sweep
         result = sweep()
         return {"yellow": result.yellow, "red": result.red, "alerted": len(result.alerted)}
+
+    @periodic(crontab(day="1", hour="1", minute="5"), name=EVALUATION_LOCK)
+    def evaluation_job():
+        from plugins.esupervision.evaluation import scheduled
+        from plugins.esupervision.sweep import today_local
+        run = scheduled(today_local())
+        return None if run is None else {"month": run.month, "version": run.version}
     return sweep_job

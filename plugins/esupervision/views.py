@@ -16,24 +16,30 @@ from flask_login import current_user
 
 from core.auth.scope import get_scoped, region_ids, require, scoped
 from core.i18n import _
+from core.org.models import Department
 from core.web.paging import paginate
+from plugins.esupervision import evaluation, services, supervision
 from plugins.esupervision import screen as screenmod
-from plugins.esupervision import services, supervision
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.forms import (
     AccountabilityForm,
     CloseForm,
     DemandForm,
     DetectorForm,
+    FindingForm,
     ReportForm,
+    RunForm,
     ThresholdForm,
     VerifyForm,
+    WeightsForm,
 )
 from plugins.esupervision.models import (
     SUPERVISION_STATES,
     Accountability,
     CaseEvent,
     Clock,
+    EvaluationRun,
+    InspectionFinding,
     MonitoredCase,
     Signal,
     SupervisionCase,
@@ -279,4 +285,138 @@ def screen_trend():
     region, allowed = _screen_region()
     data = screenmod.trend(screenmod.below(region.id) & allowed, _today())
     data["labels"] = {"yellow": _("Yellow warnings"), "red": _("Red signals")}
+    return jsonify(data)
+
+
+# -- daily supervision findings (日常监察) and the monthly evaluation (效能评估) ----------------
+@bp.route("/findings", methods=["GET", "POST"])
+@require("esupervision.supervise")
+def findings():
+    allowed = region_ids(current_user, "esupervision.supervise")
+    depts = list(Department.select().where(Department.region.in_(sorted(allowed)))
+                 .order_by(Department.region, Department.sort, Department.code))
+    form = FindingForm()
+    form.department.choices = [(d.id, d.name) for d in depts]
+    error, status = None, 200
+    if request.method == "POST":
+        status = 422
+        if form.validate_on_submit():
+            dept = next((d for d in depts if d.id == form.department.data), None)
+            try:
+                if dept is None:
+                    raise evaluation.EvaluationError("department: not within your scope")
+                evaluation.record_finding(current_user, dept, form.day.data,
+                                          form.category.data, form.description.data,
+                                          form.severity.data)
+            except evaluation.EvaluationError as exc:
+                error = str(exc)
+            else:
+                flash(_("Finding recorded."), "success")
+                return redirect(url_for("esupervision.findings"), 303)
+    query = scoped(InspectionFinding.select(), InspectionFinding.region,
+                   "esupervision.supervise")
+    page = paginate(query, {"day": InspectionFinding.day, "points": InspectionFinding.points},
+                    "day", target="esv-findings")
+    return render_template("esupervision/findings.html", form=form, page=page,
+                           error=error), status
+
+
+@bp.get("/evaluation")
+@require("esupervision.supervise")
+def evaluation_runs():
+    runs = list(EvaluationRun.select().order_by(EvaluationRun.month.desc(),
+                                                EvaluationRun.version.desc()).limit(36))
+    cfg = evaluation.config()
+    return render_template("esupervision/evaluation_runs.html", runs=runs,
+                           run_form=RunForm(month=evaluation.previous_month(_today())),
+                           weights_form=WeightsForm(data=cfg), error=None)
+
+
+@bp.post("/evaluation/run")
+@require("esupervision.manage")
+def evaluation_run():
+    form = RunForm()
+    if form.validate_on_submit():
+        try:
+            run = evaluation.evaluate(form.month.data.strip(), current_user)
+        except evaluation.EvaluationError as exc:
+            error = str(exc)
+        else:
+            flash(_("Evaluation %(month)s version %(v)d stored.", month=run.month,
+                    v=run.version), "success")
+            return redirect(url_for("esupervision.evaluation_detail", run_id=run.id), 303)
+    else:
+        error = _("month: expected YYYY-MM")
+    runs = list(EvaluationRun.select().order_by(EvaluationRun.month.desc(),
+                                                EvaluationRun.version.desc()).limit(36))
+    return render_template("esupervision/evaluation_runs.html", runs=runs, run_form=form,
+                           weights_form=WeightsForm(data=evaluation.config()),
+                           error=error), 422
+
+
+@bp.post("/evaluation/weights")
+@require("esupervision.manage")
+def evaluation_weights():
+    form = WeightsForm()
+    error = None
+    if form.validate_on_submit():
+        try:
+            evaluation.set_config(form.data, current_user)
+        except evaluation.EvaluationError as exc:
+            error = str(exc)
+        else:
+            flash(_("Evaluation settings saved."), "success")
+            return redirect(url_for("esupervision.evaluation_runs"), 303)
+    runs = list(EvaluationRun.select().order_by(EvaluationRun.month.desc(),
+                                                EvaluationRun.version.desc()).limit(36))
+    return render_template("esupervision/evaluation_runs.html", runs=runs,
+                           run_form=RunForm(month=evaluation.previous_month(_today())),
+                           weights_form=form, error=error), 422
+
+
+@bp.get("/evaluation/<int:run_id>")
+@require("esupervision.supervise")
+def evaluation_detail(run_id: int):
+    run = EvaluationRun.get_or_none(EvaluationRun.id == run_id)
+    if run is None:
+        abort(404)
+    allowed = region_ids(current_user, "esupervision.supervise")
+    return render_template("esupervision/evaluation.html", run=run,
+                           departments=evaluation.scores(run, "department", allowed),
+                           regions=evaluation.scores(run, "region", allowed))
+
+
+@bp.get("/evaluation/<int:run_id>.xlsx")
+@require("esupervision.supervise")
+def evaluation_xlsx(run_id: int):
+    from flask import Response
+    run = EvaluationRun.get_or_none(EvaluationRun.id == run_id)
+    if run is None:
+        abort(404)
+    allowed = region_ids(current_user, "esupervision.supervise")
+    headers = {"department": _("Departments"), "region": _("Regions"),
+               **{k: _(label) for k, label in evaluation.COLUMNS}}
+    body = evaluation.export_xlsx(run, allowed, headers)
+    resp = Response(body, mimetype="application/vnd.openxmlformats-officedocument."
+                                   "spreadsheetml.sheet")
+    resp.headers["Content-Disposition"] = (f'attachment; filename="evaluation-{run.month}-'
+                                           f'v{run.version}.xlsx"')
+    return resp
+
+
+@bp.get("/evaluation/departments/<int:dept_id>")
+@require("esupervision.supervise")
+def evaluation_department(dept_id: int):
+    dept = get_scoped(Department.select().where(Department.id == dept_id), Department.region,
+                      "esupervision.supervise")
+    return render_template("esupervision/evaluation_department.html", dept=dept)
+
+
+@bp.get("/evaluation/departments/<int:dept_id>.json")
+@require("esupervision.supervise")
+def evaluation_department_json(dept_id: int):
+    dept = get_scoped(Department.select().where(Department.id == dept_id), Department.region,
+                      "esupervision.supervise")
+    data = evaluation.department_history(dept.id)
+    data["labels"] = {"total": _("Score"), "rank": _("Rank")}
     return jsonify(data)
