@@ -171,10 +171,12 @@ def roles():
 
 
 def _role_form(role: Role | None) -> RoleForm:
-    form = RoleForm(obj=role) if role is not None and request.method == "GET" else RoleForm()
-    form.permissions.choices = _permission_choices()
     if role is not None and request.method == "GET":
-        form.permissions.data = sorted(grants.role_permissions(role.id))
+        form = RoleForm(data={"code": role.code, "label": role.label,
+                              "permissions": sorted(grants.role_permissions(role.id))})
+    else:
+        form = RoleForm()
+    form.permissions.choices = _permission_choices()
     return form
 
 

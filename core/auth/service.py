@@ -233,7 +233,8 @@ def end_all_sessions(user: User) -> int:
             .where((UserSession.user == user.id) & UserSession.ended_at.is_null()).execute())
 
 
-def change_password(user: User, current: str, new: str) -> None:
+def change_password(user: User, current: str, new: str, keep_sid: str = "") -> None:
+    """Change one's own password; every other session of the account ends."""
     if not verify_password(user.password_hash, current or ""):
         raise AuthError(_("The current password is wrong."))
     if current == new:
@@ -242,5 +243,8 @@ def change_password(user: User, current: str, new: str) -> None:
     with db.atomic():
         User.update(password_hash=hash_password(new), must_change_password=False,
                     password_changed_at=utcnow()).where(User.id == user.id).execute()
+        (UserSession.update(ended_at=utcnow())
+         .where((UserSession.user == user.id) & UserSession.ended_at.is_null()
+                & (UserSession.sid != keep_sid)).execute())
         record("user.password_change", object_type="user", object_id=user.id, user=user,
                summary="password changed")

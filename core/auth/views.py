@@ -143,7 +143,8 @@ def password():
     status = 200
     if form.validate_on_submit():
         try:
-            service.change_password(current_user, form.current.data, form.new.data)
+            service.change_password(current_user, form.current.data, form.new.data,
+                                    keep_sid=session.get("_ql_sid", ""))
         except (service.AuthError, PasswordPolicyError) as exc:
             error = str(exc)
             status = 422

@@ -114,8 +114,8 @@ def _urls(rule, rec) -> list[tuple[str, bool]]:
             values.update(part)
         try:
             built = rule.build(values, append_unknown=False)
-        except Exception:  # noqa: BLE001 - a converter this walk cannot fill
-            continue
+        except (ValueError, TypeError, KeyError):  # a converter this walk cannot fill
+            built = None
         if built:
             out.append((built[1], any(hit for _, hit in combo)))
     return out
