@@ -31,6 +31,15 @@ CASE_STATES = {
     "suspended": _l("Special procedure"), "decided": _l("Decided"),
     "delivered": _l("Delivered"), "closed": _l("Closed"),
 }
+EVENT_LABELS = {
+    "submitted": _l("Application received"), "accepted": _l("Accepted"),
+    "not_accepted": _l("Not accepted"), "supplement_requested": _l("Supplement requested"),
+    "supplement_received": _l("Supplement received"), "step_started": _l("Step started"),
+    "step_completed": _l("Step completed"), "suspended": _l("Special procedure started"),
+    "resumed": _l("Special procedure ended"), "decided": _l("Decided"),
+    "delivered": _l("Decision delivered"), "closed": _l("Closed"),
+    "fee_charged": _l("Fee paid"),
+}
 RATINGS = {5: _l("Very satisfied"), 4: _l("Satisfied"), 3: _l("Basically satisfied"),
            2: _l("Dissatisfied"), 1: _l("Very dissatisfied")}
 

@@ -2,7 +2,10 @@
 item's guide, progress lookup by serial + ID number, rating, and the statistics."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, make_response, render_template, request
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, abort, current_app, make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 from core.i18n import _
@@ -10,6 +13,7 @@ from core.org.models import Department, Region
 from plugins.eservice import services
 from plugins.eservice.forms import LookupForm, RatingForm
 from plugins.eservice.models import (
+    EVENT_LABELS,
     ITEM_TYPES,
     LEVELS,
     RATINGS,
@@ -25,6 +29,15 @@ bp = Blueprint("public_eservice", __name__, url_prefix="/public/services",
                template_folder="templates")
 
 PUBLIC_MAX_AGE = 300
+
+
+@bp.app_template_filter("es_local")
+def local_time(value: dt.datetime | None) -> str:
+    """A stored UTC time as local ``YYYY-MM-DD HH:MM`` (cheaper than Babel per row)."""
+    if value is None:
+        return ""
+    tz = ZoneInfo(current_app.config["QL_SETTINGS"].timezone)
+    return value.replace(tzinfo=dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
 def _cacheable(resp, max_age: int = PUBLIC_MAX_AGE):
@@ -129,11 +142,10 @@ def track():
 def _progress(case) -> dict:
     today = services.today()
     return {"events": services.public_timeline(case),
-            "steps": list(ItemStep.select().where(ItemStep.item == case.item_id)
-                          .order_by(ItemStep.seq)),
             "overdue": services.is_overdue(case, today),
-            "evaluation": Evaluation.get_or_none(Evaluation.case == case.id),
-            "ratings": RATINGS}
+            "evaluation": Evaluation.get_or_none(Evaluation.case == case.id)
+            if case.state == "closed" else None,
+            "ratings": RATINGS, "labels": EVENT_LABELS}
 
 
 @bp.route("/rate", methods=["POST"])

@@ -602,47 +602,51 @@ def reveal_id(case: Case, user) -> str:
 
 
 # -- public lookup -------------------------------------------------------------------
-def _hit(key: str, window: dt.datetime) -> int:
-    LookupCounter.insert(key=key, window=window, count=1).on_conflict(
-        conflict_target=[LookupCounter.key, LookupCounter.window],
-        update={LookupCounter.count: LookupCounter.count + 1}).execute()
-    return LookupCounter.select(LookupCounter.count).where(
-        (LookupCounter.key == key) & (LookupCounter.window == window)).scalar()
+def _count_attempt(keys: list[str], window: dt.datetime) -> int:
+    """Add one attempt to each key's counter for this minute; return the highest count.
 
-
-def rate_check(client: str, serial: str) -> None:
-    """Count one public attempt per client and per serial in this minute; refuse above the
-    limit (settings.public_lookup_per_minute). Counters live in the database."""
-    limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
-    window = utcnow().replace(second=0, microsecond=0)
-    with db.atomic():
-        by_client = _hit(f"ip:{client}"[:96], window)
-        by_serial = _hit(f"serial:{serial.strip().upper()}"[:96], window) if serial else 0
-    if by_client > limit or by_serial > limit:
-        with db.atomic():
-            record("eservice.lookup.limited", object_type="eservice_case",
-                   summary=serial[:32], success=False)
-        raise RateLimited(_("Too many lookups: at most %(n)d a minute. Please wait a minute "
-                            "and try again.", n=limit))
+    One upsert with RETURNING, so the counters hold across every web process."""
+    rows = [{"key": k[:96], "window": window, "count": 1} for k in keys]
+    cursor = (LookupCounter.insert_many(rows)
+              .on_conflict(conflict_target=[LookupCounter.key, LookupCounter.window],
+                           update={LookupCounter.count: LookupCounter.count + 1})
+              .returning(LookupCounter.count).tuples().execute())
+    return max(count for (count,) in cursor)
 
 
 def find_case(serial: str, id_number: str, client: str) -> Case | None:
     """The case for a serial + ID number pair, or None — the same None whether the serial is
-    unknown, the number is wrong or malformed (no enumeration). Rate-limited and audited."""
-    serial = (serial or "").strip().upper()
-    rate_check(client, serial)
-    case = None
-    try:
-        number = idnumber.normalise(id_number)
-    except idnumber.IDNumberError:
-        number = None
-    if number and valid_serial(serial):
-        case = Case.select().where((Case.serial == serial)
-                                   & (Case.id_hash == idnumber.blind_index(number))).first()
+    unknown, the number is wrong or malformed (no enumeration). Attempts are counted per
+    client and per serial (settings.public_lookup_per_minute, counters in the database);
+    above the limit RateLimited is raised. Every attempt is audited."""
+    from core.org.models import Region
+    serial = (serial or "").strip().upper()[:32]
+    limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
+    window = utcnow().replace(second=0, microsecond=0)
+    keys = [f"ip:{client}"] + ([f"serial:{serial}"] if serial else [])
     with db.atomic():
-        record("eservice.lookup", object_type="eservice_case",
-               object_id=case.id if case else None, summary=serial[:32],
-               region_id=case.region_id if case else None, success=case is not None)
+        if _count_attempt(keys, window) > limit:
+            record("eservice.lookup.limited", object_type="eservice_case", summary=serial,
+                   success=False)
+            limited = True
+        else:
+            limited = False
+            case = None
+            try:
+                number = idnumber.normalise(id_number)
+            except idnumber.IDNumberError:
+                number = None
+            if number and valid_serial(serial):
+                case = (Case.select(Case, Item, Department, Region)
+                        .join(Item).switch(Case).join(Department).switch(Case).join(Region)
+                        .where((Case.serial == serial)
+                               & (Case.id_hash == idnumber.blind_index(number))).first())
+            record("eservice.lookup", object_type="eservice_case",
+                   object_id=case.id if case else None, summary=serial,
+                   region_id=case.region_id if case else None, success=case is not None)
+    if limited:
+        raise RateLimited(_("Too many lookups: at most %(n)d a minute. Please wait a minute "
+                            "and try again.", n=limit))
     return case
 
 

@@ -30,6 +30,7 @@ from plugins.eservice.forms import (
 )
 from plugins.eservice.models import (
     CASE_STATES,
+    EVENT_LABELS,
     ITEM_TYPES,
     Case,
     CaseEvent,
@@ -142,7 +143,7 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
         urgency=urgency(days, case.state), overdue=services.is_overdue(case, today),
-        evaluation=evaluation, error=error, failed=failed, **ctx)
+        evaluation=evaluation, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
 
 

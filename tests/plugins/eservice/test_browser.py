@@ -1,0 +1,71 @@
+"""In a real browser: file a case at the window, move it to closed from the worklist (in
+place, HTMX), look it up publicly and rate it. Screenshots of the public item page and the
+worklist go to test-artifacts/screenshots/."""
+from __future__ import annotations
+
+import pytest
+
+from plugins.eservice.models import Case, Evaluation
+from tests.conftest import STRONG
+from tests.e2e.conftest import browser, browser_login, live_server, page, shot  # noqa: F401
+from tests.plugins.eservice.conftest import VALID_ID
+
+pytestmark = pytest.mark.browser
+
+
+def act(pg, case_id: int, action: str, state: str, fill=None) -> None:
+    row = f"#case-row-{case_id}"
+    pg.click(f"{row} details:has(form[data-action={action}]) > summary")
+    if fill:
+        fill(pg, f"{row} form[data-action={action}]")
+    pg.click(f"{row} form[data-action={action}] button[type=submit]")
+    pg.wait_for_selector(f"{row} .es-state-{state}")
+
+
+def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, item,  # noqa: F811
+                                                         clerk):
+    browser_login(page, live_server, clerk.username, STRONG)
+    page.goto(f"{live_server}/eservice/file/{item.id}")
+    page.fill("input[name=applicant_name]", "张三")
+    page.fill("input[name=id_number]", "110105194912310021")  # wrong check character
+    for box in page.locator("input[name=received]").all()[:2]:
+        box.check()
+    page.click("form.card button[type=submit]")
+    assert "check character" in page.locator(".field-error").inner_text()
+    page.fill("input[name=id_number]", VALID_ID)
+    page.click("form.card button[type=submit]")
+    page.wait_for_url("**/eservice/cases/*")
+    case = Case.get()
+    assert case.serial in page.inner_text("h1")
+
+    page.goto(f"{live_server}/eservice/worklist")
+    act(page, case.id, "accept", "accepted")
+    act(page, case.id, "start_review", "in_review")
+    page.click(f"#case-row-{case.id} details:has(form[data-action=advance]) > summary")
+    shot(page, "eservice-worklist")
+    page.click(f"#case-row-{case.id} form[data-action=advance] button[type=submit]")
+    page.wait_for_selector(f"#case-row-{case.id} form[data-action=decide]", state="attached")
+    act(page, case.id, "decide", "decided",
+        fill=lambda pg, form: pg.check(f"{form} input[value=approved]"))
+    act(page, case.id, "deliver", "delivered")
+    act(page, case.id, "close", "closed")
+    assert Case.get_by_id(case.id).state == "closed"
+
+    page.goto(f"{live_server}/public/services/items/{item.code}")
+    assert page.locator(".es-flow-step").count() == 3
+    shot(page, "eservice-public-item")
+
+    page.goto(f"{live_server}/public/services/track")
+    page.fill("input[name=serial]", case.serial)
+    page.fill("input[name=id_number]", VALID_ID)
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector(".es-progress")
+    body = page.inner_text("main")
+    assert item.name in body and "张三" not in body and VALID_ID not in body
+    shot(page, "eservice-public-track")
+    page.fill("#rate-id", VALID_ID)
+    page.check("input[name=rating][value='5']")
+    page.fill("textarea[name=comment]", "办事很快")
+    page.click("form[action$='/rate'] button[type=submit]")
+    page.wait_for_url("**/public/services/rate")
+    assert Evaluation.get().rating == 5
