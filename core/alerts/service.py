@@ -11,6 +11,7 @@ import logging
 import threading
 import time
 import uuid
+from contextlib import nullcontext
 from zoneinfo import ZoneInfo
 
 from flask import current_app
@@ -271,7 +272,8 @@ def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
     now = now or utcnow()
     open_key = f"{kind}|{dedupe_key}" if dedupe_key else None
     window = spec.get("escalate_after_hours") or 0
-    with db.atomic():
+    # inside the caller's transaction no savepoint is needed: any error undoes it all
+    with nullcontext() if db.in_transaction() else db.atomic():
         row = {
             "kind": kind, "level": level, "region": region_id, "subject": subject,
             "details": json.dumps(details, ensure_ascii=False, default=str) if details else "",
