@@ -231,7 +231,8 @@ def _init_templates(app):
             items = host().collect("ql_nav_items", region=g.get("ql_region"), user=user)
             visible = [i for i in items
                        if not i.get("permission") or has_permission(user, i["permission"])]
-            return sorted(visible, key=lambda i: (i.get("order", 50), str(i["label"])))
+            visible = sorted(visible, key=lambda i: (i.get("order", 50), str(i["label"])))
+            return _mark_active(visible)
 
         def region_choices():
             user = getattr(g, "ql_user", None)
@@ -254,6 +255,20 @@ def _init_templates(app):
             "has_permission": lambda p: has_permission(getattr(g, "ql_user", None), p),
             "session_locale": session.get("locale"),
         }
+
+
+def _mark_active(items: list[dict]) -> list[dict]:
+    """The entry for the current page: its exact endpoint, else the first entry of the
+    current blueprint (so a detail page highlights its list)."""
+    items = [dict(i, active=False) for i in items]
+    exact = [i for i in items if i["endpoint"] == request.endpoint]
+    if exact:
+        exact[0]["active"] = True
+    elif request.blueprint:
+        same = [i for i in items if i["endpoint"].split(".")[0] == request.blueprint]
+        if same:
+            same[0]["active"] = True
+    return items
 
 
 def _demo_mode() -> bool:

@@ -50,7 +50,10 @@ def paginate(query, sortable: dict, default_sort: str, *, target: str = "results
     pages = max(1, math.ceil(total / per_page))
     number = min(number, pages)
     key = sortable[sort]
-    ordered = query.order_by(key.desc() if order == "desc" else key.asc())
+    model = getattr(query, "model", None)
+    tie = [model._meta.primary_key.asc()] if model is not None and model._meta.primary_key \
+        and key is not model._meta.primary_key else []
+    ordered = query.order_by(key.desc() if order == "desc" else key.asc(), *tie)
     items = list(ordered.paginate(number, per_page))
     args = {k: v for k, v in request.args.items() if k not in ("sort", "order", "page")}
     if extra_args:
