@@ -60,7 +60,7 @@ def inbox():
     form = QueryForm(request.args)
     if not form.validate():
         _bad(form)
-    query = (Alert.select(Alert, Region, InboxItem.read_at.alias("read_at"))
+    query = (Alert.select(Alert, Region, InboxItem.read_at.is_null().alias("unread"))
              .join(InboxItem, on=(InboxItem.alert == Alert.id)).switch(Alert).join(Region)
              .where(InboxItem.user == current_user.id))
     page = paginate(_filtered(query, form), SORTS, "age", target="alert-list")

@@ -54,6 +54,7 @@ def test_inbox_lists_my_alerts_and_header_badge_counts_unread(client, login, cle
     html = client.get("/alerts/").get_data(as_text=True)
     assert "Approval 17 near its limit" in html and "Tender 9 red flag" in html
     assert "District b only" not in html
+    assert html.count('alert-new">New<') == 2
     assert 'id="alert-badge"' in html and 'hx-trigger="every 30s"' in html
     assert '<span class="alert-count">2</span>' in html
     badge = client.get("/alerts/badge", headers={"HX-Request": "true"})
@@ -107,6 +108,7 @@ def test_detail_marks_read_and_shows_the_outbox(client, login, clerk, alerts):
     assert "Approval 17 near its limit" in html and "inbox" in html and "Delivered" in html
     item = InboxItem.get((InboxItem.alert == alerts["yellow"].id) & (InboxItem.user == clerk.id))
     assert item.read_at is not None
+    assert client.get("/alerts/").get_data(as_text=True).count('alert-new">New<') == 1
 
 
 def test_board_shows_alerts_in_scope_only(client, login, supervisor, alerts):
