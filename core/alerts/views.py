@@ -140,7 +140,7 @@ def _answer(alert, error, status, message=None, form=None):
     if error:
         abort(status, description=error)
     flash(message, "success")
-    return redirect(request.referrer or url_for("alerts.detail", alert_id=alert.id), 303)
+    return redirect(url_for("alerts.detail", alert_id=alert.id), 303)
 
 
 @bp.route("/board")

@@ -168,3 +168,14 @@ def test_cli_refuses_unknown_kind_and_user(runner, org, clerk):
                                    "--subject", "x"])
     assert bad_user.exit_code != 0 and "Unknown user nobody" in bad_user.output
     assert Alert.select().count() == 0
+
+
+def test_actions_without_htmx_redirect_to_the_alert(client, login, clerk, alerts):
+    login(clerk)
+    token = body_token(client)
+    red = alerts["red"]
+    resp = client.post(f"/alerts/{red.id}/resolve", data={"note": "", "csrf_token": token})
+    assert resp.status_code == 422 and "note" in resp.get_data(as_text=True)
+    resp = client.post(f"/alerts/{red.id}/resolve", data={"note": "Fixed.", "csrf_token": token})
+    assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/alerts/{red.id}")
+    assert "Alert resolved." in client.get(resp.headers["Location"]).get_data(as_text=True)
