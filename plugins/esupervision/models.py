@@ -72,7 +72,8 @@ class Clock(BaseModel):
 
     ``due`` is the last allowed day, ``yellow_on`` the day the yellow warning starts;
     both already include the stopped working days. ``paused_since`` is set while the
-    clock is stopped (supplement request, special procedure)."""
+    clock is stopped (supplement request, special procedure). ``yellow_at``/``red_at``
+    record when the sweep raised the clock's signal, so later sweeps skip it by index."""
 
     case = pw.ForeignKeyField(MonitoredCase, backref="clocks", on_delete="CASCADE")
     kind = pw.CharField(max_length=16)
@@ -86,10 +87,12 @@ class Clock(BaseModel):
     due = pw.DateField()
     yellow_on = pw.DateField(null=True)
     ended_on = pw.DateField(null=True)
+    yellow_at = pw.DateTimeField(null=True)
+    red_at = pw.DateTimeField(null=True)
 
     class Meta:
-        indexes = ((("case", "kind", "step_seq"), True), (("ended_on", "due"), False),
-                   (("ended_on", "yellow_on"), False))
+        indexes = ((("case", "kind", "step_seq"), True), (("ended_on", "due", "red_at"), False),
+                   (("ended_on", "yellow_on", "yellow_at"), False))
 
 
 class Signal(BaseModel):

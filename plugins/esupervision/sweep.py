@@ -1,7 +1,9 @@
 """The sweep (巡检): set-based evaluation of every open clock, then alerts for new signals.
 
 Two INSERT … SELECT statements turn clocks past their yellow day or their due day into
-signals (unique dedupe keys: a second sweep over unchanged data inserts nothing); then
+signals, and two UPDATEs mark those clocks as raised (``yellow_at``/``red_at``, part of
+the sweep's indexes), so a second sweep over unchanged data reads only index entries and
+inserts nothing (the signals' unique dedupe keys guard it as well); then
 each signal not yet alerted goes through ``core.alerts.emit`` and is marked alerted in
 the same transaction.
 """
@@ -46,8 +48,18 @@ def overdue_query(today: dt.date, kinds: list[str]):
     return (Clock.select(Clock.case, MonitoredCase.region, Value("red"), code, _key("R:"),
                          Value("overdue"), Clock.id, Value(utcnow()))
             .join(MonitoredCase)
-            .where(Clock.ended_on.is_null() & (Clock.due < today) & Clock.kind.in_(kinds)
-                   & (Clock.paused_since.is_null() | (Clock.paused_since > Clock.due))))
+            .where(_overdue(today, kinds)))
+
+
+def _overdue(today: dt.date, kinds: list[str]):
+    return (Clock.ended_on.is_null() & (Clock.due < today) & Clock.red_at.is_null()
+            & Clock.kind.in_(kinds)
+            & (Clock.paused_since.is_null() | (Clock.paused_since > Clock.due)))
+
+
+def _yellow(today: dt.date):
+    return (Clock.ended_on.is_null() & (Clock.yellow_on <= today) & Clock.yellow_at.is_null()
+            & (Clock.due >= today) & Clock.paused_since.is_null())
 
 
 def yellow_query(today: dt.date):
@@ -56,8 +68,7 @@ def yellow_query(today: dt.date):
                          Value("DEADLINE_YELLOW"), _key("Y:"), Value("time nearly used"),
                          Clock.id, Value(utcnow()))
             .join(MonitoredCase)
-            .where(Clock.ended_on.is_null() & (Clock.yellow_on <= today) & (Clock.due >= today)
-                   & Clock.paused_since.is_null()))
+            .where(_yellow(today)))
 
 
 def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult:
@@ -69,10 +80,13 @@ def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult
     kinds = [k for k, code in KIND_CODE.items() if settings.get(code, (True, {}))[0]]
     columns = [Signal.case, Signal.region, Signal.level, Signal.code, Signal.dedupe_key,
                Signal.detail, Signal.clock, Signal.raised_at]
+    now = utcnow()
     with db.atomic():
         if kinds:
             result.red = _insert(overdue_query(today, kinds), columns)
+            Clock.update(red_at=now).where(_overdue(today, kinds)).execute()
         result.yellow = _insert(yellow_query(today), columns)
+        Clock.update(yellow_at=now).where(_yellow(today)).execute()
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
         from plugins.esupervision.supervision import escalate_overdue
