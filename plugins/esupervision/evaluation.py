@@ -2,7 +2,8 @@
 
 Four dimensions, each 0–100, weighted (configurable): efficiency (on-time and early
 completion, time used against the limit), abnormal handling (yellow −5 / red −10 per
-signal per 100 cases), daily supervision findings, public evaluation (satisfaction); plus
+signal per 100 cases), daily supervision (finding points and accountability records,
+问责, −10 each), public evaluation (satisfaction); plus
 a bonus for early completion. Every run is stored as a new immutable version of its
 month; low scores send a rectification suggestion (监察建议书) through the alert bus.
 """
@@ -24,6 +25,7 @@ from core.db import db
 from core.models import CalendarDay
 from core.org.models import Department, Region
 from plugins.esupervision.models import (
+    Accountability,
     Clock,
     EvaluationConfig,
     EvaluationRun,
@@ -31,12 +33,14 @@ from plugins.esupervision.models import (
     InspectionFinding,
     MonitoredCase,
     Signal,
+    SupervisionCase,
 )
 
 SUGGESTION_KIND = "esupervision.evaluation.suggestion"
 DEFAULTS = {"weight_efficiency": 40, "weight_abnormal": 30, "weight_supervision": 15,
             "weight_public": 15, "yellow_points": 5, "red_points": 10, "minor_points": 2,
-            "major_points": 5, "early_bonus_step": 10, "bonus_cap": 5, "suggestion_below": 60}
+            "major_points": 5, "accountability_points": 10, "early_bonus_step": 10,
+            "bonus_cap": 5, "suggestion_below": 60}
 WEIGHTS = ("weight_efficiency", "weight_abnormal", "weight_supervision", "weight_public")
 CATEGORIES = ("process", "time_limit", "fees", "conduct", "data", "other")
 SEVERITIES = ("minor", "major")
@@ -168,6 +172,14 @@ def _aggregate(first: dt.date, last: dt.date, tz: str) -> dict:
                 .group_by(InspectionFinding.department, InspectionFinding.region).tuples())
     for dept, region, points in findings:
         sums[(dept, region)]["points"] += points or 0
+    accountability = (Accountability.select(SupervisionCase.department, SupervisionCase.region,
+                                            fn.COUNT(Accountability.id))
+                      .join(SupervisionCase)
+                      .where((Accountability.recorded_at >= start)
+                             & (Accountability.recorded_at < end))
+                      .group_by(SupervisionCase.department, SupervisionCase.region).tuples())
+    for dept, region, n in accountability:
+        sums[(dept, region)]["accountability"] += n
     return sums
 
 
@@ -185,7 +197,8 @@ def score(s: dict, cfg: dict) -> dict:
     yellow, red = int(s.get("yellow", 0)), int(s.get("red", 0))
     deduction = (yellow * cfg["yellow_points"] + red * cfg["red_points"]) * 100 / max(cases, 100)
     abnormal = max(0.0, 100 - deduction)
-    supervision = max(0.0, 100 - s.get("points", 0))
+    held = int(s.get("accountability", 0))
+    supervision = max(0.0, 100 - s.get("points", 0) - held * cfg["accountability_points"])
     rated = s.get("rated", 0)
     satisfaction = s.get("happy", 0) / rated if rated else None
     public = 100 * satisfaction if satisfaction is not None else 100.0
@@ -199,6 +212,7 @@ def score(s: dict, cfg: dict) -> dict:
     return {"cases": int(s.get("cases", 0)), "decided": decided, "on_time_rate": pct(on_time),
             "early_rate": pct(early), "time_ratio": None if ratio is None else round(ratio, 3),
             "yellow": yellow, "red": red, "finding_points": int(s.get("points", 0)),
+            "accountability": held,
             "satisfaction": pct(satisfaction), "efficiency": round(efficiency, 2),
             "abnormal": round(abnormal, 2), "supervision": round(supervision, 2),
             "public": round(public, 2), "bonus": float(bonus), "total": round(total, 2)}
@@ -319,7 +333,8 @@ COLUMNS = (("rank", "Rank"), ("label", "Name"), ("total", "Total"), ("efficiency
            ("public", "Public evaluation"), ("bonus", "Bonus"), ("cases", "Cases"),
            ("decided", "Decided"), ("on_time_rate", "On time %"), ("early_rate", "Early %"),
            ("time_ratio", "Time used / limit"), ("yellow", "Yellow"), ("red", "Red"),
-           ("finding_points", "Finding points"), ("satisfaction", "Satisfaction %"))
+           ("finding_points", "Finding points"), ("accountability", "Accountability records"),
+           ("satisfaction", "Satisfaction %"))
 
 
 def export_xlsx(run: EvaluationRun, region_ids: set[int], headers: dict) -> bytes:

@@ -88,6 +88,8 @@ class WeightsForm(FlaskForm):
                               validators=[NumberRange(0, 100)])
     minor_points = IntegerField(_l("Points per minor finding"), validators=[NumberRange(0, 100)])
     major_points = IntegerField(_l("Points per major finding"), validators=[NumberRange(0, 100)])
+    accountability_points = IntegerField(_l("Points per accountability record"),
+                                         validators=[NumberRange(0, 100)])
     early_bonus_step = IntegerField(_l("Bonus: +1 per this % of early completion"),
                                     validators=[NumberRange(0, 100)])
     bonus_cap = IntegerField(_l("Bonus cap"), validators=[NumberRange(0, 100)])

@@ -234,6 +234,7 @@ class EvaluationScore(BaseModel):
     yellow = pw.IntegerField()
     red = pw.IntegerField()
     finding_points = pw.IntegerField()
+    accountability = pw.IntegerField(default=0)
     satisfaction = pw.FloatField(null=True)
     efficiency = pw.FloatField()
     abnormal = pw.FloatField()

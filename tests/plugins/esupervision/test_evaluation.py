@@ -103,3 +103,16 @@ def test_pages_and_xlsx(client, login, march, org, csrf_token):
         "csrf_token": token, "department": org["dept_b"].id, "day": "",
         "category": "fees", "severity": "minor", "description": "x"})
     assert bad.status_code == 422
+
+
+def test_accountability_records_feed_the_evaluation(march, org):
+    from plugins.esupervision import supervision as sv
+    from plugins.esupervision.models import Accountability
+    sc = sv.verify(sv.open_case(Signal.get(), march), march, "confirmed", "属实")
+    sv.record_accountability(sc, march, "李四", "办结超期", "通报批评")
+    Accountability.update(recorded_at=dt.datetime(2026, 3, 20, 2, 0)).execute()
+    run = ev_mod.evaluate("2026-03", march)
+    dept = EvaluationScore.get((EvaluationScore.run == run)
+                               & (EvaluationScore.department == org["dept_a"]))
+    assert (dept.accountability, dept.supervision) == (1, 85)  # 100 - 5 (finding) - 10
+    assert dept.total == pytest.approx(75.75)
