@@ -247,6 +247,11 @@ def ingest(payload, source: str, received_at: dt.datetime | None = None) -> Case
             MonitoredCase.update(**_case_fields(c, region)) \
                 .where(MonitoredCase.id == case.id).execute()
             case = MonitoredCase.get_by_id(case.id)
+        elif c["handler_username"] or c["handler_post_id"]:
+            MonitoredCase.update(handler_username=c["handler_username"],
+                                 handler_post_id=c["handler_post_id"]) \
+                .where(MonitoredCase.id == case.id).execute()
+            case = MonitoredCase.get_by_id(case.id)
         try:
             with db.atomic():
                 row = CaseEvent.create(source=source, event_id=ev["event_id"],

@@ -139,3 +139,14 @@ def test_token_cli(runner, org):
     assert source_for_token(token) is None
     result = runner.invoke(args=["esupervision", "token", "revoke", "cityhall"])
     assert result.exit_code != 0 and "no active token" in result.output
+
+
+def test_the_handler_follows_the_latest_event(feed, events, org):
+    ev = events(handler_post_id=None)
+    ev.case["handler"] = {"username": None, "post_id": None, "post_title": None}
+    feed(ev.make("submitted", "2026-03-02 09:00"))
+    ev.case["handler"] = {"username": "clerk7", "post_id": org["clerk_a"].id,
+                          "post_title": "窗口受理员"}
+    feed(ev.make("accepted", "2026-03-02 10:00"))
+    case = MonitoredCase.get()
+    assert (case.handler_username, case.handler_post_id) == ("clerk7", org["clerk_a"].id)
