@@ -619,7 +619,6 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
     unknown, the number is wrong or malformed (no enumeration). Attempts are counted per
     client and per serial (settings.public_lookup_per_minute, counters in the database);
     above the limit RateLimited is raised. Every attempt is audited."""
-    from core.org.models import Region
     serial = (serial or "").strip().upper()[:32]
     limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
     window = utcnow().replace(second=0, microsecond=0)
@@ -637,10 +636,7 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
             except idnumber.IDNumberError:
                 number = None
             if number and valid_serial(serial):
-                case = (Case.select(Case, Item, Department, Region)
-                        .join(Item).switch(Case).join(Department).switch(Case).join(Region)
-                        .where((Case.serial == serial)
-                               & (Case.id_hash == idnumber.blind_index(number))).first())
+                case = _lookup_case(serial, idnumber.blind_index(number))
             record("eservice.lookup", object_type="eservice_case",
                    object_id=case.id if case else None, summary=serial,
                    region_id=case.region_id if case else None, success=case is not None)
@@ -650,9 +646,39 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
     return case
 
 
+_SQL: dict[tuple[str, str], str] = {}
+
+
+def _cached_raw(model, name: str, build, *params):
+    """Run a fixed query with its SQL text built once per process: the public lookup is
+    hot, and generating a joined SELECT costs more than running it."""
+    key = (name, type(db.obj).__name__)
+    sql = _SQL.get(key)
+    if sql is None:
+        sql = _SQL[key] = build().sql()[0]
+    return model.raw(sql, *params)
+
+
+def _lookup_case(serial: str, id_hash: str) -> Case | None:
+    def build():
+        return (Case.select(Case, Item.name.alias("item_name"),
+                            Department.name.alias("department_name"))
+                .join(Item).switch(Case).join(Department)
+                .where((Case.serial == serial) & (Case.id_hash == id_hash)))
+    case = next(iter(_cached_raw(Case, "lookup", build, serial, id_hash)), None)
+    if case is not None:
+        case.item = Item(id=case.item_id, name=case.item_name)
+        case.department = Department(id=case.department_id, name=case.department_name)
+    return case
+
+
 def public_timeline(case: Case) -> list[CaseEvent]:
-    return list(CaseEvent.select().where((CaseEvent.case == case.id) & CaseEvent.public)
-                .order_by(CaseEvent.at, CaseEvent.id))
+    """What the applicant sees of the timeline: events and steps, never notes or names."""
+    def build():
+        return (CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.event,
+                                 CaseEvent.step_name, CaseEvent.public)
+                .where(CaseEvent.case == case.id).order_by(CaseEvent.at, CaseEvent.id))
+    return [e for e in _cached_raw(CaseEvent, "timeline", build, case.id) if e.public]
 
 
 def completion_day(case: Case) -> dt.date | None:
