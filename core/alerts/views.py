@@ -136,7 +136,9 @@ def resolve(alert_id):
 
 def _answer(alert, error, status, message=None, form=None):
     if request.htmx:
-        return _card(alert, form=form, error=error, status=status)
+        body, code = _card(alert, form=form, error=error, status=status)
+        headers = {"HX-Trigger": "ql-alerts-changed"} if code < 400 else {}
+        return body, code, headers
     if error:
         abort(status, description=error)
     flash(message, "success")

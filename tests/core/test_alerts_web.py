@@ -55,7 +55,7 @@ def test_inbox_lists_my_alerts_and_header_badge_counts_unread(client, login, cle
     assert "Approval 17 near its limit" in html and "Tender 9 red flag" in html
     assert "District b only" not in html
     assert html.count('alert-new">New<') == 2
-    assert 'id="alert-badge"' in html and 'hx-trigger="every 30s"' in html
+    assert 'id="alert-badge"' in html and 'hx-trigger="every 30s, ' in html
     assert '<span class="alert-count">2</span>' in html
     badge = client.get("/alerts/badge", headers={"HX-Request": "true"})
     assert badge.status_code == 200 and '<span class="alert-count">2</span>' in badge.text
@@ -70,7 +70,7 @@ def test_acknowledge_and_resolve_in_place(client, login, clerk, alerts):
     token = body_token(client)
     red = alerts["red"]
     resp = client.post(f"/alerts/{red.id}/acknowledge", headers=htmx(token))
-    assert resp.status_code == 200
+    assert resp.status_code == 200 and resp.headers["HX-Trigger"] == "ql-alerts-changed"
     assert f'id="alert-{red.id}"' in resp.text and "Acknowledged" in resp.text
     assert Alert.get_by_id(red.id).state == "acknowledged"
     resp = client.post(f"/alerts/{red.id}/resolve", data={"note": ""}, headers=htmx(token))
