@@ -228,6 +228,12 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
     """Score every department and region for ``month`` (YYYY-MM) as a new version."""
     from plugins.esupervision.services import timezone
     first, last = parse_month(month)
+    if user is not None:
+        from core.auth.scope import region_ids
+        everywhere = {rid for (rid,) in Region.select(Region.id).tuples()}
+        if not everywhere <= region_ids(user, "esupervision.manage"):
+            raise EvaluationError("the evaluation covers every region: it needs a supervisor "
+                                  "whose grant covers the whole city")
     tz = tz or timezone()
     cfg = config()
     began = time.perf_counter()

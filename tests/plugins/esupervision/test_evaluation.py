@@ -116,3 +116,10 @@ def test_accountability_records_feed_the_evaluation(march, org):
                                & (EvaluationScore.department == org["dept_a"]))
     assert (dept.accountability, dept.supervision) == (1, 85)  # 100 - 5 (finding) - 10
     assert dept.total == pytest.approx(75.75)
+
+
+def test_a_county_supervisor_cannot_run_the_city_wide_evaluation(march, org, make_user):
+    county = make_user("sup_b", role="supervisor", region=org["b"])
+    with pytest.raises(ev_mod.EvaluationError, match="whole city"):
+        ev_mod.evaluate("2026-03", county)
+    assert EvaluationRun.select().count() == 0
