@@ -213,7 +213,9 @@ def seal(lag_seconds: float = SEAL_LAG_SECONDS, block_size: int = BLOCK_SIZE) ->
         result.events += block.count
     if newest is not None:
         head = AuditBlock.select().order_by(AuditBlock.last_seq.desc()).first()
-        write_anchor(head)
+        anchored = read_anchor()
+        if anchored is None or head.last_seq > anchored["last_seq"]:  # never move it back
+            write_anchor(head)
     return result
 
 
