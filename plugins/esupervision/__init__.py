@@ -141,3 +141,5 @@ def ql_cli(group):
                    f"new signal(s); {len(result.alerted)} alert(s) raised")
         for line in result.alerted:
             click.echo(f"  {line}")
+        if result.pending:
+            click.echo(f"{result.pending} signal(s) still to alert: the next sweeps send them")

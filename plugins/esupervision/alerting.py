@@ -73,7 +73,8 @@ def alert_pending(limit: int | None = None) -> list[str]:
         with db.atomic():
             batch = list(Signal.select(Signal, MonitoredCase).join(MonitoredCase)
                          .where(Signal.alerted_at.is_null())
-                         .order_by(Signal.id).limit(BATCH))
+                         .order_by(Signal.id)
+                         .limit(BATCH if limit is None else min(BATCH, limit - done)))
             if not batch:
                 break
             for signal in batch:

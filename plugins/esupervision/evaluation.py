@@ -22,6 +22,7 @@ from peewee import Case, fn
 from core.audit.service import record
 from core.auth.scope import has_permission
 from core.db import db
+from core.i18n import _
 from core.models import CalendarDay
 from core.org.models import Department, Region
 from plugins.esupervision.models import (
@@ -67,12 +68,12 @@ def set_config(params: dict, user=None) -> dict:
         try:
             value = int(raw)
         except (TypeError, ValueError):
-            raise EvaluationError(f"{key}: must be a whole number") from None
+            raise EvaluationError(_("%(key)s: must be a whole number", key=key)) from None
         if not 0 <= value <= 100:
-            raise EvaluationError(f"{key}: must be between 0 and 100")
+            raise EvaluationError(_("%(key)s: must be between 0 and 100", key=key))
         clean[key] = value
     if sum(clean[w] for w in WEIGHTS) != 100:
-        raise EvaluationError("weights: the four weights must add up to 100")
+        raise EvaluationError(_("weights: the four weights must add up to 100"))
     with db.atomic():
         old = config()
         EvaluationConfig.create(params=json.dumps(clean, sort_keys=True),
@@ -89,16 +90,16 @@ def record_finding(user, department: Department, day: dt.date, category: str,
     """Record a daily supervision finding (日常监察) about ``department``."""
     if user is not None and not has_permission(user, "esupervision.supervise",
                                                department.region_id):
-        raise EvaluationError("department: not within your scope")
+        raise EvaluationError(_("department: not within your scope"))
     if category not in CATEGORIES:
-        raise EvaluationError("category: must be one of " + ", ".join(CATEGORIES))
+        raise EvaluationError(_("category: must be one of %(known)s", known=", ".join(CATEGORIES)))
     if severity not in SEVERITIES:
-        raise EvaluationError("severity: must be minor or major")
+        raise EvaluationError(_("severity: must be minor or major"))
     text = (description or "").strip()
     if not text or len(text) > 4000:
-        raise EvaluationError("description: 1–4000 characters are required")
+        raise EvaluationError(_("description: 1–4000 characters are required"))
     if not isinstance(day, dt.date):
-        raise EvaluationError("day: a date is required")
+        raise EvaluationError(_("day: a date is required"))
     points = config()[f"{severity}_points"]
     with db.atomic():
         row = InspectionFinding.create(region=department.region_id, department=department,
@@ -116,7 +117,7 @@ def parse_month(month: str) -> tuple[dt.date, dt.date]:
     try:
         first = dt.datetime.strptime(month, "%Y-%m").date()
     except (TypeError, ValueError):
-        raise EvaluationError("month: expected YYYY-MM") from None
+        raise EvaluationError(_("month: expected YYYY-MM")) from None
     last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     return first, last
 
@@ -232,8 +233,8 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
         from core.auth.scope import region_ids
         everywhere = {rid for (rid,) in Region.select(Region.id).tuples()}
         if not everywhere <= region_ids(user, "esupervision.manage"):
-            raise EvaluationError("the evaluation covers every region: it needs a supervisor "
-                                  "whose grant covers the whole city")
+            raise EvaluationError(_("The evaluation covers every region: it needs a "
+                                    "supervisor whose grant covers the whole city."))
     tz = tz or timezone()
     cfg = config()
     began = time.perf_counter()

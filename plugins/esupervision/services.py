@@ -15,6 +15,7 @@ from peewee import IntegrityError
 
 from core.audit.service import record
 from core.db import db, utcnow
+from core.i18n import _
 from core.org.models import Department, Region
 from plugins.esupervision import clocks as clockmod
 from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
@@ -60,7 +61,7 @@ def create_token(source: str, by: str = "cli") -> str:
     """Issue a bearer token for ``source``; only its hash is stored. Replaces an old one."""
     source = (source or "").strip()
     if not source or len(source) > 64 or not all(c.isalnum() or c in "-_." for c in source):
-        raise ValueError("SOURCE must be 1-64 letters, digits, '-', '_' or '.'")
+        raise ValueError(_("SOURCE must be 1-64 letters, digits, '-', '_' or '.'"))
     token = secrets.token_urlsafe(32)
     with db.atomic():
         row = SourceToken.get_or_none(SourceToken.source == source)
@@ -116,18 +117,18 @@ def set_detector(code: str, enabled: bool, params: dict, user=None) -> DetectorS
     """Switch a detector on/off and set its parameters (integers, known names only)."""
     det = {d.code: d for d in all_detectors()}.get(code)
     if det is None:
-        raise ValueError(f"unknown detector {code!r}")
+        raise ValueError(_("Unknown detector %(code)s.", code=code))
     known = dict(getattr(det, "params", {}) or {})
     clean = {}
     for key, value in params.items():
         if key not in known:
-            raise ValueError(f"{code}: unknown parameter {key!r}")
+            raise ValueError(_("%(code)s: unknown parameter %(key)s", code=code, key=key))
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValueError(f"{code}.{key}: must be a whole number") from None
+            raise ValueError(_("%(code)s.%(key)s: must be a whole number", code=code, key=key)) from None
         if number < 0 or number > 10000:
-            raise ValueError(f"{code}.{key}: must be between 0 and 10000")
+            raise ValueError(_("%(code)s.%(key)s: must be between 0 and 10000", code=code, key=key))
         clean[key] = number
     with db.atomic():
         row = DetectorSetting.get_or_none(DetectorSetting.code == code)
@@ -150,14 +151,14 @@ def set_threshold(scope: str, key: str, share_percent: int, days_left: int,
     """Yellow threshold for an item type (``scope="item_type"``) or one item
     (``scope="item"``, key = item code); open clocks are re-derived at once."""
     if scope not in ("item_type", "item"):
-        raise ValueError("scope must be item_type or item")
+        raise ValueError(_("scope must be item_type or item"))
     key = (key or "").strip()
     if not key or len(key) > 64:
-        raise ValueError("key is required (an item type or item code)")
+        raise ValueError(_("key is required (an item type or item code)"))
     if not 1 <= int(share_percent) <= 100:
-        raise ValueError("share_percent must be between 1 and 100")
+        raise ValueError(_("share_percent must be between 1 and 100"))
     if not 0 <= int(days_left) <= 30:
-        raise ValueError("days_left must be between 0 and 30")
+        raise ValueError(_("days_left must be between 0 and 30"))
     with db.atomic():
         (Threshold.insert(scope=scope, key=key, share_percent=int(share_percent),
                           days_left=int(days_left), updated_at=utcnow())

@@ -12,6 +12,7 @@ from core import calendar
 from core.audit.service import record
 from core.auth.scope import has_permission
 from core.db import db, utcnow
+from core.i18n import _
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
@@ -24,7 +25,7 @@ class SupervisionError(ValueError):
 
 def _allowed(user, region_id: int) -> None:
     if user is not None and not has_permission(user, PERM, region_id):
-        raise SupervisionError("you may not supervise cases of this region")
+        raise SupervisionError(_("you may not supervise cases of this region"))
 
 
 def _name(user) -> str:
@@ -34,26 +35,26 @@ def _name(user) -> str:
 def _text(value: str, field: str, required: bool = True, size: int = 4000) -> str:
     text = (value or "").strip()
     if required and not text:
-        raise SupervisionError(f"{field}: is required")
+        raise SupervisionError(_("%(field)s: is required", field=field))
     if len(text) > size:
-        raise SupervisionError(f"{field}: at most {size} characters")
+        raise SupervisionError(_("%(field)s: at most %(n)d characters", field=field, n=size))
     return text
 
 
 def _state(sc: SupervisionCase, *allowed: str) -> None:
     if sc.state not in allowed:
-        raise SupervisionError(f"the supervision case is {sc.state}; this step needs "
-                               + " or ".join(allowed))
+        raise SupervisionError(_("The supervision case is %(state)s; this step needs %(allowed)s.",
+                                 state=sc.state, allowed=" / ".join(allowed)))
 
 
 def open_case(signal: Signal, user) -> SupervisionCase:
     """Open a supervision case for a red signal (one per signal)."""
     if signal.level != "red":
-        raise SupervisionError("only red signals are supervised")
+        raise SupervisionError(_("only red signals are supervised"))
     _allowed(user, signal.region_id)
     with db.atomic():
         if SupervisionCase.select().where(SupervisionCase.signal == signal).exists():
-            raise SupervisionError("this signal already has a supervision case")
+            raise SupervisionError(_("this signal already has a supervision case"))
         sc = SupervisionCase.create(signal=signal, case=signal.case_id,
                                     region=signal.region_id,
                                     department=signal.case.department_id,
@@ -69,7 +70,7 @@ def verify(sc: SupervisionCase, user, finding: str, reason: str) -> SupervisionC
     _allowed(user, sc.region_id)
     _state(sc, "opened")
     if finding not in ("confirmed", "dismissed"):
-        raise SupervisionError("finding: must be confirmed or dismissed")
+        raise SupervisionError(_("finding: must be confirmed or dismissed"))
     reason = _text(reason, "reason", required=finding == "dismissed")
     with db.atomic():
         changes = {"finding": finding, "finding_reason": reason, "verified_by": _name(user),
@@ -89,10 +90,10 @@ def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
     _allowed(user, sc.region_id)
     _state(sc, "opened")
     if sc.finding != "confirmed":
-        raise SupervisionError("verify the signal (confirmed) before demanding rectification")
+        raise SupervisionError(_("verify the signal (confirmed) before demanding rectification"))
     demand = _text(demand, "demand")
     if not isinstance(days, int) or not 1 <= days <= 120:
-        raise SupervisionError("days: must be a whole number from 1 to 120")
+        raise SupervisionError(_("days: must be a whole number from 1 to 120"))
     from plugins.esupervision.sweep import today_local
     due = calendar.add_workdays(today or today_local(), days)
     with db.atomic():
@@ -138,7 +139,7 @@ def record_accountability(sc: SupervisionCase, user, person_name: str, what: str
     """Record accountability (问责) for a confirmed signal: who, what, outcome."""
     _allowed(user, sc.region_id)
     if sc.finding != "confirmed":
-        raise SupervisionError("accountability needs a confirmed signal")
+        raise SupervisionError(_("accountability needs a confirmed signal"))
     person_name = _text(person_name, "who", size=64)
     what = _text(what, "what")
     outcome = _text(outcome, "outcome")

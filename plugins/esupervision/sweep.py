@@ -20,6 +20,7 @@ from plugins.esupervision.detectors import KIND_CODE
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 
 YELLOW_KIND = "esupervision.deadline.yellow"
+ALERTS_PER_SWEEP = 2000  # a backlog (e.g. after a backfill) drains over the next minutes
 
 
 @dataclass
@@ -30,6 +31,7 @@ class SweepResult:
     yellow: int = 0
     red: int = 0
     alerted: list = field(default_factory=list)
+    pending: int = 0
 
 
 def today_local() -> dt.date:
@@ -90,7 +92,8 @@ def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
         from plugins.esupervision.supervision import escalate_overdue
-        result.alerted = alert_pending() + escalate_overdue(today)
+        result.alerted = alert_pending(ALERTS_PER_SWEEP) + escalate_overdue(today)
+        result.pending = Signal.select().where(Signal.alerted_at.is_null()).count()
     return result
 
 

@@ -106,3 +106,17 @@ def test_sweep_cli_prints_what_it_raised(runner, feed, events):
     assert "1 red" in result.output
     again = runner.invoke(args=["esupervision", "sweep"])
     assert "0 yellow, 0 red" in again.output and "0 alert(s)" in again.output
+
+
+def test_a_backlog_of_signals_drains_over_several_sweeps(feed, events, monkeypatch):
+    from plugins.esupervision import sweep as sweepmod
+    monkeypatch.setattr(sweepmod, "ALERTS_PER_SWEEP", 1)
+    for _ in range(3):
+        ev = events(fee_due="0.00", submitted="2026-03-02 09:00")
+        feed(ev.make("submitted", "2026-03-02 09:00"),
+             ev.make("fee_charged", "2026-03-02 10:00", fee_charged="1.00"))
+    first = sweep(dt.date(2026, 3, 2))
+    assert first.pending == 2
+    assert sweep(dt.date(2026, 3, 2)).pending == 1
+    assert sweep(dt.date(2026, 3, 2)).pending == 0
+    assert Signal.select().where(Signal.alerted_at.is_null()).count() == 0
