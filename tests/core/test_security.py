@@ -312,8 +312,8 @@ def _snapshot() -> dict[str, str]:
     out = {}
     for model in host().collect("ql_models"):
         name = model._meta.table_name
-        if name in SNAPSHOT_SKIP or name == "auditevent":
-            continue
+        if name in SNAPSHOT_SKIP or name == "auditevent" or not model.table_exists():
+            continue  # (a table that does not exist cannot be written; test_schema says so)
         rows = model.select().order_by(model._meta.primary_key).tuples()
         out[name] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
     return out
