@@ -90,7 +90,7 @@ class WeightsForm(FlaskForm):
     major_points = IntegerField(_l("Points per major finding"), validators=[NumberRange(0, 100)])
     accountability_points = IntegerField(_l("Points per accountability record"),
                                          validators=[NumberRange(0, 100)])
-    early_bonus_step = IntegerField(_l("Bonus: +1 per this % of early completion"),
+    early_bonus_step = IntegerField(_l("Bonus: +1 per this many percentage points of early completion"),
                                     validators=[NumberRange(0, 100)])
     bonus_cap = IntegerField(_l("Bonus cap"), validators=[NumberRange(0, 100)])
     suggestion_below = IntegerField(_l("Send a rectification suggestion below this score"),
