@@ -1,0 +1,33 @@
+"""Both catalogues are complete, and the compiled catalogues match their sources."""
+import gettext
+
+from babel.messages.pofile import read_po
+
+from core import i18n_tools
+
+
+def test_every_message_is_translated_in_both_catalogues():
+    gaps = i18n_tools.missing()
+    assert gaps == {"zh_CN": [], "en": []}, (
+        "run `make i18n` and translate: " + repr({k: v[:10] for k, v in gaps.items()}))
+
+
+def test_compiled_catalogues_match_the_po_files():
+    for lang, po_path in i18n_tools.PO.items():
+        with po_path.open("rb") as fh:
+            catalogue = read_po(fh)
+        with po_path.with_suffix(".mo").open("rb") as fh:
+            compiled = gettext.GNUTranslations(fh)
+        for msg in catalogue:
+            if not msg.id or isinstance(msg.id, tuple) or "fuzzy" in msg.flags:
+                continue
+            assert compiled.gettext(msg.id) == msg.string, (
+                f"{lang}: {msg.id!r} is stale in the .mo: run `make i18n`")
+
+
+def test_chinese_is_chinese():
+    with i18n_tools.PO["zh_CN"].open("rb") as fh:
+        catalogue = read_po(fh)
+    strings = [m.string for m in catalogue if m.id and isinstance(m.string, str)]
+    with_cjk = [s for s in strings if any("\u4e00" <= ch <= "\u9fff" for ch in s)]
+    assert len(with_cjk) / len(strings) > 0.9
