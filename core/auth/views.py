@@ -41,14 +41,22 @@ def _safe_next(target: str | None) -> str:
     return url_for("web.dashboard")
 
 
+def _fresh_session() -> None:
+    """Start a new session (a new id at every login and logout), keeping the language."""
+    locale = session.get("locale")
+    session.clear()
+    if locale in LOCALES:
+        session["locale"] = locale
+
+
 def _finish_login(user: User, second_factor_ok: bool):
-    session.clear()  # a new session id at every login
+    _fresh_session()  # a new session id at every login
     sid = service.start_session(user, request.remote_addr or "",
                                 request.user_agent.string or "", second_factor_ok)
     session["_ql_sid"] = sid
     session.permanent = True
     login_user(user)
-    if user.locale in LOCALES:
+    if user.locale in LOCALES and "locale" not in session:
         session["locale"] = user.locale
     return sid
 
@@ -69,7 +77,7 @@ def login():
         else:
             nxt = _safe_next(request.args.get("next"))
             if service.requires_second_factor(user):
-                session.clear()
+                _fresh_session()
                 session["pending_user"] = user.id
                 session["pending_at"] = time.time()
                 session["pending_next"] = nxt
@@ -95,7 +103,7 @@ def _pending_user() -> User | None:
 def totp():
     user = _pending_user()
     if user is None:
-        session.clear()
+        _fresh_session()
         flash(_("Please log in again."), "warning")
         return redirect(url_for("auth.login"))
     enrolling = not user.totp_secret
@@ -121,7 +129,7 @@ def totp():
                 return redirect(url_for("auth.password"), 303)
             return redirect(_safe_next(nxt), 303)
         if service.second_factor_failed(user, _settings()):
-            session.clear()
+            _fresh_session()
             flash(_("This account is locked after too many failed logins."), "error")
             return redirect(url_for("auth.login"), 303)
         error = _("The code is wrong or was already used. Wait for the next code.")
@@ -163,7 +171,7 @@ def logout():
         service.end_session(sid, "logout", user=current_user if current_user.is_authenticated
                             else None)
     logout_user()
-    session.clear()
+    _fresh_session()
     g.ql_user = None  # the request started logged in; it ends logged out
     g.ql_roles = set()
     flash(_("You have logged out."), "info")
