@@ -10,8 +10,8 @@ from peewee import JOIN
 from core.audit.service import record
 from core.auth.models import User, UserSession
 from core.auth.passwords import check_policy, hash_password
-from core.auth.scope import grants_of, region_ids, region_tree
-from core.auth.service import AuthError, create_user
+from core.auth.scope import grants_of, permissions, region_ids, region_tree
+from core.auth.service import ADMIN_JOBS, AuthError, create_user
 from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Person, Region
@@ -79,6 +79,14 @@ def _not_self(actor, user: User) -> None:
         raise AuthError(_("You cannot change your own account here."))
 
 
+def _other_admin_jobs(actor, user: User) -> set[str]:
+    """Administrator jobs ``user`` holds that ``actor`` does not (三员分立)."""
+    mine = {ADMIN_JOBS[p] for p in permissions(actor) if p in ADMIN_JOBS}
+    theirs = {ADMIN_JOBS[p] for _r, _g, perms in grants_of(user) for p in perms
+              if p in ADMIN_JOBS}
+    return theirs - mine
+
+
 def set_active(actor, user: User, active: bool) -> User:
     """Disable or enable an account. Disabling ends its sessions at once: the next
     request of a live session is refused."""
@@ -103,6 +111,9 @@ def reset_password(actor, user: User, password: str) -> User:
 
     The second factor stays: whoever resets a password cannot log in as an administrator."""
     _not_self(actor, user)
+    if actor is not None and _other_admin_jobs(actor, user):
+        raise AuthError(_("This account holds another administrator's job: its password "
+                          "cannot be reset by you (whoever resets it could act as them)."))
     check_policy(password, user.username)
     with db.atomic():
         User.update(password_hash=hash_password(password), must_change_password=True,

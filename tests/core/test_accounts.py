@@ -95,6 +95,15 @@ def test_reset_password_forces_change_and_unlock(app, org, sysadmin, make_user):
     assert "Temp#Pass2026x" not in ev.changes and "***" in ev.changes
 
 
+def test_password_of_another_administrator_cannot_be_reset(app, org, sysadmin, make_user):
+    """Whoever resets it could log in as them before they enrol a second factor."""
+    auditor = make_user("aud_a", role="audit_admin", region=org["a"])
+    with pytest.raises(accounts.AuthError, match="another administrator"):
+        accounts.reset_password(sysadmin, auditor, "Temp#Pass2026x")
+    other_sys = make_user("sys_a", role="sys_admin", region=org["a"])
+    assert accounts.reset_password(sysadmin, other_sys, "Temp#Pass2026x").must_change_password
+
+
 def test_users_in_scope(app, org, make_user):
     a_admin = make_user("sys_a", role="sys_admin", region=org["a"])
     make_user("clerk_a", role="staff", region=org["a"])
