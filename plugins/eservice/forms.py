@@ -12,6 +12,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -51,11 +52,12 @@ class TransitionForm(FlaskForm):
     missing = MultiCheckbox(_l("Missing materials"), validate_choice=False)
     missing_other = TextAreaField(_l("Other missing items (one a line)"),
                                   validators=[Optional(), Length(max=2000)])
-    decision = RadioField(_l("Decision"), choices=[("approved", _l("Approved")),
-                                                   ("denied", _l("Denied"))],
+    decision = RadioField(_l("Decision"), choices=[SelectChoice("approved", _l("Approved")),
+                                                   SelectChoice("denied", _l("Denied"))],
                           validators=[Optional()], validate_choice=False)
     procedure = SelectField(_l("Special procedure"),
-                            choices=[("", "—")] + list(SPECIAL_KINDS.items()),
+                            choices=[SelectChoice("", "—")]
+                            + [SelectChoice(k, v) for k, v in SPECIAL_KINDS.items()],
                             validate_choice=False)
     expected_days = IntegerField(_l("Expected length (working days)"),
                                  validators=[Optional()])
@@ -77,7 +79,8 @@ class LookupForm(FlaskForm):
 class RatingForm(LookupForm):
     """The applicant's rating (好差评) of a closed case."""
 
-    rating = RadioField(_l("Rating"), choices=[(str(k), v) for k, v in RATINGS.items()],
+    rating = RadioField(_l("Rating"), choices=[SelectChoice(str(k), v)
+                                               for k, v in RATINGS.items()],
                         validators=[DataRequired()])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)])
 

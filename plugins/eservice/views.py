@@ -15,6 +15,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core.auth.scope import get_scoped, has_permission, require, scoped
 from core.i18n import _
@@ -113,7 +114,7 @@ def _can_handle(case: Case) -> bool:
 
 def _transition_form(case: Case) -> TransitionForm:
     form = TransitionForm(formdata=None)
-    form.missing.choices = [(m.name, m.name) for m in case.materials]
+    form.missing.choices = [SelectChoice(m.name, m.name) for m in case.materials]
     form.rights_notice.data = str(RIGHTS_NOTICE)
     return form
 
@@ -157,7 +158,7 @@ def act(case_id: int, action: str):
     if action not in services.TRANSITIONS:
         abort(404)
     form = TransitionForm()
-    form.missing.choices = [(m.name, m.name) for m in case.materials]
+    form.missing.choices = [SelectChoice(m.name, m.name) for m in case.materials]
     in_row = request.args.get("in") == "row"
     error = None
     if not form.validate():
@@ -210,7 +211,7 @@ def file_case(item_id: int):
     item = get_scoped(Item.select().where((Item.id == item_id) & (Item.status == "active")),
                       Item.region, "eservice.case.handle")
     form = FileCaseForm()
-    form.received.choices = [(m.id, m.name) for m in item.materials]
+    form.received.choices = [SelectChoice(m.id, m.name) for m in item.materials]
     error = None
     if request.method == "POST":
         if form.validate():
