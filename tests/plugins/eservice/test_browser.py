@@ -51,7 +51,13 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
     act(page, case.id, "close", "closed")
     assert Case.get_by_id(case.id).state == "closed"
 
-    page.goto(f"{live_server}/public/services/items/{item.code}")
+    page.goto(f"{live_server}/public/services/")
+    page.fill(".es-browse input[name=q]", "不存在的事项")
+    page.wait_for_selector("#results .empty")
+    page.fill(".es-browse input[name=q]", "食品")
+    page.wait_for_selector(f"#results a[href$='{item.code}']")
+    page.click(f"#results a[href$='{item.code}']")
+    page.wait_for_url(f"**/public/services/items/{item.code}")
     assert page.locator(".es-flow-step").count() == 3
     shot(page, "eservice-public-item")
 
