@@ -9,6 +9,7 @@ from urllib.parse import unquote, urlparse
 
 import peewee as pw
 from peewee import DatabaseProxy
+from playhouse.pool import PooledPostgresqlDatabase, PooledSqliteDatabase
 
 db = DatabaseProxy()
 
@@ -34,28 +35,47 @@ class BaseModel(pw.Model):
         legacy_table_names = False
 
 
-def make_database(url: str) -> pw.Database:
-    """Build (not connect) the database for a ``sqlite:///path`` or ``postgresql://`` URL."""
+POOL = {"max_connections": 64, "stale_timeout": 300, "timeout": 10}
+
+
+def make_database(url: str, pooled: bool = True) -> pw.Database:
+    """Build (not connect) the database for a ``sqlite:////abs/path`` or
+    ``postgresql://user@host:port/db`` URL.
+
+    Connections come from a pool: a request's "close" returns its connection, so a web
+    process does not pay for connecting (and, on SQLite, for the WAL checkpoint that the
+    last connection's close runs) on every request."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
         path = unquote(parsed.path)
-        if url.startswith("sqlite:////"):
-            path = "/" + path.lstrip("/")
-        elif path.startswith("/") and not url.startswith("sqlite:////"):
-            path = path  # sqlite:///relative? urlparse keeps the leading slash
         if path in ("/:memory:", ":memory:"):
-            path = ":memory:"
-        return pw.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, timeout=10,
-                                 check_same_thread=False)
+            path, pooled = ":memory:", False
+        cls = PooledSqliteDatabase if pooled else pw.SqliteDatabase
+        extra = POOL if pooled else {}
+        return cls(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **extra)
     if parsed.scheme in ("postgres", "postgresql"):
-        return pw.PostgresqlDatabase(
+        cls = PooledPostgresqlDatabase if pooled else pw.PostgresqlDatabase
+        extra = POOL if pooled else {}
+        return cls(
             unquote(parsed.path.lstrip("/")) or "postgres",
             user=unquote(parsed.username) if parsed.username else None,
             password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or None,
             port=parsed.port or None,
+            **extra,
         )
     raise ValueError(f"unsupported database URL {url!r}")
+
+
+def release_all() -> None:
+    """Close every pooled connection (before copying a SQLite file, or at exit)."""
+    obj = db.obj
+    if obj is None:
+        return
+    if not obj.is_closed():
+        obj.close()
+    if hasattr(obj, "close_all"):
+        obj.close_all()
 
 
 def init_db(url: str) -> pw.Database:

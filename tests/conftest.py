@@ -61,13 +61,14 @@ def build_schema(settings: Settings) -> None:
     from core import calendar, migrate
     from core.app import create_app
     from core.auth.roles import sync_builtin_roles
-    from core.db import db
+    from core.db import db, release_all
     from core.plugins import host
     app = create_app(settings)
     with app.app_context(), db.connection_context():
         migrate.upgrade(host())
         calendar.ensure()
         sync_builtin_roles(host())
+    release_all()  # pooled connections closed: the file is complete, the template free
 
 
 @pytest.fixture(scope="session")
@@ -79,9 +80,6 @@ def template_db(tmp_path_factory):
         admin = pg_admin()
         admin.execute_sql(f'CREATE DATABASE "{name}"')
         build_schema(make_settings(tmp, database_url=pg_url(name)))
-        from core.db import db
-        if not db.is_closed():
-            db.close()
         yield name
         admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
@@ -98,9 +96,8 @@ def fresh_db_url(template_db, tmp_path):
         admin = pg_admin()
         admin.execute_sql(f'CREATE DATABASE "{name}" TEMPLATE "{template_db}"')
         yield pg_url(name)
-        from core.db import db
-        if not db.is_closed():
-            db.close()
+        from core.db import release_all
+        release_all()
         admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         admin.close()
     else:
@@ -127,8 +124,8 @@ def app(settings):
     ctx.push()
     db.connect(reuse_if_open=True)
     yield application
-    if not db.is_closed():
-        db.close()
+    from core.db import release_all
+    release_all()
     ctx.pop()
     huey.immediate = False
 
@@ -243,4 +240,4 @@ def csrf_token(client):
     return get
 
 
-pytest_plugins: list[str] = []
+pytest_plugins = ["tests.browser"]

@@ -1,69 +1,12 @@
-"""Fixtures of the service hall tests: the app with the eservice plugin loaded (whether or
-not it is installed as an entry point), a catalogue item and a clerk."""
+"""Fixtures of the service hall tests: a catalogue item and a clerk (the app and its
+database come from tests/conftest.py, with every installed plugin)."""
 from __future__ import annotations
 
 import datetime as dt
 
 import pytest
 
-from core.plugins import installed_plugins
-from tests.conftest import ON_POSTGRES, make_settings
-
-PLUGINS = {**installed_plugins(), "eservice": "plugins.eservice"}
 VALID_ID = "11010519491231002X"
-
-
-def _build(settings):
-    from core import calendar, migrate
-    from core.app import create_app
-    from core.auth.roles import sync_builtin_roles
-    from core.db import db
-    from core.plugins import host
-    app = create_app(settings, available_plugins=PLUGINS)
-    with app.app_context(), db.connection_context():
-        migrate.upgrade(host())
-        calendar.ensure()
-        sync_builtin_roles(host())
-
-
-@pytest.fixture(scope="session")
-def template_db(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("template_eservice")
-    if ON_POSTGRES:
-        import uuid
-
-        from tests.conftest import pg_admin, pg_url, worker_id
-        name = f"ql_tpl_es_{worker_id()}_{uuid.uuid4().hex[:6]}"
-        admin = pg_admin()
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-        _build(make_settings(tmp, database_url=pg_url(name)))
-        from core.db import db
-        if not db.is_closed():
-            db.close()
-        yield name
-        admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        admin.close()
-    else:
-        _build(make_settings(tmp))
-        yield tmp / "ql.db"
-
-
-@pytest.fixture
-def app(settings):
-    from core.app import create_app
-    from core.db import db
-    from core.queue import huey
-    application = create_app(settings, available_plugins=PLUGINS)
-    application.config.update(TESTING=True)
-    huey.immediate = True
-    ctx = application.app_context()
-    ctx.push()
-    db.connect(reuse_if_open=True)
-    yield application
-    if not db.is_closed():
-        db.close()
-    ctx.pop()
-    huey.immediate = False
 
 
 def item_spec(dept, **over):

@@ -7,7 +7,7 @@ import pytest
 
 from plugins.eservice.models import Case, Evaluation
 from tests.conftest import STRONG
-from tests.e2e.conftest import browser, browser_login, live_server, page, shot  # noqa: F401
+from tests.e2e.conftest import browser_login, shot
 from tests.plugins.eservice.conftest import VALID_ID
 
 pytestmark = pytest.mark.browser

@@ -8,7 +8,7 @@ import pytest
 
 from core.db import utcnow
 from tests.conftest import STRONG
-from tests.e2e.conftest import browser, browser_login, live_server, shot  # noqa: F401
+from tests.e2e.conftest import browser_login, shot
 
 pytestmark = pytest.mark.browser
 
