@@ -265,7 +265,7 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
                         label=regions[r].name) for r, s in rolled.items() if r in regions]
     _rank(dept_rows)
     _rank(region_rows)
-    letter = current_app.jinja_env.get_template("esupervision/suggestion.txt")
+    letter = current_app.jinja_env.get_template("esupervision/suggestion_letter.html")
     with db.atomic():
         version = (EvaluationRun.select(fn.MAX(EvaluationRun.version))
                    .where(EvaluationRun.month == month).scalar() or 0) + 1
