@@ -18,7 +18,7 @@ DISTRICTS = ["锦江区", "青羊区", "金牛区", "武侯区", "成华区", "�
 
 
 @pytest.fixture
-def wall_page(browser):  # noqa: F811
+def wall_page(browser):
     context = browser.new_context(viewport={"width": 1920, "height": 1080}, locale="zh-CN")
     pg = context.new_page()
     yield pg
@@ -29,7 +29,7 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,  # noqa: F811
+def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
                                          events):
     from core.org.models import Region
     from plugins.esupervision.services import ingest
