@@ -10,14 +10,15 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.i18n import _l
 
 
 class ThresholdForm(FlaskForm):
-    scope = SelectField(_l("Applies to"), choices=[("item_type", _l("Item type")),
-                                                    ("item", _l("Item code"))])
+    scope = SelectField(_l("Applies to"), choices=[SelectChoice("item_type", _l("Item type")),
+                                                    SelectChoice("item", _l("Item code"))])
     key = StringField(_l("Item type or item code"), validators=[DataRequired(),
                                                                 Length(max=64)])
     share_percent = IntegerField(_l("Yellow when this share (%) of the limit is used"),
@@ -31,8 +32,9 @@ class DetectorForm(FlaskForm):
 
 
 class VerifyForm(FlaskForm):
-    finding = SelectField(_l("Finding"), choices=[("confirmed", _l("Signal confirmed")),
-                                                  ("dismissed", _l("Signal dismissed"))])
+    finding = SelectField(_l("Finding"), choices=[
+        SelectChoice("confirmed", _l("Signal confirmed")),
+        SelectChoice("dismissed", _l("Signal dismissed"))])
     reason = TextAreaField(_l("Reason (required when dismissed)"),
                            validators=[Optional(), Length(max=4000)])
 
@@ -63,10 +65,11 @@ class FindingForm(FlaskForm):
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
     day = DateField(_l("Day"), validators=[DataRequired()])
     category = SelectField(_l("Category"), choices=[
-        ("process", _l("Process")), ("time_limit", _l("Time limits")), ("fees", _l("Fees")),
-        ("conduct", _l("Conduct")), ("data", _l("Data reporting")), ("other", _l("Other"))])
-    severity = SelectField(_l("Severity"), choices=[("minor", _l("Minor")),
-                                                    ("major", _l("Major"))])
+        SelectChoice("process", _l("Process")), SelectChoice("time_limit", _l("Time limits")),
+        SelectChoice("fees", _l("Fees")), SelectChoice("conduct", _l("Conduct")),
+        SelectChoice("data", _l("Data reporting")), SelectChoice("other", _l("Other"))])
+    severity = SelectField(_l("Severity"), choices=[SelectChoice("minor", _l("Minor")),
+                                                    SelectChoice("major", _l("Major"))])
     description = TextAreaField(_l("Finding"), validators=[DataRequired(), Length(max=4000)])
 
 
@@ -90,7 +93,8 @@ class WeightsForm(FlaskForm):
     major_points = IntegerField(_l("Points per major finding"), validators=[NumberRange(0, 100)])
     accountability_points = IntegerField(_l("Points per accountability record"),
                                          validators=[NumberRange(0, 100)])
-    early_bonus_step = IntegerField(_l("Bonus: +1 per this many percentage points of early completion"),
+    early_bonus_step = IntegerField(
+        _l("Bonus: +1 per this many percentage points of early completion"),
                                     validators=[NumberRange(0, 100)])
     bonus_cap = IntegerField(_l("Bonus cap"), validators=[NumberRange(0, 100)])
     suggestion_below = IntegerField(_l("Send a rectification suggestion below this score"),

@@ -13,6 +13,7 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from core.auth.scope import get_scoped, region_ids, require, scoped
 from core.i18n import _
@@ -296,7 +297,7 @@ def findings():
     depts = list(Department.select().where(Department.region.in_(sorted(allowed)))
                  .order_by(Department.region, Department.sort, Department.code))
     form = FindingForm()
-    form.department.choices = [(d.id, d.name) for d in depts]
+    form.department.choices = [SelectChoice(d.id, d.name) for d in depts]
     error, status = None, 200
     if request.method == "POST":
         status = 422
