@@ -126,7 +126,8 @@ def set_detector(code: str, enabled: bool, params: dict, user=None) -> DetectorS
         try:
             number = int(value)
         except (TypeError, ValueError):
-            raise ValueError(_("%(code)s.%(key)s: must be a whole number", code=code, key=key)) from None
+            raise ValueError(_("%(code)s.%(key)s: must be a whole number",
+                               code=code, key=key)) from None
         if number < 0 or number > 10000:
             raise ValueError(_("%(code)s.%(key)s: must be between 0 and 10000", code=code, key=key))
         clean[key] = number
