@@ -38,6 +38,7 @@ def statutory_workday(day: dt.date) -> tuple[bool, str]:
 
 def rebuild(start: dt.date = FIRST_DAY, end: dt.date = LAST_DAY) -> int:
     """(Re)compute every day from ``start`` to ``end`` with the overrides applied."""
+    _forget()
     overrides = {o.day: o.workday for o in CalendarOverride.select()}
     rows, seq, day = [], 0, start
     with db.atomic():
@@ -89,9 +90,59 @@ def _check(day: dt.date) -> None:
         raise CalendarError(f"{day} is outside the calendar ({FIRST_DAY} to {LAST_DAY})")
 
 
-def _row(day: dt.date) -> CalendarDay:
+class _Day:
+    __slots__ = ("day", "workday", "seq")
+
+    def __init__(self, day, workday, seq):
+        self.day, self.workday, self.seq = day, workday, seq
+
+
+class _Window:
+    """Calendar rows read in windows and kept for one app context (a request or a job):
+    a run of lookups near each other costs one query, and no process keeps calendar
+    state that an administrator's change could leave stale."""
+
+    SPAN_BEFORE, SPAN_AFTER = 45, 400
+
+    def __init__(self):
+        self.by_day: dict[dt.date, _Day] = {}
+        self.by_seq: dict[int, dt.date] = {}
+
+    def load(self, day: dt.date) -> None:
+        lo = max(FIRST_DAY, day - dt.timedelta(days=self.SPAN_BEFORE))
+        hi = min(LAST_DAY, day + dt.timedelta(days=self.SPAN_AFTER))
+        rows = (CalendarDay.select(CalendarDay.day, CalendarDay.workday, CalendarDay.seq)
+                .where(CalendarDay.day.between(lo, hi)).tuples())
+        for d, work, seq in rows:
+            d = d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))
+            self.by_day[d] = _Day(d, bool(work), seq)
+            if work:
+                self.by_seq[seq] = d
+
+
+def _window() -> _Window:
+    from flask import g, has_app_context
+    if not has_app_context():
+        return _Window()
+    win = g.get("_ql_calendar")
+    if win is None:
+        win = g._ql_calendar = _Window()
+    return win
+
+
+def _forget() -> None:
+    from flask import g, has_app_context
+    if has_app_context():
+        g.pop("_ql_calendar", None)
+
+
+def _row(day: dt.date) -> _Day:
     _check(day)
-    row = CalendarDay.get_or_none(CalendarDay.day == day)
+    win = _window()
+    row = win.by_day.get(day)
+    if row is None:
+        win.load(day)
+        row = win.by_day.get(day)
     if row is None:
         raise CalendarError("the working-day calendar is not built: run `flask db upgrade`")
     return row
@@ -117,12 +168,17 @@ def add_workdays(start: dt.date, n: int) -> dt.date:
         target = base.seq + n
     else:
         target = base.seq + n + (0 if base.workday else 1)
-    row = (CalendarDay.select(CalendarDay.day)
-           .where((CalendarDay.seq == target) & (CalendarDay.workday == True))  # noqa: E712
-           .first())
-    if row is None:
-        raise CalendarError(f"{start} + {n} working days is outside the calendar")
-    return row.day
+    win = _window()
+    found = win.by_seq.get(target)
+    if found is None:
+        row = (CalendarDay.select(CalendarDay.day)
+               .where((CalendarDay.seq == target) & (CalendarDay.workday == True))  # noqa: E712
+               .first())
+        if row is None:
+            raise CalendarError(f"{start} + {n} working days is outside the calendar")
+        win.load(row.day)
+        found = row.day
+    return found
 
 
 def workdays_between(a: dt.date, b: dt.date) -> int:

@@ -95,8 +95,11 @@ def seed(host, size: str = "small") -> list[str]:
                    f"{Post.select().count()}, people: {Person.select().count()}")
         accounts = _accounts(city, regions)
         out.append(f"demo accounts: {accounts} (password {DEMO_PASSWORD})")
-    for plugin, _result in host.each("ql_demo_data", size=size):
-        out.append(f"plugin demo data: {plugin}")
+    import time
+    for impl in reversed(host.pm.hook.ql_demo_data.get_hookimpls()):
+        started = time.perf_counter()
+        impl.function(*[{"size": size}[a] for a in impl.argnames])
+        out.append(f"demo data of {impl.plugin_name}: {time.perf_counter() - started:.1f} s")
     return out
 
 
