@@ -76,6 +76,12 @@ def ql_alert_kinds():
              {"code": "esupervision.evaluation.suggestion",
               "label": _l("Rectification suggestion after the monthly evaluation"),
               "level": "yellow", "escalate_after_hours": 0},
+             {"code": "esupervision.case.stalled",
+              "label": _l("Case stalled: no progress for several working days"),
+              "level": "red", "escalate_after_hours": 24},
+             {"code": "esupervision.case.handler_absent",
+              "label": _l("Case handler absent: account disabled or post vacant"),
+              "level": "red", "escalate_after_hours": 24},
              {"code": "esupervision.rectification.overdue",
               "label": _l("Rectification not reported in time"), "level": "red",
               "escalate_after_hours": 24}]

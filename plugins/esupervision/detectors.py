@@ -201,10 +201,27 @@ BUILTIN = (RefusedWithoutReason(), DeniedWithoutReason(), AcceptanceLate(),
 KIND_CODE = {kind: d.code for d in BUILTIN for kind in d.clock_kinds}
 
 
+class CaseStalled(Detector):
+    code = "CASE_STALLED"
+    description = _l("Escalation to the unit head: an open case with no event for this "
+                     "many working days")
+    params: ClassVar[dict] = {"days": 3}
+
+
+class HandlerAbsent(Detector):
+    code = "HANDLER_ABSENT"
+    description = _l("Escalation to the unit head: the handler's account is disabled or "
+                     "the handler post has nobody holding it")
+
+
+ESCALATIONS = (CaseStalled(), HandlerAbsent())
+
+
 def all_detectors() -> list:
-    """Built-in detectors and those other plugins add through the hook."""
+    """Built-in detectors, the escalation checks (switched and set in the same settings)
+    and the detectors other plugins add through the hook."""
     from core.plugins import host
-    found = list(BUILTIN)
+    found = list(BUILTIN) + list(ESCALATIONS)
     seen = {d.code for d in found}
     for det in host().collect("ql_esupervision_detectors"):
         if det.code not in seen:

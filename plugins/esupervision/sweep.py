@@ -5,7 +5,8 @@ signals, and two UPDATEs mark those clocks as raised (``yellow_at``/``red_at``, 
 the sweep's indexes), so a second sweep over unchanged data reads only index entries and
 inserts nothing (the signals' unique dedupe keys guard it as well); then
 each signal not yet alerted goes through ``core.alerts.emit`` and is marked alerted in
-the same transaction.
+the same transaction. Last, stalled cases and absent handlers escalate to the unit head
+(``escalation.py``).
 """
 from __future__ import annotations
 
@@ -91,8 +92,10 @@ def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult
         Clock.update(yellow_at=now).where(_yellow(today)).execute()
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
+        from plugins.esupervision.escalation import escalate_cases
         from plugins.esupervision.supervision import escalate_overdue
-        result.alerted = alert_pending(ALERTS_PER_SWEEP) + escalate_overdue(today)
+        result.alerted = (alert_pending(ALERTS_PER_SWEEP) + escalate_overdue(today)
+                          + escalate_cases(today))
         result.pending = Signal.select().where(Signal.alerted_at.is_null()).count()
     return result
 

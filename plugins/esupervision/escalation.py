@@ -1,0 +1,131 @@
+"""Escalation (升级督办) of stalled cases and absent handlers to the unit head by SMS.
+
+A monitored case that is open and has had no event for a number of working days (the
+``CASE_STALLED`` setting, default 3) is *stalled*; an open case whose handler's account is
+disabled, or whose handler post has nobody holding it today, has its *handler absent*.
+Either raises a red alert (red goes to every channel the recipient has, SMS included) to
+the head of the case's department, one open alert per case and reason: a later sweep
+skips the cases whose alert is still open.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from core import calendar
+from core.alerts import emit
+from core.alerts.models import Alert
+from core.alerts.service import supervision_office
+from core.auth.models import User
+from core.db import db
+from core.org.models import Post, PostHolding, Region
+from plugins.esupervision.models import MonitoredCase
+
+STALLED_KIND = "esupervision.case.stalled"
+ABSENT_KIND = "esupervision.case.handler_absent"
+STALLED_CODE = "CASE_STALLED"
+ABSENT_CODE = "HANDLER_ABSENT"
+STALL_STATUSES = ("received", "accepted")
+OPEN_STATUSES = ("received", "accepted", "stopped")
+
+
+def _open_keys(kind: str) -> set[str]:
+    return {k for (k,) in Alert.select(Alert.open_key)
+            .where((Alert.kind == kind) & Alert.open_key.is_null(False)).tuples()}
+
+
+def _day_start_utc(day: dt.date, tz: str) -> dt.datetime:
+    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
+    return local.astimezone(dt.UTC).replace(tzinfo=None)
+
+
+def stalled_cases(today: dt.date, days: int, tz: str) -> list[tuple[MonitoredCase, int]]:
+    """Open cases whose last event is at least ``days`` working days before ``today``,
+    with the working days elapsed."""
+    from plugins.esupervision.clocks import local_day
+    # N working days elapsed needs at least N calendar days: the SQL narrows, the
+    # calendar decides
+    before = _day_start_utc(today - dt.timedelta(days=days - 1), tz)
+    rows = (MonitoredCase.select()
+            .where(MonitoredCase.status.in_(STALL_STATUSES)
+                   & MonitoredCase.last_event_at.is_null(False)
+                   & (MonitoredCase.last_event_at < before))
+            .order_by(MonitoredCase.id))
+    out = []
+    for case in rows:
+        used = calendar.workdays_between(local_day(case.last_event_at, tz), today)
+        if used >= days:
+            out.append((case, used))
+    return out
+
+
+def absent_handler_cases(today: dt.date) -> list[tuple[MonitoredCase, str]]:
+    """Open cases whose handler account is disabled or whose handler post is vacant."""
+    disabled = (MonitoredCase.select(MonitoredCase, User.username)
+                .join(User, on=(User.username == MonitoredCase.handler_username))
+                .where(MonitoredCase.status.in_(OPEN_STATUSES) & (User.active == False))
+                .order_by(MonitoredCase.id))
+    out = [(case, f"handler {case.handler_username} has no active account")
+           for case in disabled]
+    held = (PostHolding.select(PostHolding.post)
+            .where((PostHolding.start <= today)
+                   & (PostHolding.end.is_null() | (PostHolding.end >= today))))
+    vacant = (MonitoredCase.select()
+              .join(Post, on=(Post.id == MonitoredCase.handler_post_id))
+              .where(MonitoredCase.status.in_(OPEN_STATUSES) & Post.id.not_in(held))
+              .order_by(MonitoredCase.id))
+    seen = {case.id for case, _ in out}
+    out += [(case, f"handler post {case.handler_post_id} has no holder")
+            for case in vacant if case.id not in seen]
+    return out
+
+
+def _target(case: MonitoredCase, cache: dict):
+    if case.department_id:
+        return case.department_id
+    if case.region_id not in cache:
+        cache[case.region_id] = supervision_office(Region.get_by_id(case.region_id))
+    return cache[case.region_id]
+
+
+def _raise(kind: str, case: MonitoredCase, subject: str, detail: str, open_keys: set[str],
+           cache: dict) -> str | None:
+    key = f"{kind}:{case.id}"
+    target = _target(case, cache)
+    if f"{kind}|{key}" in open_keys or target is None:
+        return None
+    with db.atomic():
+        emit(kind, case.region_id, subject[:200], target_department=target,
+             ref=f"esupervision.case:{case.id}", dedupe_key=key,
+             details={"serial": case.serial, "source": case.source, "detail": detail,
+                      "department": case.department_name, "item": case.item_name})
+    return f"red {kind} {case.serial} -> department head"
+
+
+def escalate_cases(today: dt.date) -> list[str]:
+    """Raise the stalled-case and absent-handler alerts not yet open; lines describing them."""
+    from plugins.esupervision.services import detector_settings, timezone
+    settings = detector_settings()
+    lines: list[str] = []
+    cache: dict = {}
+    on, params = settings.get(STALLED_CODE, (True, {"days": 3}))
+    days = int(params.get("days", 3))
+    if on and days > 0:
+        keys = _open_keys(STALLED_KIND)
+        for case, used in stalled_cases(today, days, timezone()):
+            line = _raise(STALLED_KIND, case,
+                          f"case stalled: {case.serial} {case.item_name}, no event for "
+                          f"{used} working days", f"no event for {used} working days",
+                          keys, cache)
+            if line:
+                lines.append(line)
+    on, _params = settings.get(ABSENT_CODE, (True, {}))
+    if on:
+        keys = _open_keys(ABSENT_KIND)
+        for case, why in absent_handler_cases(today):
+            line = _raise(ABSENT_KIND, case,
+                          f"handler absent: {case.serial} {case.item_name}, {why}", why,
+                          keys, cache)
+            if line:
+                lines.append(line)
+    return lines
