@@ -1,0 +1,79 @@
+"""End to end through the event contract (docs/events.md): the REAL eservice plugin files,
+accepts and reviews a case; esupervision hears its events on the core bus, keeps the
+clocks, and its sweep raises the yellow warning and the STEP_OVERDUE red signal.
+
+Only this test imports eservice: the plugins themselves never import each other."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core import calendar
+from core.alerts.models import Alert
+from plugins.esupervision.models import Clock, MonitoredCase, Signal
+from plugins.esupervision.sweep import sweep, today_local
+
+
+@pytest.fixture
+def app(settings):
+    """The app with every installed plugin (eservice and esupervision), jobs inline."""
+    from core.app import create_app
+    from core.db import db, release_all
+    from core.queue import huey
+    application = create_app(settings)
+    application.config.update(TESTING=True)
+    huey.immediate = True
+    ctx = application.app_context()
+    ctx.push()
+    db.connect(reuse_if_open=True)
+    yield application
+    release_all()
+    ctx.pop()
+    huey.immediate = False
+
+
+def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
+    from core.org.models import PostHolding
+    from core.plugins import host
+    from plugins.eservice import services
+    from tests.plugins.eservice.conftest import VALID_ID, item_spec
+    assert {"eservice", "esupervision"} <= {n for n, r in host().records.items() if r.enabled}
+    clerk = make_user("clerk1", "clerk", org["a"])
+    PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
+    item = services.create_item(item_spec(org["dept_a"]))
+    case = services.file_case(item, applicant_name="张三", id_number=VALID_ID,
+                              received=[m.id for m in item.materials if m.required], user=clerk)
+    services.transition(case, "accept", user=clerk)
+    services.transition(case, "start_review", user=clerk)
+
+    monitored = MonitoredCase.get((MonitoredCase.source == "eservice")
+                                  & (MonitoredCase.serial == case.serial))
+    assert (monitored.status, monitored.region_id, monitored.department_id) == \
+        ("accepted", org["a"].id, org["dept_a"].id)
+    assert monitored.events.count() == 3  # submitted, accepted, step_started
+    step = Clock.get((Clock.case == monitored) & (Clock.kind == "step"))
+    assert (step.limit_days, step.ended_on) == (3, None)
+    assert step.start_day == today_local()
+    assert step.due == calendar.add_workdays(step.start_day, 3)
+
+    warned = sweep(step.yellow_on)
+    assert warned.yellow >= 1
+    yellow = Signal.get((Signal.case == monitored) & (Signal.clock == step))
+    assert (yellow.level, yellow.code) == ("yellow", "DEADLINE_YELLOW")
+    assert Alert.select().where((Alert.kind == "esupervision.deadline.yellow")
+                                & (Alert.ref == f"esupervision.case:{monitored.id}")).exists()
+
+    late = sweep(calendar.add_workdays(step.due, 1))
+    assert late.red >= 1
+    red = Signal.get((Signal.case == monitored) & (Signal.code == "STEP_OVERDUE"))
+    assert (red.level, red.clock_id) == ("red", step.id)
+    assert Alert.select().where(Alert.kind == "esupervision.signal.STEP_OVERDUE").exists()
+    again = sweep(calendar.add_workdays(step.due, 1))
+    assert (again.yellow, again.red) == (0, 0)
+
+    services.transition(case, "advance", user=clerk)  # the overdue step ends: one more event
+    ended = Clock.get_by_id(step.id)
+    assert ended.ended_on == today_local()
+    assert Signal.select().where((Signal.case == monitored)
+                                 & (Signal.code == "STEP_OVERDUE")).count() == 1
