@@ -54,7 +54,56 @@ def _build_county_a(org, make_user) -> dict:
             rec["alert"] = emit("core.test", a, f"{SECRET}预警", target_post=post)
     except ImportError:
         pass
+    for plugin, build in PLUGIN_RECORDS.items():
+        if _enabled(plugin):
+            build(rec)
     return rec
+
+
+def _enabled(name: str) -> bool:
+    record = host().records.get(name)
+    return bool(record and record.enabled)
+
+
+def _build_eservice(rec) -> None:
+    """An eservice item, a case filed for it, its bad rating and the rectification."""
+    import datetime as dt
+
+    from plugins.eservice import services
+    from plugins.eservice.models import Evaluation, Rectification
+    from tests.plugins.eservice.conftest import VALID_ID, item_spec
+    item = services.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
+    case = services.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
+                              received=[m.id for m in item.materials if m.required])
+    evaluation = Evaluation.create(case=case, rating=1, comment=f"{SECRET}差评")
+    rect = Rectification.create(evaluation=evaluation, department=case.department_id,
+                                region=case.region_id, due=dt.date(2026, 12, 31))
+    rec.update(es_item=item, es_case=case, es_rect=rect)
+
+
+def _build_esupervision(rec) -> None:
+    """A monitored case, a red signal on it and the supervision case opened for it."""
+    from core.db import utcnow
+    from plugins.esupervision.models import MonitoredCase, Signal
+    from plugins.esupervision.supervision import open_case
+    dept = rec["department"]
+    case = MonitoredCase.create(
+        source="matrix", serial="510104-MATRIX-1", region=rec["region"], department=dept,
+        department_code=dept.code, department_name=dept.name, item_code="MX-XK-0001",
+        item_name=f"{SECRET}事项", item_type="XK", statutory_limit_days=20,
+        committed_limit_days=10, fee_due=0, submitted_at=utcnow(),
+        handler_username=rec["user"].username)
+    signal = Signal.create(case=case, region=rec["region"], level="red", code="ILLEGAL_FEE",
+                           dedupe_key=f"matrix:{case.id}", detail=f"{SECRET}收费")
+    rec.update(mon_case=case, signal=signal, supervision=open_case(signal, None))
+
+
+# plugin name -> builder of its county-A records (run only when the plugin is enabled)
+PLUGIN_RECORDS = {"eservice": _build_eservice, "esupervision": _build_esupervision}
+
+
+def _ids(rec, *keys: str) -> list[int]:
+    return [rec[k].id for k in keys if k in rec]
 
 
 # arg name -> ids (or names) of county-A records. Extend for new routes' arguments.
@@ -71,6 +120,13 @@ A_RECORDS = {
     "hid": lambda r: [r["holding"].id],
     "holding_id": lambda r: [r["holding"].id],
     "alert_id": lambda r: [r["alert"].id] if "alert" in r else [],
+    # eservice and esupervision both name their case "case_id": each route gets both ids
+    "case_id": lambda r: _ids(r, "es_case", "mon_case"),
+    "item_id": lambda r: _ids(r, "es_item"),
+    "rect_id": lambda r: _ids(r, "es_rect"),
+    "signal_id": lambda r: _ids(r, "signal"),
+    "sc_id": lambda r: _ids(r, "supervision"),
+    "dept_id": lambda r: _ids(r, "department"),
 }
 # Arguments that only mean something together: (kind, oid) of the generic org editor.
 A_PAIRS = {
@@ -79,7 +135,8 @@ A_PAIRS = {
                                 ("posts", r["post"].id), ("people", r["person"].id)],
 }
 # Arguments that are not ids: a value that lets the route reach its scope check.
-PLAIN = {"name": lambda: next((n for n, rec in host().records.items() if rec.enabled), "x")}
+PLAIN = {"name": lambda: next((n for n, rec in host().records.items() if rec.enabled), "x"),
+         "action": lambda: "accept", "step": lambda: "verify"}
 
 
 def _markers(rec) -> list[str]:
@@ -228,3 +285,11 @@ def test_the_walk_covers_core_and_plugin_routes(app, org, make_user):
                for url, hit in _urls(r, rec) if hit]
     assert any(u.startswith("/admin/users/") for u in pointed)
     assert any(u.startswith("/org/") for u in pointed) or "org.index" not in walked
+    expected = {"eservice": ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/"),
+                "esupervision": ("/esupervision/cases/", "/esupervision/signals/",
+                                 "/esupervision/supervision/",
+                                 "/esupervision/evaluation/departments/")}
+    for plugin, prefixes in expected.items():
+        if _enabled(plugin):
+            for prefix in prefixes:
+                assert any(u.startswith(prefix) for u in pointed), prefix
