@@ -4,13 +4,15 @@ A monitored case that is open and has had no event for a number of working days 
 ``CASE_STALLED`` setting, default 3) is *stalled*; an open case whose handler's account is
 disabled, or whose handler post has nobody holding it today, has its *handler absent*.
 Either raises a red alert (red goes to every channel the recipient has, SMS included) to
-the head of the case's department, one open alert per case and reason: a later sweep
-skips the cases whose alert is still open.
+the head of the case's department, one open alert per case and reason: the queries
+skip the cases whose alert is still open, so a later sweep raises nothing.
 """
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
+
+from peewee import Value
 
 from core import calendar
 from core.alerts import emit
@@ -27,11 +29,14 @@ STALLED_CODE = "CASE_STALLED"
 ABSENT_CODE = "HANDLER_ABSENT"
 STALL_STATUSES = ("received", "accepted")
 OPEN_STATUSES = ("received", "accepted", "stopped")
+LIMIT = 2000  # per sweep and reason: a backlog drains over the next sweeps
 
 
-def _open_keys(kind: str) -> set[str]:
-    return {k for (k,) in Alert.select(Alert.open_key)
-            .where((Alert.kind == kind) & Alert.open_key.is_null(False)).tuples()}
+def _not_alerted(kind: str):
+    """Cases without an open alert of ``kind`` (its dedupe key is ``kind:case id``)."""
+    open_keys = (Alert.select(Alert.dedupe_key)
+                 .where((Alert.kind == kind) & Alert.open_key.is_null(False)))
+    return Value(f"{kind}:").concat(MonitoredCase.id.cast("text")).not_in(open_keys)
 
 
 def _day_start_utc(day: dt.date, tz: str) -> dt.datetime:
@@ -39,32 +44,39 @@ def _day_start_utc(day: dt.date, tz: str) -> dt.datetime:
     return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
-def stalled_cases(today: dt.date, days: int, tz: str) -> list[tuple[MonitoredCase, int]]:
-    """Open cases whose last event is at least ``days`` working days before ``today``,
-    with the working days elapsed."""
+def last_quiet_day(today: dt.date, days: int) -> dt.date:
+    """The latest day whose events are at least ``days`` working days before ``today``
+    (``days`` calendar days back at most, further back over holidays)."""
+    day = today - dt.timedelta(days=days)
+    while calendar.workdays_between(day, today) < days:
+        day -= dt.timedelta(days=1)
+    return day
+
+
+def stalled_cases(today: dt.date, days: int, tz: str,
+                  limit: int = LIMIT) -> list[tuple[MonitoredCase, int]]:
+    """Open cases whose last event is at least ``days`` working days before ``today`` and
+    that have no open stalled alert, with the working days elapsed."""
     from plugins.esupervision.clocks import local_day
-    # N working days elapsed needs at least N calendar days: the SQL narrows, the
-    # calendar decides
-    before = _day_start_utc(today - dt.timedelta(days=days - 1), tz)
+    before = _day_start_utc(last_quiet_day(today, days) + dt.timedelta(days=1), tz)
     rows = (MonitoredCase.select()
             .where(MonitoredCase.status.in_(STALL_STATUSES)
                    & MonitoredCase.last_event_at.is_null(False)
-                   & (MonitoredCase.last_event_at < before))
-            .order_by(MonitoredCase.id))
-    out = []
-    for case in rows:
-        used = calendar.workdays_between(local_day(case.last_event_at, tz), today)
-        if used >= days:
-            out.append((case, used))
-    return out
+                   & (MonitoredCase.last_event_at < before) & _not_alerted(STALLED_KIND))
+            .order_by(MonitoredCase.id).limit(limit))
+    return [(case, calendar.workdays_between(local_day(case.last_event_at, tz), today))
+            for case in rows]
 
 
-def absent_handler_cases(today: dt.date) -> list[tuple[MonitoredCase, str]]:
-    """Open cases whose handler account is disabled or whose handler post is vacant."""
-    disabled = (MonitoredCase.select(MonitoredCase, User.username)
+def absent_handler_cases(today: dt.date,
+                         limit: int = LIMIT) -> list[tuple[MonitoredCase, str]]:
+    """Open cases whose handler account is disabled or whose handler post is vacant, and
+    that have no open handler-absent alert."""
+    waiting = MonitoredCase.status.in_(OPEN_STATUSES) & _not_alerted(ABSENT_KIND)
+    disabled = (MonitoredCase.select()
                 .join(User, on=(User.username == MonitoredCase.handler_username))
-                .where(MonitoredCase.status.in_(OPEN_STATUSES) & (User.active == False))
-                .order_by(MonitoredCase.id))
+                .where(waiting & (User.active == False))
+                .order_by(MonitoredCase.id).limit(limit))
     out = [(case, f"handler {case.handler_username} has no active account")
            for case in disabled]
     held = (PostHolding.select(PostHolding.post)
@@ -72,8 +84,8 @@ def absent_handler_cases(today: dt.date) -> list[tuple[MonitoredCase, str]]:
                    & (PostHolding.end.is_null() | (PostHolding.end >= today))))
     vacant = (MonitoredCase.select()
               .join(Post, on=(Post.id == MonitoredCase.handler_post_id))
-              .where(MonitoredCase.status.in_(OPEN_STATUSES) & Post.id.not_in(held))
-              .order_by(MonitoredCase.id))
+              .where(waiting & Post.id.not_in(held))
+              .order_by(MonitoredCase.id).limit(limit))
     seen = {case.id for case, _ in out}
     out += [(case, f"handler post {case.handler_post_id} has no holder")
             for case in vacant if case.id not in seen]
@@ -88,11 +100,11 @@ def _target(case: MonitoredCase, cache: dict):
     return cache[case.region_id]
 
 
-def _raise(kind: str, case: MonitoredCase, subject: str, detail: str, open_keys: set[str],
+def _raise(kind: str, case: MonitoredCase, subject: str, detail: str,
            cache: dict) -> str | None:
     key = f"{kind}:{case.id}"
     target = _target(case, cache)
-    if f"{kind}|{key}" in open_keys or target is None:
+    if target is None:
         return None
     with db.atomic():
         emit(kind, case.region_id, subject[:200], target_department=target,
@@ -111,21 +123,18 @@ def escalate_cases(today: dt.date) -> list[str]:
     on, params = settings.get(STALLED_CODE, (True, {"days": 3}))
     days = int(params.get("days", 3))
     if on and days > 0:
-        keys = _open_keys(STALLED_KIND)
         for case, used in stalled_cases(today, days, timezone()):
             line = _raise(STALLED_KIND, case,
                           f"case stalled: {case.serial} {case.item_name}, no event for "
-                          f"{used} working days", f"no event for {used} working days",
-                          keys, cache)
+                          f"{used} working days", f"no event for {used} working days", cache)
             if line:
                 lines.append(line)
     on, _params = settings.get(ABSENT_CODE, (True, {}))
     if on:
-        keys = _open_keys(ABSENT_KIND)
         for case, why in absent_handler_cases(today):
             line = _raise(ABSENT_KIND, case,
                           f"handler absent: {case.serial} {case.item_name}, {why}", why,
-                          keys, cache)
+                          cache)
             if line:
                 lines.append(line)
     return lines

@@ -9,7 +9,7 @@ import pytest
 from core.alerts.models import Alert, Notification
 from core.auth.models import User
 from core.org.models import PostHolding
-from plugins.esupervision.escalation import ABSENT_KIND, STALLED_KIND
+from plugins.esupervision.escalation import ABSENT_KIND, STALLED_KIND, last_quiet_day
 from plugins.esupervision.sweep import sweep
 
 
@@ -48,6 +48,28 @@ def test_stalled_case_counts_working_days_across_national_day(feed, events, org,
     again = sweep(dt.date(2026, 10, 10))
     assert not any(STALLED_KIND in line for line in again.alerted)
     assert len(alerts(STALLED_KIND)) == 1 and Notification.select().count() == notifications
+
+
+def test_last_quiet_day_skips_the_holiday(app):
+    # an event on a holiday counts as on the working day before it
+    assert last_quiet_day(dt.date(2026, 10, 10), 3) == dt.date(2026, 10, 7)
+    assert last_quiet_day(dt.date(2026, 10, 9), 3) == dt.date(2026, 9, 29)
+    assert last_quiet_day(dt.date(2026, 10, 8), 1) == dt.date(2026, 10, 7)
+    assert last_quiet_day(dt.date(2026, 10, 15), 3) == dt.date(2026, 10, 12)
+
+
+def test_stall_days_are_edited_on_the_settings_page(client, login, make_user, org,
+                                                    csrf_token):
+    from plugins.esupervision.models import DetectorSetting
+    login(make_user("sup", role="supervisor", region=org["city"]))
+    page = client.get("/esupervision/settings").get_data(as_text=True)
+    assert "CASE_STALLED" in page and "HANDLER_ABSENT" in page
+    resp = client.post("/esupervision/settings/detectors/CASE_STALLED",
+                       data={"csrf_token": csrf_token("/esupervision/settings"),
+                             "enabled": "y", "param_days": "4"})
+    assert resp.status_code == 303
+    row = DetectorSetting.get(DetectorSetting.code == "CASE_STALLED")
+    assert row.enabled and row.params == '{"days": 4}'
 
 
 def test_a_new_event_keeps_the_case_moving(feed, events, org, head):
