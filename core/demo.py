@@ -71,8 +71,9 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
-def seed(host, size: str = "small") -> list[str]:
-    """Seed the organisation and demo accounts, then each enabled plugin's demo data."""
+def seed(host, size: str = "small", plugins: bool = True) -> list[str]:
+    """Seed the organisation and demo accounts, then (unless ``plugins`` is False) each
+    enabled plugin's demo data."""
     from core import calendar
     calendar.ensure()
     sync_builtin_roles(host)
@@ -96,7 +97,7 @@ def seed(host, size: str = "small") -> list[str]:
         accounts = _accounts(city, regions)
         out.append(f"demo accounts: {accounts} (password {DEMO_PASSWORD})")
     import time
-    for impl in reversed(host.pm.hook.ql_demo_data.get_hookimpls()):
+    for impl in reversed(host.pm.hook.ql_demo_data.get_hookimpls() if plugins else []):
         started = time.perf_counter()
         impl.function(*[{"size": size}[a] for a in impl.argnames])
         out.append(f"demo data of {impl.plugin_name}: {time.perf_counter() - started:.1f} s")
