@@ -86,7 +86,10 @@ def ql_public_links():
 @hookimpl
 def ql_alert_kinds():
     return [{"code": "eservice.rating.bad", "label": _l("Bad service rating to rectify"),
-             "level": "yellow", "escalate_after_hours": 72}]
+             "level": "yellow", "escalate_after_hours": 72},
+            {"code": "eservice.rectification.overdue",
+             "label": _l("Bad-rating rectification overdue"), "level": "red",
+             "escalate_after_hours": 24}]
 
 
 @hookimpl
@@ -99,3 +102,9 @@ def ql_demo_data(size):
 def ql_periodic_tasks(huey):
     from plugins.eservice.tasks import register
     register(huey)
+
+
+@hookimpl
+def ql_cli(group):
+    from plugins.eservice.cli import eservice_cli
+    group.add_command(eservice_cli)

@@ -41,6 +41,17 @@ class FileCaseForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
+class ApplyForm(FlaskForm):
+    """An application filed online by the applicant (网上申报)."""
+
+    applicant_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=64)])
+    id_number = StringField(_l("Resident ID number"),
+                            validators=[DataRequired(), Length(max=24)])
+    phone = StringField(_l("Phone"), validators=[DataRequired(), Length(max=20)])
+    received = MultiCheckbox(_l("Materials I will provide"), coerce=int,
+                             validate_choice=False)
+
+
 class TransitionForm(FlaskForm):
     """Every input a transition may need; the service decides which are required."""
 

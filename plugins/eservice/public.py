@@ -1,23 +1,36 @@
 """Public pages of the service hall (no login): the service guide with active search, each
-item's guide, progress lookup by serial + ID number, rating, and the statistics."""
+item's guide, online application, progress lookup by serial + ID number, rating, and the
+statistics."""
 from __future__ import annotations
 
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, abort, current_app, make_response, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from jinja2_fragments.flask import render_block
+from wtforms.fields.choices import SelectChoice
 
 from core.i18n import _
 from core.org.models import Department, Region
 from plugins.eservice import services
-from plugins.eservice.forms import LookupForm, RatingForm
+from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
 from plugins.eservice.models import (
     EVENT_LABELS,
     ITEM_TYPES,
     LEVELS,
     RATINGS,
     SPECIAL_KINDS,
+    Case,
     Evaluation,
     Item,
     ItemBasis,
@@ -102,12 +115,71 @@ def item_page(code: str):
         bases=list(item.bases.order_by(ItemBasis.seq)),
         materials=list(item.materials.order_by(ItemMaterial.seq)),
         steps=list(item.steps.order_by(ItemStep.seq)), specials=list(item.specials),
-        levels=LEVELS, special_kinds=SPECIAL_KINDS)
+        levels=LEVELS, special_kinds=SPECIAL_KINDS,
+        can_apply=item.effective_from <= services.today())
     return _cacheable(_response(html))
 
 
 def _client() -> str:
     return request.remote_addr or "unknown"
+
+
+APPLIED_KEY = "eservice_applied"
+
+
+def _no_store(resp, status: int = 200):
+    resp.status_code = status
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+@bp.route("/items/<code>/apply", methods=["GET", "POST"])
+def apply(code: str):
+    """Online application (网上申报) for an item in force: the applicant's details and the
+    materials they will provide; filed as a case on the channel ``online``."""
+    item = services.item_open_for_application(code)
+    if item is None:
+        abort(404)
+    materials = list(item.materials.order_by(ItemMaterial.seq))
+    form = ApplyForm()
+    form.received.choices = [SelectChoice(m.id, m.name) for m in materials]
+    status, message = 200, None
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                case = services.file_online(
+                    item, applicant_name=form.applicant_name.data,
+                    id_number=form.id_number.data, phone=form.phone.data,
+                    received=[m for m in form.received.data or []
+                              if m in {x.id for x in materials}],
+                    client=_client())
+            except services.RateLimited as exc:
+                status, message = 429, str(exc)
+            except services.ServiceError as exc:
+                if exc.field and exc.field in form:
+                    form[exc.field].errors = [str(exc)]
+                else:
+                    message = str(exc)
+            else:
+                session[APPLIED_KEY] = case.id
+                return redirect(url_for("public_eservice.applied"), 303)
+    html = render_template("eservice/public_apply.html", item=item, materials=materials,
+                           form=form, message=message)
+    return _no_store(_response(html), status)
+
+
+@bp.route("/applied")
+def applied():
+    """Confirmation of an online application: the serial to keep, the ID number masked."""
+    case_id = session.get(APPLIED_KEY)
+    case = (Case.select(Case, Item).join(Item).where(Case.id == case_id).first()
+            if isinstance(case_id, int) else None)
+    if case is None:
+        return redirect(url_for("public_eservice.catalogue"), 303)
+    html = render_template("eservice/public_applied.html", case=case,
+                           materials=list(case.materials))
+    return _no_store(_response(html))
 
 
 @bp.route("/track", methods=["GET", "POST"])

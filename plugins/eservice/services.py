@@ -315,6 +315,56 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
     return case
 
 
+# -- cases: online filing by the applicant ----------------------------------------------
+APPLY_LIMIT = 5
+APPLY_WINDOW_MINUTES = 10
+
+
+def item_open_for_application(code: str, on: dt.date | None = None) -> Item | None:
+    """The item version in force and already effective on ``on`` (today), or None."""
+    day = on or today()
+    return (Item.select(Item, Department).join(Department)
+            .where((Item.code == code) & (Item.status == "active")
+                   & (Item.effective_from <= day)
+                   & (Item.effective_to.is_null(True) | (Item.effective_to > day)))
+            .first())
+
+
+def _count_application(client: str) -> int:
+    """Count this application against the client's sliding window; return the total."""
+    now = utcnow().replace(second=0, microsecond=0)
+    key = f"apply:{client}"[:96]
+    _count_attempt([key], now)
+    since = now - dt.timedelta(minutes=APPLY_WINDOW_MINUTES)
+    return (LookupCounter.select(pw.fn.COALESCE(pw.fn.SUM(LookupCounter.count), 0))
+            .where((LookupCounter.key == key) & (LookupCounter.window > since)).scalar())
+
+
+def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str = "",
+                received: list[int] | None = None, client: str) -> Case:
+    """File a case (网上申报) submitted by the applicant online: the same filing as at the
+    window, channel ``online``, no acting user. At most APPLY_LIMIT accepted applications per
+    client in APPLY_WINDOW_MINUTES (counters in the database); above it RateLimited."""
+    if item.status != "active" or item.effective_from > today():
+        raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
+    limited = False
+    with db.atomic() as txn:
+        if _count_application(client) > APPLY_LIMIT:
+            txn.rollback()
+            limited = True
+        else:
+            case = file_case(item, applicant_name=applicant_name, id_number=id_number,
+                             phone=phone, channel="online", received=received, user=None)
+    if limited:
+        with db.atomic():
+            record("eservice.apply.limited", object_type="eservice_item", object_id=item.id,
+                   summary=item.code, region_id=item.region_id, success=False)
+        raise RateLimited(_("Too many applications from your connection: at most %(n)d in "
+                            "%(m)d minutes. Please wait and try again.",
+                            n=APPLY_LIMIT, m=APPLY_WINDOW_MINUTES))
+    return case
+
+
 # -- cases: the state machine ---------------------------------------------------------
 # action -> (states it is allowed from, event name, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
@@ -433,6 +483,8 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
                                      "supplement instead.", m="; ".join(missing_now)), "action")
             case.accepted_on = day
             case.deadline = compute_deadline(case)
+            if case.handler_id is None and user is not None:
+                case.handler = user.id
         elif action == "not_accept":
             if not reason:
                 raise ServiceError(_("Give the reason for not accepting."), "reason")
@@ -747,8 +799,6 @@ def _open_rectification(case: Case, evaluation: Evaluation) -> Rectification:
 
 def alert_arguments(case: Case, evaluation: Evaluation, rect: Rectification) -> dict:
     """The bad-rating alert: to the department head's post (else the department)."""
-    head = (Post.select().where((Post.department == case.department_id) & Post.is_head)
-            .order_by(Post.id).first())
     args = {
         "kind": ALERT_KIND,
         "region": case.region_id,
@@ -759,10 +809,7 @@ def alert_arguments(case: Case, evaluation: Evaluation, rect: Rectification) -> 
         "ref": f"eservice_rectification:{rect.id}",
         "dedupe_key": f"rating:{case.serial}",
     }
-    if head is not None:
-        args["target_post"] = head.id
-    else:
-        args["target_department"] = case.department_id
+    args.update(_head_target(case.department_id))
     return args
 
 
@@ -785,6 +832,56 @@ def close_rectification(rect: Rectification, response: str, user) -> Rectificati
             if alert is not None and alert.state != "resolved":
                 resolve(alert, user, response[:2000])
     return Rectification.get_by_id(rect.id)
+
+
+OVERDUE_KIND = "eservice.rectification.overdue"
+
+
+def _head_target(department_id: int) -> dict:
+    """Alert target: the department head's post, else the department."""
+    head = (Post.select().where((Post.department == department_id) & Post.is_head)
+            .order_by(Post.id).first())
+    return {"target_post": head.id} if head is not None else \
+        {"target_department": department_id}
+
+
+def raise_overdue_rectifications(on: dt.date | None = None) -> list:
+    """Raise one red alert per bad-rating rectification (差评整改) still open after its due
+    date. Idempotent: a rectification whose overdue alert exists (open or resolved) is
+    skipped, and the dedupe key keeps concurrent runs to one alert."""
+    from core.alerts import emit
+    from core.alerts.models import Alert
+    day = on or today()
+    rows = list(Rectification.select(Rectification, Evaluation, Case)
+                .join(Evaluation).join(Case)
+                .where((Rectification.status != "closed") & (Rectification.due < day))
+                .order_by(Rectification.due, Rectification.id))
+    if not rows:
+        return []
+    refs = {f"eservice_rectification:{r.id}": r for r in rows}
+    done = {ref for (ref,) in Alert.select(Alert.ref)
+            .where((Alert.kind == OVERDUE_KIND) & Alert.ref.in_(list(refs))).tuples()}
+    raised = []
+    for ref, rect in refs.items():
+        if ref in done:
+            continue
+        case = rect.evaluation.case
+        late = calendar.workdays_between(rect.due, day)
+        with db.atomic():
+            alert = emit(
+                OVERDUE_KIND, rect.region_id,
+                _("Rectification of the bad rating of case %(s)s is overdue: due %(d)s",
+                  s=case.serial, d=rect.due.isoformat()),
+                ref=ref, dedupe_key=f"rectification:{rect.id}", level="red",
+                details={"serial": case.serial, "rating": rect.evaluation.rating,
+                         "due": rect.due.isoformat(), "working_days_late": late},
+                **_head_target(rect.department_id))
+            if not alert.deduplicated:
+                record("eservice.rectification.overdue", object_type="eservice_rectification",
+                       object_id=rect.id, summary=f"{case.serial} due {rect.due}",
+                       region_id=rect.region_id)
+                raised.append(alert)
+    return raised
 
 
 # -- public statistics ------------------------------------------------------------------

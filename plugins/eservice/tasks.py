@@ -1,4 +1,5 @@
-"""Service hall jobs: purge the public lookup counters once their minute is long past."""
+"""Service hall jobs: purge the public lookup counters once their minute is long past, and
+raise the alerts of overdue bad-rating rectifications."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,3 +22,8 @@ def register(huey) -> None:
     @periodic(crontab(minute="*/10"), name="eservice.purge_lookup_counters")
     def purge_job():
         purge_lookup_counters()
+
+    @periodic(crontab(minute="5"), name="eservice.rectifications_overdue")
+    def overdue_job():
+        from plugins.eservice.services import raise_overdue_rectifications
+        raise_overdue_rectifications()
