@@ -158,8 +158,13 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
     jinjiang = Region.get_or_none(Region.code == "510104")
     if city is None or jinjiang is None:
         return 0
+    # a window clerk in the city and in every district and county, so cases (and the
+    # monitoring screen's tiles) cover the whole city
     clerks = {city.id: _clerk("demo_clerk", city), jinjiang.id: _clerk("clerk_jinjiang",
                                                                         jinjiang)}
+    for county in Region.select().where((Region.parent == city.id)
+                                        & (Region.id != jinjiang.id)):
+        clerks[county.id] = _clerk(f"clerk_{county.code}", county)
     manager = User.get_or_none(User.username == "demo_eservice_manager")
     if manager is not None and not Grant.select().where(Grant.user == manager.id).exists():
         Grant.create(user=manager, role=Role.get(Role.code == "eservice_manager"), region=city,
