@@ -222,6 +222,12 @@ def _init_templates(app):
     from core.auth.scope import has_permission
     from core.i18n import html_lang
 
+    @app.template_filter("localtime")
+    def localtime(value, pattern: str = "yyyy-MM-dd HH:mm"):
+        """A stored (naive UTC) time shown in QL_TIMEZONE."""
+        from flask_babel import format_datetime
+        return format_datetime(value, pattern) if value else ""
+
     @app.context_processor
     def _shell():
         def nav():
