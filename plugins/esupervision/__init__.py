@@ -69,6 +69,13 @@ def ql_nav_items(user, region):
 
 
 @hookimpl
+def ql_dashboard_widgets(user, region):
+    from plugins.esupervision.widgets import PERMISSION, signals_widget
+    return [{"title": _l("Electronic supervision"), "render": signals_widget, "order": 20,
+             "permission": PERMISSION}]
+
+
+@hookimpl
 def ql_alert_kinds():
     from plugins.esupervision.detectors import BUILTIN
     kinds = [{"code": "esupervision.deadline.yellow", "label": _l("Time limit nearly used"),

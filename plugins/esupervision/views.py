@@ -22,6 +22,7 @@ from core.web.paging import paginate
 from plugins.esupervision import evaluation, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
+from plugins.esupervision.widgets import signal_label
 from plugins.esupervision.forms import (
     AccountabilityForm,
     CloseForm,
@@ -49,6 +50,7 @@ from plugins.esupervision.models import (
 
 bp = Blueprint("esupervision", __name__, url_prefix="/esupervision",
                template_folder="templates", static_folder="static")
+bp.add_app_template_global(signal_label, "esv_signal_label")
 
 STATUSES = ("received", "accepted", "stopped", "decided", "not_accepted", "closed")
 

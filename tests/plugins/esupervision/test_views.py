@@ -49,3 +49,23 @@ def test_supervisor_edits_detectors_and_thresholds(client, login, make_user, org
                                                       "days_left": "2"})
     assert bad.status_code == 422 and Threshold.select().count() == 1
     assert AuditEvent.select().where(AuditEvent.action.startswith("esupervision.")).count() == 2
+
+
+def test_dashboard_widget_shows_signals_with_their_labels(app, client, login, make_user):
+    """The supervisor's dashboard carries the e-supervision widget (translated labels)."""
+    from core.org.models import Region
+    from plugins.esupervision.models import MonitoredCase, Signal
+    import datetime as dt
+    city = Region.get_or_none(Region.code == "510100") or Region.create(
+        code="510100", name="成都市", level="city")
+    user = make_user("widget_sup", role="supervisor", region=city)
+    case = MonitoredCase.create(source="ext", serial="W-1", region=city, department_code="ZF",
+                                item_code="X", item_type="XK", statutory_limit_days=20,
+                                committed_limit_days=10, fee_due=0,
+                                submitted_at=dt.datetime(2026, 11, 2, 2, 0))
+    Signal.create(case=case, region=city, level="red", code="COMPLETION_OVERDUE",
+                  dedupe_key="w-1", detail="late")
+    login(user)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Electronic supervision" in html
+    assert "The case passed its committed time limit" in html
