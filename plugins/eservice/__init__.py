@@ -84,6 +84,13 @@ def ql_public_links():
 
 
 @hookimpl
+def ql_dashboard_widgets(user, region):
+    from plugins.eservice.widgets import PERMISSION, worklist_widget
+    return [{"title": _l("Service hall cases"), "render": worklist_widget, "order": 10,
+             "permission": PERMISSION}]
+
+
+@hookimpl
 def ql_alert_kinds():
     return [{"code": "eservice.rating.bad", "label": _l("Bad service rating to rectify"),
              "level": "yellow", "escalate_after_hours": 72},

@@ -311,7 +311,7 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
         _log(case, "submitted", "", "submitted", user, note=note, at=case.submitted_at)
         record("eservice.case.submitted", object_type="eservice_case", object_id=case.id,
                summary=case.serial, region_id=case.region_id, user=user)
-        _publish("submitted", case, user)
+        _publish("submitted", case, user, at=case.submitted_at if on is not None else None)
     return case
 
 
@@ -464,6 +464,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
     if action not in TRANSITIONS:
         raise ServiceError(_("Unknown action %(a)s.", a=action), "action")
     day = on or today()
+    at = None if on is None else dt.datetime.combine(day, dt.time(2))  # 10:00 in Beijing
     with db.atomic():
         case = Case.select().where(Case.id == case.id).for_update().get() \
             if _for_update() else Case.get_by_id(case.id)
@@ -515,7 +516,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
             record("eservice.case.step_completed", object_type="eservice_case",
                    object_id=case.id, summary=f"{case.serial} {current.name}",
                    region_id=case.region_id, user=user)
-            _publish("step_completed", case, user, step=current)
+            _publish("step_completed", case, user, step=current, at=at)
             case.step_seq = following.seq
             event = "step_started"
         elif action == "suspend":
@@ -542,7 +543,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
             current = next((s for s in steps if s.seq == case.step_seq), None)
             if current is not None:
                 _log(case, "step_completed", previous, "in_review", user, step=current)
-                _publish("step_completed", case, user, step=current)
+                _publish("step_completed", case, user, step=current, at=at)
             case.decision, case.decided_on = decision, day
             extra = {"decision": decision, "reason": reason or None,
                      "legal_basis": legal_basis.strip() or None}
@@ -560,11 +561,11 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
         step = next((s for s in steps if s.seq == case.step_seq), None) \
             if event in ("step_started",) else None
         _log(case, event, previous, target, user, note=note, reason=reason, step=step,
-             data=extra, at=None if on is None else dt.datetime.combine(day, dt.time(2)))
+             data=extra, at=at)
         record(f"eservice.case.{event}", object_type="eservice_case", object_id=case.id,
                summary=f"{case.serial}: {previous} → {target}", region_id=case.region_id,
                user=user, changes={"state": [previous, target]})
-        _publish(event, case, user, step=step, **extra)
+        _publish(event, case, user, step=step, at=at, **extra)
     return case
 
 
@@ -590,14 +591,15 @@ def _iso(value: dt.datetime | None) -> str | None:
 
 
 def event_payload(event: str, case: Case, user=None, *, step: ItemStep | None = None,
-                  **extra) -> dict:
-    """The self-contained payload of docs/events.md for ``eservice.case.<event>``."""
+                  at: dt.datetime | None = None, **extra) -> dict:
+    """The self-contained payload of docs/events.md for ``eservice.case.<event>``;
+    ``occurred_at`` is when the act happened (``at``, e.g. a backdated entry), else now."""
     item = case.item
     post = acting_post(user, case.department)
     payload = {
         "event_id": str(uuid.uuid4()),
         "event": f"eservice.case.{event}",
-        "occurred_at": _iso(utcnow()),
+        "occurred_at": _iso(at or utcnow()),
         "source": "eservice",
         "case": {
             "serial": case.serial,
@@ -630,8 +632,10 @@ def event_payload(event: str, case: Case, user=None, *, step: ItemStep | None = 
     return payload
 
 
-def _publish(event: str, case: Case, user, *, step: ItemStep | None = None, **extra) -> None:
-    publish(f"eservice.case.{event}", event_payload(event, case, user, step=step, **extra))
+def _publish(event: str, case: Case, user, *, step: ItemStep | None = None,
+             at: dt.datetime | None = None, **extra) -> None:
+    publish(f"eservice.case.{event}", event_payload(event, case, user, step=step, at=at,
+                                                    **extra))
 
 
 ACTION_LABELS = {

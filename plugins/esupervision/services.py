@@ -295,16 +295,35 @@ def ingest_batch(payloads: list, source: str) -> list[CaseEvent]:
 
 
 def handle_event(name: str, payload: dict) -> CaseEvent | None:
-    """Receive an eservice case event through the core event bus (duplicates ignored)."""
+    """Receive an eservice case event through the core event bus (duplicates ignored).
+
+    An in-process event is published in the transaction that records the act, so it
+    arrives when it happened: its arrival time is its own time. (Late arrival is a sign
+    of handling outside the system only for events pushed by external systems.)"""
     source = payload.get("source") or "eservice"
+    arrived = _parse_time(payload.get("occurred_at"))
     try:
-        return ingest(dict(payload, event=payload.get("event") or name), source)
+        return ingest(dict(payload, event=payload.get("event") or name), source,
+                      received_at=arrived)
     except IngestError as exc:
         if exc.code == "duplicate_event":
             return None
         current_app.logger.error("esupervision: event %s rejected: %s %s", name, exc,
                                  exc.errors)
         return None
+
+
+def _parse_time(value) -> dt.datetime | None:
+    """A payload's ISO time as naive UTC, or None when absent or malformed."""
+    if not isinstance(value, str):
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(dt.timezone.utc).replace(tzinfo=None)
+    return moment
 
 
 def _events_of(case: MonitoredCase) -> list[dict]:

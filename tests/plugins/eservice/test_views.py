@@ -154,3 +154,14 @@ def test_import_xlsx_roundtrip_revises_existing(app, org, item, make_user):
     importer.apply(preview["token"], allowed, None)
     current = services.current_item(item.code)
     assert current.version == 2 and current.committed_days == 4
+
+
+def test_dashboard_widget_counts_cases_in_scope(app, client, login, item, clerk):
+    """The clerk's dashboard carries the service-hall widget with the case just filed."""
+    from plugins.eservice import services
+    from tests.plugins.eservice.conftest import VALID_ID
+    case = services.file_case(item, applicant_name="张三", id_number=VALID_ID,
+                              phone="13800000000", user=clerk)
+    login(clerk)
+    html = client.get("/dashboard").get_data(as_text=True)
+    assert "Service hall cases" in html and case.serial in html

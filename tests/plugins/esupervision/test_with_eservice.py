@@ -77,3 +77,21 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
     assert ended.ended_on == today_local()
     assert Signal.select().where((Signal.case == monitored)
                                  & (Signal.code == "STEP_OVERDUE")).count() == 1
+
+
+def test_backdated_in_process_events_are_not_late_arrivals(app, org, make_user):
+    """Events the service hall publishes arrive when they happen: an entry recorded with
+    an earlier date is not flagged as arriving late (that check is for external pushes)."""
+    import datetime as dt
+    from plugins.eservice import services as es
+    from plugins.esupervision.models import MonitoredCase, Signal
+    from tests.plugins.eservice.conftest import VALID_ID, item_spec
+    clerk = make_user("bd_clerk", role="clerk", region=org["a"])
+    item = es.create_item(item_spec(org["dept_a"]))
+    case = es.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="13800000000",
+                        received=[m.id for m in item.materials if m.required], user=clerk,
+                        on=dt.date(2026, 3, 2))
+    es.transition(case, "accept", user=clerk, on=dt.date(2026, 3, 3))
+    mc = MonitoredCase.get(MonitoredCase.serial == case.serial)
+    assert not Signal.select().where((Signal.case == mc.id)
+                                     & (Signal.code == "OFF_SYSTEM_HANDLING")).exists()
