@@ -52,7 +52,11 @@ def make_database(url: str, pooled: bool = True) -> pw.Database:
             path, pooled = ":memory:", False
         cls = PooledSqliteDatabase if pooled else pw.SqliteDatabase
         extra = POOL if pooled else {}
-        return cls(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False, **extra)
+        # BEGIN IMMEDIATE: a transaction takes the write lock when it starts, so two
+        # processes never deadlock upgrading read locks ("database is locked" at once,
+        # despite busy_timeout); they queue on the lock instead.
+        return cls(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False,
+                   lock_type="IMMEDIATE", **extra)
     if parsed.scheme in ("postgres", "postgresql"):
         cls = PooledPostgresqlDatabase if pooled else pw.PostgresqlDatabase
         extra = POOL if pooled else {}
