@@ -39,9 +39,9 @@ def test_figures_roll_up_and_drill_down(client, login, make_user, org, events):
     assert "锦江区" in html and "青羊区" in html and "esv-tile" in html
     assert 'hx-trigger="every 5s"' in html and "style=" not in html
     drill = client.get(f"/esupervision/screen?region={org['b'].id}").get_data(as_text=True)
-    assert "esv-dept-table" in drill and "ILLEGAL_FEE" in drill
+    assert "esv-dept-table" in drill and "A fee charged that differs from the item" in drill
     feed = client.get(f"/esupervision/screen/feed?region={org['b'].id}").get_data(as_text=True)
-    assert "ILLEGAL_FEE" in feed and "<html" not in feed
+    assert "A fee charged that differs from the item" in feed and "<html" not in feed
     data = client.get("/esupervision/screen/trend.json").get_json()
     assert len(data["days"]) == 30 and sum(data["red"]) == 1
 

@@ -64,11 +64,11 @@ def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
     ingest(dict(fresh.make("submitted", "2026-03-02 09:00"), occurred_at=when), "ext")
     ingest(dict(fresh.make("fee_charged", "2026-03-02 09:00", fee_charged="30.00"),
                 occurred_at=when), "ext")
-    wall_page.wait_for_selector("#esv-feed .esv-red:has-text('ILLEGAL_FEE')", timeout=12000)
+    wall_page.wait_for_selector("#esv-feed .esv-red:has-text('A fee charged that differs')", timeout=12000)
     assert wall_page.url.endswith("/esupervision/screen")  # no reload happened
     shot(wall_page, "esupervision-screen-new-red")
 
     wall_page.click(f".esv-tile[data-region='{org['b'].id}']")
     wall_page.wait_for_selector(".esv-dept-table")
-    assert "ILLEGAL_FEE" in wall_page.inner_text(".esv-case-list")
+    assert "A fee charged that differs" in wall_page.inner_text(".esv-case-list")
     shot(wall_page, "esupervision-screen-drill-down")
