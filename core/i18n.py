@@ -1,13 +1,48 @@
 """Translation layer: Flask-Babel, Chinese by default, English per user."""
 from __future__ import annotations
 
+from babel import Locale
 from flask import current_app, g, has_request_context, request, session
-from flask_babel import Babel, format_datetime, get_locale, gettext, lazy_gettext, ngettext
+from flask.globals import _cv_app
+from flask_babel import Babel, format_datetime, get_locale, get_translations, ngettext
+from flask_babel import gettext as babel_gettext
+from flask_babel.speaklater import LazyString
 
 from core.settings import ROOT
 
 LOCALES = ("zh_CN", "en")
 TRANSLATIONS = ROOT / "core" / "translations"
+
+
+
+def gettext(string: str, **variables) -> str:
+    """Translate ``string`` into the request's language, then ``%``-format it with
+    ``variables`` — Flask-Babel's ``gettext`` with the catalogue looked up once per locale
+    per request instead of on every call (a page calls this dozens of times; Flask-Babel
+    walks three context locals per call). The cached catalogue is tied to the locale object
+    Flask-Babel holds for the request, so ``refresh()`` and ``force_locale()`` (which
+    replace that object) are honoured."""
+    ctx = _cv_app.get(None)
+    if ctx is None:  # no application context: the source string
+        return babel_gettext(string, **variables)
+    state = ctx.g.__dict__.get("_flask_babel")
+    try:
+        cached_locale, translations = state.ql_translations
+        if cached_locale is not state.babel_locale:
+            raise AttributeError
+    except AttributeError:
+        translations = get_translations()
+        state = ctx.g.__dict__.get("_flask_babel")
+        if state is not None:
+            state.ql_translations = (get_locale(), translations)
+    text = translations.ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables):
+    """A string translated when it is rendered (form labels, module-level choices)."""
+    return LazyString(gettext, string, **variables)
+
 
 _ = gettext
 _l = lazy_gettext
@@ -15,15 +50,27 @@ _l = lazy_gettext
 babel = Babel()
 
 
-def select_locale() -> str:
+_LOCALE_OBJECTS: dict[str, Locale] = {}
+
+
+def _locale(code: str) -> Locale:
+    """One parsed Locale per code (Flask-Babel parses the selector's answer on every
+    request; given a Locale it keeps it)."""
+    found = _LOCALE_OBJECTS.get(code)
+    if found is None:
+        found = _LOCALE_OBJECTS[code] = Locale.parse(code)
+    return found
+
+
+def select_locale() -> Locale:
     if has_request_context():
         chosen = session.get("locale")
         if chosen in LOCALES:
-            return chosen
+            return _locale(chosen)
         user = getattr(g, "ql_user", None)
         if user is not None and user.locale in LOCALES:
-            return user.locale
-    return current_app.config["QL_SETTINGS"].locale
+            return _locale(user.locale)
+    return _locale(current_app.config["QL_SETTINGS"].locale)
 
 
 def select_timezone() -> str:

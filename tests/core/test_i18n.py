@@ -31,3 +31,27 @@ def test_chinese_is_chinese():
     strings = [m.string for m in catalogue if m.id and isinstance(m.string, str)]
     with_cjk = [s for s in strings if any("\u4e00" <= ch <= "\u9fff" for ch in s)]
     assert len(with_cjk) / len(strings) > 0.9
+
+
+def test_gettext_follows_the_request_locale_and_force_locale(app):
+    """core.i18n.gettext caches the catalogue per request; switching the locale (refresh,
+    force_locale) must switch the translation at once, and it must work without a context."""
+    from flask import session
+    from flask_babel import force_locale, refresh
+
+    from core.i18n import _, _l
+    assert _("Look up") == "Look up"  # no application context: the source string
+    with app.test_request_context("/"):
+        app.preprocess_request()
+        assert _("Look up") == "Look up"  # the tests' deployment speaks English
+        with force_locale("zh_CN"):
+            zh = _("Look up")
+            assert zh == "查询"
+        assert _("Look up") == "Look up"
+        session["locale"] = "zh_CN"
+        refresh()
+        assert _("Look up") == zh and str(_l("Look up")) == zh
+        session["locale"] = "en"
+        refresh()
+        assert _("Too many lookups: at most %(n)d a minute. Please wait a minute and try "
+                 "again.", n=7).startswith("Too many lookups: at most 7")
