@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from flask import Flask, abort, current_app, g, render_template, request, session, url_for
 from flask_login import LoginManager, current_user
@@ -228,6 +229,47 @@ def _init_templates(app):
         from flask_babel import format_datetime
         return format_datetime(value, pattern) if value else ""
 
+    fixed_urls: dict[tuple, str] = {}
+    signed_tokens: dict[tuple, str] = {}
+
+    def csrf_token() -> str:
+        """The signed CSRF token for the session's raw token (Flask-WTF's
+        ``generate_csrf``), signed once per process and session token rather than on every
+        page: signing costs more than the rest of a small page's chrome. A token signed
+        earlier stays valid — tokens carry no time limit (WTF_CSRF_TIME_LIMIT=None)."""
+        from flask_wtf.csrf import generate_csrf
+        field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+        raw = session.get(field)
+        if not raw:
+            return generate_csrf()
+        key = (app.config.get("WTF_CSRF_SECRET_KEY") or app.secret_key, raw)
+        signed = signed_tokens.get(key)
+        if signed is None:
+            signed = generate_csrf()
+            if len(signed_tokens) >= 50_000:
+                signed_tokens.clear()
+            signed_tokens[key] = signed
+        return signed
+
+    @app.template_global()
+    def static_url(filename: str) -> str:
+        """``url_for('static', filename=…)``, built once per process and mount point:
+        every page asks for the same four or five files."""
+        return fixed_url("static", filename=filename)
+
+    @app.template_global()
+    def fixed_url(endpoint: str, **values) -> str:
+        """``url_for`` for a URL that depends only on its arguments (the layout's links:
+        portal, login, language switch, static files), built once per process and mount
+        point instead of on every page."""
+        key = (request.script_root, endpoint, *sorted(values.items()))
+        url = fixed_urls.get(key)
+        if url is None:
+            url = fixed_urls[key] = url_for(endpoint, **values)
+        return url
+
+    app.jinja_env.globals["csrf_token"] = csrf_token
+
     @app.context_processor
     def _shell():
         def nav():
@@ -260,6 +302,7 @@ def _init_templates(app):
             "demo_mode": _demo_mode(),
             "has_permission": lambda p: has_permission(getattr(g, "ql_user", None), p),
             "session_locale": session.get("locale"),
+            "csrf_token": csrf_token,  # replaces Flask-WTF's (its context processor ran first)
         }
 
 
@@ -277,13 +320,22 @@ def _mark_active(items: list[dict]) -> list[dict]:
     return items
 
 
+DEMO_CHECK_SECONDS = 30.0
+
+
 def _demo_mode() -> bool:
-    cached = getattr(g, "_ql_demo", None)
-    if cached is None:
+    """Whether this deployment holds demo accounts (it then shows the demo banner).
+
+    Asked of the database at most every DEMO_CHECK_SECONDS per process rather than on
+    every page: seeding demo data is rare, and public pages are hot."""
+    state = current_app.extensions.setdefault("qinglian.demo_mode", [0.0, False])
+    now = time.monotonic()
+    if now >= state[0]:
         from core.auth.models import User
         try:
-            cached = User.select().where(User.is_demo == True).exists()  # noqa: E712
+            state[1] = User.select().where(User.is_demo == True).exists()  # noqa: E712
         except Exception:  # noqa: BLE001 - schema not created yet
-            cached = False
-        g._ql_demo = cached
-    return cached
+            state[1] = False
+            return False
+        state[0] = now + DEMO_CHECK_SECONDS
+    return state[1]

@@ -9,6 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import random
 
+from flask import current_app, has_app_context
+
 from core.auth.models import Grant, Role, User
 from core.auth.passwords import hash_password
 from core.auth.roles import sync_builtin_roles
@@ -96,6 +98,8 @@ def seed(host, size: str = "small", plugins: bool = True) -> list[str]:
                    f"{Post.select().count()}, people: {Person.select().count()}")
         accounts = _accounts(city, regions)
         out.append(f"demo accounts: {accounts} (password {DEMO_PASSWORD})")
+    if has_app_context():  # the demo banner shows at once in this process
+        current_app.extensions.pop("qinglian.demo_mode", None)
     import time
     for impl in reversed(host.pm.hook.ql_demo_data.get_hookimpls() if plugins else []):
         started = time.perf_counter()
