@@ -26,6 +26,9 @@ def _bool(value: str) -> bool:
     raise SettingsError(f"expected a boolean (true/false), got {value!r}")
 
 
+_DATA_KEYS: dict[tuple[str, str], bytes] = {}
+
+
 @dataclass(frozen=True)
 class Settings:
     """Deployment settings. Build with :meth:`from_env`; override in tests with ``replace``."""
@@ -148,7 +151,17 @@ class Settings:
         return path.read_text().strip()
 
     def data_encryption_key(self) -> bytes:
-        """Key for field encryption at rest (QL_DATA_KEY hex, else derived into instance/)."""
+        """Key for field encryption at rest (QL_DATA_KEY hex, else derived into instance/).
+
+        Read once per process and setting (encryption and the keyed lookup index ask for it
+        on every use)."""
+        cache_key = (self.data_key, str(self.instance_path))
+        key = _DATA_KEYS.get(cache_key)
+        if key is None:
+            key = _DATA_KEYS[cache_key] = self._read_data_key()
+        return key
+
+    def _read_data_key(self) -> bytes:
         if self.data_key:
             key = bytes.fromhex(self.data_key)
         else:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-import uuid
+import secrets
 
 from flask import g, has_app_context, has_request_context, request
 from flask_login import current_user
@@ -19,7 +19,7 @@ def request_id() -> str:
     if not has_request_context():
         return ""
     if not hasattr(g, "ql_request_id"):
-        g.ql_request_id = request.headers.get("X-Request-Id", "")[:64] or uuid.uuid4().hex
+        g.ql_request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(16)
     return g.ql_request_id
 
 

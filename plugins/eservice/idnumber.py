@@ -58,8 +58,17 @@ def _key() -> bytes:
     return current_app.config["QL_SETTINGS"].data_encryption_key()
 
 
+_INDEX_KEYS: dict[bytes, bytes] = {}
+
+
 def _index_key() -> bytes:
-    return hmac.new(_key(), b"qinglian.eservice.id-index", hashlib.sha256).digest()
+    """The blind-index key, derived from the data key (once per process and key)."""
+    key = _key()
+    derived = _INDEX_KEYS.get(key)
+    if derived is None:
+        derived = _INDEX_KEYS[key] = hmac.new(key, b"qinglian.eservice.id-index",
+                                              hashlib.sha256).digest()
+    return derived
 
 
 def encrypt(value: str) -> str:
