@@ -2,16 +2,24 @@
 route rendering a template of the same size on the same server in the same run.
 
 Builds a SQLite deployment in a temporary folder (the core schema, the eservice plugin,
-one department, one item and 200 cases), starts gunicorn on it, and drives both URLs with
-a threaded keep-alive HTTP client (http.client) for the same time each, interleaved in
-rounds so both see the same machine. Both are POSTs with the same form and CSRF token;
-the lookup does everything it does in production (rate-limit counters in the database,
-the audit event, the keyed-hash query, the timeline) — only the limit is raised so the
-load generator is not refused. Prints requests/second of each and the ratio (target ≥ 0.5).
+one department, one item and 200 cases), starts gunicorn on it (sync workers), and drives
+both URLs with wrk (Debian's ``wrk``; a threaded keep-alive http.client loop when wrk is
+missing or with ``--client python``) for the same time each, interleaved in rounds so both
+see the same machine. Both are POSTs with the same form, session cookie and CSRF token; the
+lookup does everything it does in production (rate-limit counters in the database, the
+audit event, the keyed-hash query, the timeline) — only the limit is raised so the load
+generator is not refused.
 
-    python bench/eservice.py                 # lookup vs bare route
-    python bench/eservice.py --no-holder     # … with no other process holding the file
-    python bench/eservice.py --import-only   # time importing 7,500 catalogue items
+Two answers are measured, each against a bare template of its own size: the full page
+(the form posted without JavaScript) and the htmx answer (the form posted by htmx gets
+only the result, swapped in above the form). Prints requests/second and the ratios
+(target ≥ 0.5).
+
+    python bench/eservice.py                   # both answers, wrk when installed
+    python bench/eservice.py --only htmx       # … only one of them
+    python bench/eservice.py --client python   # the http.client load generator
+    python bench/eservice.py --no-holder       # … with no other process holding the file
+    python bench/eservice.py --import-only     # time importing 7,500 catalogue items
 """
 from __future__ import annotations
 
@@ -36,6 +44,8 @@ sys.path.insert(0, str(ROOT))
 PLUGINS = {"eservice": "plugins.eservice"}
 ID_NUMBER = "11010519491231002X"
 PAD_NAME = "bench_bare.html"
+PAD_HTMX = "bench_bare_htmx.html"
+HTMX = {"HX-Request": "true", "HX-Target": "lookup-result"}
 
 
 def _settings(instance: Path):
@@ -58,7 +68,8 @@ def make_app():
 
     @app.route("/bench/bare", methods=["GET", "POST"])
     def bare():
-        return render_template(PAD_NAME, serial=request.form.get("serial", ""))
+        pad = PAD_HTMX if request.headers.get("HX-Request") else PAD_NAME
+        return render_template(pad, serial=request.form.get("serial", ""))
     return app
 
 
@@ -116,7 +127,8 @@ def session(port: int) -> tuple[http.client.HTTPConnection, dict]:
                   "_token": token}
 
 
-def load(port: int, path: str, serial: str, seconds: float, threads: int) -> tuple[int, int]:
+def load(port: int, path: str, serial: str, seconds: float, threads: int,
+         extra: dict) -> tuple[int, int]:
     """(requests done, non-200 answers) by ``threads`` clients for ``seconds``."""
     done = [0] * threads
     bad = [0] * threads
@@ -125,6 +137,7 @@ def load(port: int, path: str, serial: str, seconds: float, threads: int) -> tup
     def worker(i: int) -> None:
         conn, headers = session(port)
         token = headers.pop("_token")
+        headers.update(extra)
         body = urlencode({"serial": serial, "id_number": ID_NUMBER, "csrf_token": token})
         while time.monotonic() < stop:
             conn.request("POST", path, body=body, headers=headers)
@@ -143,6 +156,50 @@ def load(port: int, path: str, serial: str, seconds: float, threads: int) -> tup
     return sum(done), sum(bad)
 
 
+def load_wrk(port: int, path: str, serial: str, seconds: float, threads: int,
+             extra: dict) -> tuple[int, int]:
+    """(requests done, non-2xx answers) by wrk with ``threads`` connections for ``seconds``:
+    the same keep-alive POST with the session cookie and CSRF token."""
+    conn, headers = session(port)
+    conn.close()
+    token = headers.pop("_token")
+    body = urlencode({"serial": serial, "id_number": ID_NUMBER, "csrf_token": token})
+    lua = ("wrk.method = 'POST'\n"
+           f"wrk.body = '{body}'\n"
+           f"wrk.headers['Content-Type'] = '{headers['Content-Type']}'\n"
+           f"wrk.headers['Cookie'] = '{headers['Cookie']}'\n"
+           + "".join(f"wrk.headers['{k}'] = '{v}'\n" for k, v in extra.items()))
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+        fh.write(lua)
+    try:
+        out = subprocess.run(
+            ["wrk", "-t", "1", "-c", str(threads), "-d", f"{seconds:.0f}s", "-s", fh.name,
+             f"http://127.0.0.1:{port}{path}"], capture_output=True, text=True, check=True,
+        ).stdout
+    finally:
+        os.unlink(fh.name)
+    done = int(re.search(r"(\d+) requests in", out).group(1))
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    return done, int(bad.group(1)) if bad else 0
+
+
+def _write_pad(port: int, serial: str, extra: dict, pad: Path) -> int:
+    """Look the case up once; write the baseline template: the same size as the answer,
+    rendered by Jinja with one variable. Returns the answer's size in bytes."""
+    conn, headers = session(port)
+    token = headers.pop("_token")
+    conn.request("POST", "/public/services/track", headers={**headers, **extra},
+                 body=urlencode({"serial": serial, "id_number": ID_NUMBER,
+                                 "csrf_token": token}))
+    resp = conn.getresponse()
+    answer = resp.read().decode()
+    conn.close()
+    assert resp.status == 200 and "es-progress" in answer, (resp.status, answer[:300])
+    size = len(answer.encode())
+    pad.write_text("<!doctype html><p>{{ serial }}</p>" + "x" * max(0, size - 40))
+    return size
+
+
 def bench_lookup(args) -> None:
     instance = Path(tempfile.mkdtemp(prefix="ql-bench-es-"))
     try:
@@ -159,6 +216,7 @@ def bench_lookup(args) -> None:
         port = free_port()
         env = {**os.environ, "BENCH_INSTANCE": str(instance), "PYTHONPATH": str(ROOT)}
         (instance / PAD_NAME).write_text("placeholder")
+        (instance / PAD_HTMX).write_text("placeholder")
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b",
              f"127.0.0.1:{port}", "--log-level", "warning", "bench.eservice:make_app()"],
@@ -170,34 +228,31 @@ def bench_lookup(args) -> None:
                     break
                 except OSError:
                     time.sleep(0.2)
-            conn, headers = session(port)
-            token = headers.pop("_token")
-            conn.request("POST", "/public/services/track", headers=headers,
-                         body=urlencode({"serial": serial, "id_number": ID_NUMBER,
-                                         "csrf_token": token}))
-            resp = conn.getresponse()
-            page = resp.read().decode()
-            assert resp.status == 200 and serial in page, (resp.status, page[:300])
-            # the baseline template: same size as the lookup answer, rendered by Jinja
-            (instance / PAD_NAME).write_text(
-                "<!doctype html><p>{{ serial }}</p>" + "x" * max(0, len(page.encode()) - 40))
-            size = len(page.encode())
-            rounds = {"/public/services/track": [0, 0], "/bench/bare": [0, 0]}
-            for _round in range(args.rounds):
-                for path, counts in rounds.items():
-                    n, bad = load(port, path, serial, args.seconds, args.threads)
-                    counts[0] += n
-                    counts[1] += bad
-            total = args.rounds * args.seconds
-            lookup = rounds["/public/services/track"][0] / total
-            bare = rounds["/bench/bare"][0] / total
-            print(f"gunicorn {args.workers} workers, {args.threads} client threads, "
-                  f"{args.rounds} rounds of {args.seconds:.0f} s each, page {size} bytes, "
-                  f"database held open by another process: {holder is not None}")
-            print(f"public lookup : {lookup:8.1f} req/s  "
-                  f"(non-200: {rounds['/public/services/track'][1]})")
-            print(f"bare route    : {bare:8.1f} req/s  (non-200: {rounds['/bench/bare'][1]})")
-            print(f"ratio lookup/bare: {lookup / bare:.2f}  (target ≥ 0.5)")
+            print(f"gunicorn {args.workers} workers, {args.client} client, "
+                  f"{args.threads} connections, {args.rounds} rounds of {args.seconds:.0f} s "
+                  f"per route, database held open by another process: {holder is not None}")
+            for label, extra, pad in (("full page (no JavaScript)", {}, PAD_NAME),
+                                      ("htmx answer (the form with JavaScript)", HTMX,
+                                       PAD_HTMX)):
+                if args.only and args.only not in label:
+                    continue
+                size = _write_pad(port, serial, extra, instance / pad)
+                rounds = {"/public/services/track": [0, 0], "/bench/bare": [0, 0]}
+                for _round in range(args.rounds):
+                    for path, counts in rounds.items():
+                        n, bad = (load_wrk if args.client == "wrk" else load)(
+                            port, path, serial, args.seconds, args.threads, extra)
+                        counts[0] += n
+                        counts[1] += bad
+                total = args.rounds * args.seconds
+                lookup = rounds["/public/services/track"][0] / total
+                bare = rounds["/bench/bare"][0] / total
+                print(f"{label}, answer {size} bytes")
+                print(f"  public lookup : {lookup:8.1f} req/s  "
+                      f"(non-200: {rounds['/public/services/track'][1]})")
+                print(f"  bare route    : {bare:8.1f} req/s  "
+                      f"(non-200: {rounds['/bench/bare'][1]})")
+                print(f"  ratio lookup/bare: {lookup / bare:.2f}  (target ≥ 0.5)", flush=True)
         finally:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
@@ -260,6 +315,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--client", choices=("wrk", "python"),
+                        default="wrk" if shutil.which("wrk") else "python",
+                        help="load generator: wrk (default when installed) or threaded "
+                             "http.client")
+    parser.add_argument("--only", choices=("full page", "htmx"),
+                        help="measure only the full page or only the htmx answer")
     parser.add_argument("--import-only", action="store_true")
     parser.add_argument("--no-holder", action="store_true",
                         help="do not keep the SQLite file open from another process")

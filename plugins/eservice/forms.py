@@ -80,7 +80,13 @@ class TransitionForm(FlaskForm):
 
 
 class LookupForm(FlaskForm):
-    """Public progress lookup: serial number and ID number, nothing else."""
+    """Public progress lookup: serial number and ID number, nothing else.
+
+    The app-wide CSRFProtect checks the token of every POST before the view runs; the
+    form does not check it a second time (the lookup is the hottest public page)."""
+
+    class Meta:
+        csrf = False
 
     serial = StringField(_l("Serial number"), validators=[DataRequired(), Length(max=32)])
     id_number = StringField(_l("Resident ID number"),

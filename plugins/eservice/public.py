@@ -4,6 +4,7 @@ statistics."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from zoneinfo import ZoneInfo
 
 from flask import (
@@ -49,8 +50,13 @@ def local_time(value: dt.datetime | None) -> str:
     """A stored UTC time as local ``YYYY-MM-DD HH:MM`` (cheaper than Babel per row)."""
     if value is None:
         return ""
-    tz = ZoneInfo(current_app.config["QL_SETTINGS"].timezone)
-    return value.replace(tzinfo=dt.UTC).astimezone(tz).strftime("%Y-%m-%d %H:%M")
+    t = value.replace(tzinfo=dt.UTC).astimezone(_zone(current_app.config["QL_SETTINGS"].timezone))
+    return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
+
+
+@functools.lru_cache(maxsize=8)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
 
 
 def _cacheable(resp, max_age: int = PUBLIC_MAX_AGE):
@@ -184,12 +190,18 @@ def applied():
 
 @bp.route("/track", methods=["GET", "POST"])
 def track():
-    """Progress lookup by serial + ID number: one generic answer for every miss."""
+    """Progress lookup by serial + ID number: one generic answer for every miss. The form
+    posted by htmx gets only the answer (swapped in above the form); without JavaScript the
+    whole page comes back."""
     form = LookupForm()
     status, case, message = 200, None, None
+    answer_only = request.method == "POST" and request.headers.get("HX-Request") == "true"
     if request.method == "POST":
         if not form.validate():
             status = 422
+            if answer_only:  # the form is not re-rendered: name the fields in the answer
+                message = "; ".join(f"{form[k].label.text}: {v[0]}"
+                                    for k, v in form.errors.items())
         else:
             try:
                 case = services.find_case(form.serial.data, form.id_number.data, _client())
@@ -202,10 +214,15 @@ def track():
     ctx = {"form": form, "case": case, "message": message}
     if case is not None:
         ctx.update(_progress(case))
-        rating_form = RatingForm(formdata=None)
-        rating_form.serial.data = case.serial
-        ctx["rating_form"] = rating_form
-    resp = _response(render_template("eservice/public_track.html", **ctx))
+        if case.state == "closed" and ctx["evaluation"] is None:
+            rating_form = RatingForm(formdata=None)
+            rating_form.serial.data = case.serial
+            ctx["rating_form"] = rating_form
+    if answer_only:  # the form posted by htmx: only the answer, swapped in above the form
+        html = render_block("eservice/public_track.html", "result", **ctx)
+    else:
+        html = render_template("eservice/public_track.html", **ctx)
+    resp = _response(html)
     resp.status_code = status
     resp.headers["Cache-Control"] = "no-store"
     return resp

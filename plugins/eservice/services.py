@@ -658,41 +658,58 @@ def reveal_id(case: Case, user) -> str:
 
 
 # -- public lookup -------------------------------------------------------------------
+_COUNTER_SQL: dict[tuple[str, int], str] = {}
+
+
 def _count_attempt(keys: list[str], window: dt.datetime) -> int:
     """Add one attempt to each key's counter for this minute; return the highest count.
 
-    One upsert with RETURNING, so the counters hold across every web process."""
-    rows = [{"key": k[:96], "window": window, "count": 1} for k in keys]
-    cursor = (LookupCounter.insert_many(rows)
-              .on_conflict(conflict_target=[LookupCounter.key, LookupCounter.window],
-                           update={LookupCounter.count: LookupCounter.count + 1})
-              .returning(LookupCounter.count).tuples().execute())
-    return max(count for (count,) in cursor)
+    One upsert with RETURNING, so the counters hold across every web process. The
+    statement is fixed (built once per backend and number of keys): this runs on every
+    public lookup, where building it through the query builder costs more than running it."""
+    database = db.obj
+    key = (type(database).__name__, len(keys))
+    sql = _COUNTER_SQL.get(key)
+    if sql is None:
+        q0, q1 = database.quote
+        table = f"{q0}{LookupCounter._meta.table_name}{q1}"
+        key_col, window_col, count_col = (f"{q0}{f.column_name}{q1}" for f in (
+            LookupCounter.key, LookupCounter.window, LookupCounter.count))
+        values = ", ".join([f"({database.param}, {database.param}, 1)"] * len(keys))
+        sql = _COUNTER_SQL[key] = (
+            f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES {values} "
+            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET "
+            f"{count_col} = {table}.{count_col} + 1 RETURNING {count_col}")
+    stamp = LookupCounter.window.db_value(window)
+    params = [p for k in keys for p in (k[:96], stamp)]
+    return max(count for (count,) in db.execute_sql(sql, params).fetchall())
 
 
 def find_case(serial: str, id_number: str, client: str) -> Case | None:
     """The case for a serial + ID number pair, or None — the same None whether the serial is
     unknown, the number is wrong or malformed (no enumeration). Attempts are counted per
     client and per serial (settings.public_lookup_per_minute, counters in the database);
-    above the limit RateLimited is raised. Every attempt is audited."""
+    above the limit RateLimited is raised. Every attempt is audited.
+
+    The case is read before the write transaction, so the database's write lock is held
+    only for the counter upsert and the audit row (concurrent lookups queue on it)."""
     serial = (serial or "").strip().upper()[:32]
     limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
     window = utcnow().replace(second=0, microsecond=0)
     keys = [f"ip:{client}"] + ([f"serial:{serial}"] if serial else [])
+    case = None
+    try:
+        number = idnumber.normalise(id_number)
+    except idnumber.IDNumberError:
+        number = None
+    if number and valid_serial(serial):
+        case = _lookup_case(serial, idnumber.blind_index(number))
     with db.atomic():
-        if _count_attempt(keys, window) > limit:
+        limited = _count_attempt(keys, window) > limit
+        if limited:
             record("eservice.lookup.limited", object_type="eservice_case", summary=serial,
                    success=False)
-            limited = True
         else:
-            limited = False
-            case = None
-            try:
-                number = idnumber.normalise(id_number)
-            except idnumber.IDNumberError:
-                number = None
-            if number and valid_serial(serial):
-                case = _lookup_case(serial, idnumber.blind_index(number))
             record("eservice.lookup", object_type="eservice_case",
                    object_id=case.id if case else None, summary=serial,
                    region_id=case.region_id if case else None, success=case is not None)
@@ -702,29 +719,63 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
     return case
 
 
-_SQL: dict[tuple[str, str], str] = {}
+_PLANS: dict[tuple[str, str], tuple[str, list[tuple[str, object, bool]]]] = {}
 
 
-def _cached_raw(model, name: str, build, *params):
-    """Run a fixed query with its SQL text built once per process: the public lookup is
-    hot, and generating a joined SELECT costs more than running it."""
+def _fetch(model, name: str, build, *params) -> list:
+    """Run a fixed query and build light instances of ``model`` from its rows.
+
+    The public lookup is hot: its SQL text and column plan are built once per process and
+    backend, and rows become instances directly (no query builder, no per-query column
+    resolution). Selected model fields fill the instance's data; aliased columns become
+    attributes of the same name."""
     key = (name, type(db.obj).__name__)
-    sql = _SQL.get(key)
-    if sql is None:
-        sql = _SQL[key] = build().sql()[0]
-    return model.raw(sql, *params)
+    plan = _PLANS.get(key)
+    if plan is None:
+        query = build()
+        columns = []
+        for node in query._returning:
+            if isinstance(node, pw.Alias):
+                field = node.node if isinstance(node.node, pw.Field) else None
+                columns.append((node._alias, field.python_value if field else None, False))
+            else:
+                columns.append((node.name, node.python_value, True))
+        plan = _PLANS[key] = (query.sql()[0], columns)
+    sql, columns = plan
+    out = []
+    for row in db.execute_sql(sql, params).fetchall():
+        inst = model(__no_default__=1)
+        data = inst.__data__
+        for (attr, convert, is_field), value in zip(columns, row):
+            if convert is not None and value is not None:
+                value = convert(value)
+            if is_field:
+                data[attr] = value
+            else:
+                setattr(inst, attr, value)
+        out.append(inst)
+    return out
+
+
+PUBLIC_CASE_FIELDS = (Case.id, Case.serial, Case.item, Case.region, Case.department,
+                      Case.state, Case.deadline, Case.stopped_since, Case.decided_on,
+                      Case.closed_at)
 
 
 def _lookup_case(serial: str, id_hash: str) -> Case | None:
+    """The case's public fields (what the lookup page shows and needs to say whether it
+    is overdue), with its item's and department's names."""
     def build():
-        return (Case.select(Case, Item.name.alias("item_name"),
+        return (Case.select(*PUBLIC_CASE_FIELDS, Item.name.alias("item_name"),
                             Department.name.alias("department_name"))
                 .join(Item).switch(Case).join(Department)
                 .where((Case.serial == serial) & (Case.id_hash == id_hash)))
-    case = next(iter(_cached_raw(Case, "lookup", build, serial, id_hash)), None)
-    if case is not None:
-        case.item = Item(id=case.item_id, name=case.item_name)
-        case.department = Department(id=case.department_id, name=case.department_name)
+    found = _fetch(Case, "lookup", build, serial, id_hash)
+    if not found:
+        return None
+    case = found[0]
+    case.item = Item(id=case.item_id, name=case.item_name)
+    case.department = Department(id=case.department_id, name=case.department_name)
     return case
 
 
@@ -732,9 +783,10 @@ def public_timeline(case: Case) -> list[CaseEvent]:
     """What the applicant sees of the timeline: events and steps, never notes or names."""
     def build():
         return (CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.event,
-                                 CaseEvent.step_name, CaseEvent.public)
-                .where(CaseEvent.case == case.id).order_by(CaseEvent.at, CaseEvent.id))
-    return [e for e in _cached_raw(CaseEvent, "timeline", build, case.id) if e.public]
+                                 CaseEvent.step_name)
+                .where((CaseEvent.case == case.id) & (CaseEvent.public == True))  # noqa: E712
+                .order_by(CaseEvent.at, CaseEvent.id))
+    return _fetch(CaseEvent, "timeline", build, case.id, True)
 
 
 def completion_day(case: Case) -> dt.date | None:
@@ -756,10 +808,10 @@ def is_overdue(case: Case, on: dt.date | None = None) -> bool:
 def evaluate(serial: str, id_number: str, rating, comment: str, client: str) -> Evaluation:
     """Rate a closed case once (一事一评); a rating of 2 or below opens a rectification
     due in 15 working days and raises an alert to the department."""
-    case = find_case(serial, id_number, client)
-    if case is None:
+    found = find_case(serial, id_number, client)
+    if found is None:
         raise NoMatch(_("No case matches this serial number and ID number."), "serial")
-    return rate_case(case, rating, comment)
+    return rate_case(Case.get_by_id(found.id), rating, comment)
 
 
 def rate_case(case: Case, rating, comment: str = "") -> Evaluation:

@@ -63,6 +63,30 @@ def test_lookup_shows_progress_without_personal_data(app, client, item, clerk):
     assert audit.success and audit.object_id == str(case.id)
 
 
+def test_htmx_lookup_answers_only_the_result(app, client, item, clerk):
+    case = case_in("in_review", item, clerk)
+    tok = token(client)
+    hx = {"HX-Request": "true", "HX-Target": "lookup-result"}
+    resp = client.post("/public/services/track", headers=hx, data={
+        "serial": case.serial, "id_number": VALID_ID, "csrf_token": tok})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and resp.headers["Cache-Control"] == "no-store"
+    assert "<html" not in body and "<form" not in body and "es-progress" in body
+    assert case.item.name in body and VALID_ID not in body and "张三" not in body
+    assert "HX-Request" in resp.headers.get("Vary", "")
+    # a miss and a bad form: the answer names the problem in place of the result
+    resp = client.post("/public/services/track", headers=hx, data={
+        "serial": case.serial, "id_number": OTHER_ID, "csrf_token": tok})
+    assert resp.status_code == 404 and "No case matches" in resp.get_data(as_text=True)
+    resp = client.post("/public/services/track", headers=hx, data={
+        "serial": "", "id_number": VALID_ID, "csrf_token": tok})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422 and "Serial number" in body and "<form" not in body
+    # the full page (no JavaScript) carries the form for the next lookup
+    page = lookup(client, case.serial, VALID_ID, tok).get_data(as_text=True)
+    assert "<html" in page and 'hx-target="#lookup-result"' in page and "es-progress" in page
+
+
 def test_wrong_pair_answers_like_unknown_serial(app, client, item, clerk):
     case = case_in("accepted", item, clerk)
     answers = []
