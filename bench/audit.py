@@ -46,7 +46,7 @@ def _no_record(*_args, **_kwargs):
     return None
 
 
-from core.audit.service import record as _RECORD  # noqa: E402
+from core.audit.service import record as _RECORD
 
 
 def run(database_url: str, instance: Path) -> None:

@@ -319,7 +319,7 @@ def main() -> None:
                         default="wrk" if shutil.which("wrk") else "python",
                         help="load generator: wrk (default when installed) or threaded "
                              "http.client")
-    parser.add_argument("--only", choices=("full page", "htmx"),
+    parser.add_argument("--only", choices=("page", "htmx"),
                         help="measure only the full page or only the htmx answer")
     parser.add_argument("--import-only", action="store_true")
     parser.add_argument("--no-holder", action="store_true",

@@ -6,8 +6,14 @@ so the core can move its internals without breaking them.
 from __future__ import annotations
 
 from core.audit.service import diff, mask, record, record_view
-from core.auth.scope import (descendants, get_scoped, has_permission, region_ids, require,
-                             scoped)
+from core.auth.scope import (
+    descendants,
+    get_scoped,
+    has_permission,
+    region_ids,
+    require,
+    scoped,
+)
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.db import BaseModel, db, is_postgres, utcnow
 from core.events import publish

@@ -5,7 +5,16 @@ import datetime as dt
 import logging
 import time
 
-from flask import Flask, abort, current_app, g, render_template, request, session, url_for
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    g,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
@@ -79,7 +88,7 @@ def _translation_dirs(plugin_host):
     import importlib
     from pathlib import Path
     out = []
-    for name, rec in plugin_host.records.items():
+    for rec in plugin_host.records.values():
         if not rec.enabled:
             continue
         mod = importlib.import_module(rec.module.split(":")[0])
@@ -118,8 +127,7 @@ def _init_login(app, settings):
 
     @login_manager.unauthorized_handler
     def unauthorized():
-        from flask import redirect
-        from flask import make_response
+        from flask import make_response, redirect
         target = url_for("auth.login", next=request.full_path.rstrip("?"))
         if request.headers.get("HX-Request") == "true":
             resp = make_response("", 401)
@@ -333,7 +341,7 @@ def _demo_mode() -> bool:
     if now >= state[0]:
         from core.auth.models import User
         try:
-            state[1] = User.select().where(User.is_demo == True).exists()  # noqa: E712
+            state[1] = User.select().where(User.is_demo == True).exists()
         except Exception:  # noqa: BLE001 - schema not created yet
             state[1] = False
             return False

@@ -91,7 +91,7 @@ def _check(day: dt.date) -> None:
 
 
 class _Day:
-    __slots__ = ("day", "workday", "seq")
+    __slots__ = ("day", "seq", "workday")
 
     def __init__(self, day, workday, seq):
         self.day, self.workday, self.seq = day, workday, seq
@@ -172,7 +172,7 @@ def add_workdays(start: dt.date, n: int) -> dt.date:
     found = win.by_seq.get(target)
     if found is None:
         row = (CalendarDay.select(CalendarDay.day)
-               .where((CalendarDay.seq == target) & (CalendarDay.workday == True))  # noqa: E712
+               .where((CalendarDay.seq == target) & (CalendarDay.workday == True))
                .first())
         if row is None:
             raise CalendarError(f"{start} + {n} working days is outside the calendar")
@@ -191,7 +191,7 @@ def workdays_in(a: dt.date, b: dt.date) -> list[dt.date]:
     _check(a)
     _check(b)
     return [r.day for r in CalendarDay.select(CalendarDay.day)
-            .where(CalendarDay.day.between(a, b) & (CalendarDay.workday == True))  # noqa: E712
+            .where(CalendarDay.day.between(a, b) & (CalendarDay.workday == True))
             .order_by(CalendarDay.day)]
 
 

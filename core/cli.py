@@ -24,7 +24,7 @@ def db_upgrade():
     with db.connection_context():
         try:
             done = migrate.upgrade(host())
-        except Exception as exc:  # noqa: BLE001 - report, exit non-zero
+        except Exception as exc:
             raise click.ClickException(f"migration failed: {exc}") from exc
         calendar.ensure()
         sync_builtin_roles(host())

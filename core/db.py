@@ -28,7 +28,7 @@ SQLITE_PRAGMAS = {
 
 def utcnow() -> dt.datetime:
     """Naive UTC timestamp: every stored time is UTC; pages convert to QL_TIMEZONE."""
-    return dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
 class BaseModel(pw.Model):

@@ -160,7 +160,7 @@ def _accounts(city, regions) -> int:
     plan = [("sysadmin", "sys_admin", city), ("secadmin", "security_admin", city),
             ("auditadmin", "audit_admin", city), ("supervisor", "supervisor", city),
             ("staff", "staff", jinjiang)]
-    for role in Role.select().where(Role.builtin == True).order_by(Role.code):  # noqa: E712
+    for role in Role.select().where(Role.builtin == True).order_by(Role.code):
         if role.code not in {p[1] for p in plan}:
             plan.append((f"demo_{role.code}", role.code, city))
     made = 0

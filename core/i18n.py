@@ -101,4 +101,4 @@ def wants_locale() -> str | None:
     return value if value in LOCALES else None
 
 
-__all__ = ["_", "_l", "gettext", "lazy_gettext", "ngettext", "init_app", "LOCALES"]
+__all__ = ["LOCALES", "_", "_l", "gettext", "init_app", "lazy_gettext", "ngettext"]

@@ -54,7 +54,7 @@ def merge_zh(path: Path) -> int:
     n = 0
     for msg in cat:
         key = msg.id[0] if isinstance(msg.id, tuple) else msg.id
-        if key in table and table[key]:
+        if table.get(key):
             msg.string = (table[key],) if isinstance(msg.id, tuple) else table[key]
             msg.flags.discard("fuzzy")
             n += 1

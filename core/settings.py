@@ -9,6 +9,7 @@ import os
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -60,7 +61,7 @@ class Settings:
     discover_plugins: bool = True
     extra: dict = field(default_factory=dict)
 
-    ENV = {
+    ENV: ClassVar[dict[str, str]] = {
         "instance_path": "QL_INSTANCE_PATH",
         "database_url": "QL_DATABASE_URL",
         "queue_url": "QL_QUEUE_URL",
@@ -87,7 +88,7 @@ class Settings:
     }
 
     @classmethod
-    def from_env(cls, environ: dict | None = None, **overrides) -> "Settings":
+    def from_env(cls, environ: dict | None = None, **overrides) -> Settings:
         """Read every ``QL_*`` variable; unknown or malformed values raise SettingsError."""
         env = os.environ if environ is None else environ
         values: dict = {}
@@ -115,7 +116,7 @@ class Settings:
         values.update(overrides)
         return cls(**values).resolved()
 
-    def resolved(self) -> "Settings":
+    def resolved(self) -> Settings:
         """Fill the defaults that depend on the instance folder; validate URLs."""
         inst = Path(self.instance_path)
         changes: dict = {"instance_path": inst} if not isinstance(self.instance_path, Path) else {}

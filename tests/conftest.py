@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import shutil
 import uuid
-from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlparse, urlunparse
 
@@ -49,9 +48,9 @@ def redis_url() -> str:
 
 
 def make_settings(tmp: Path, **overrides) -> Settings:
-    base = dict(instance_path=tmp, database_url=f"sqlite:///{tmp / 'ql.db'}",
-                queue_url=f"sqlite:///{tmp / 'queue.db'}", secret_key=TEST_SECRET,
-                data_key=TEST_DATA_KEY, locale="en")
+    base = {"instance_path": tmp, "database_url": f"sqlite:///{tmp / 'ql.db'}",
+                "queue_url": f"sqlite:///{tmp / 'queue.db'}", "secret_key": TEST_SECRET,
+                "data_key": TEST_DATA_KEY, "locale": "en"}
     base.update(overrides)
     return Settings(**base).resolved()
 
@@ -155,8 +154,9 @@ def city(app):
 @pytest.fixture
 def org(app):
     """A small organisation: the city, two counties, a department each, posts, people."""
-    from core.org.models import Department, Person, Post, PostHolding, Region
     import datetime as dt
+
+    from core.org.models import Department, Person, Post, PostHolding, Region
     city = Region.create(code="510100", name="成都市", level="city")
     a = Region.create(code="510104", name="锦江区", level="district", parent=city, sort=1)
     b = Region.create(code="510105", name="青羊区", level="district", parent=city, sort=2)
@@ -192,6 +192,7 @@ def make_user(app):
                            must_change=False, **kw)
         if totp:
             import pyotp
+
             from core.auth.models import User
             User.update(totp_secret=pyotp.random_base32()).where(User.id == user.id).execute()
             user = User.get_by_id(user.id)
@@ -212,6 +213,7 @@ def login(client):
     """login(user, password=STRONG) logs the test client in (with TOTP when needed)."""
     def do(user, password=STRONG, c=None):
         import pyotp
+
         from core.auth.models import User
         c = c or client
         token = _csrf(c)

@@ -3,9 +3,18 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import (Blueprint, abort, current_app, flash, g, jsonify, redirect,
-                   render_template, request, url_for)
-from flask_login import current_user, login_required
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_login import current_user
 from markupsafe import Markup
 
 from core import calendar

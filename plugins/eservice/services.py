@@ -784,7 +784,7 @@ def public_timeline(case: Case) -> list[CaseEvent]:
     def build():
         return (CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.event,
                                  CaseEvent.step_name)
-                .where((CaseEvent.case == case.id) & (CaseEvent.public == True))  # noqa: E712
+                .where((CaseEvent.case == case.id) & (CaseEvent.public == True))
                 .order_by(CaseEvent.at, CaseEvent.id))
     return _fetch(CaseEvent, "timeline", build, case.id, True)
 

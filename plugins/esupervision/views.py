@@ -22,7 +22,6 @@ from core.web.paging import paginate
 from plugins.esupervision import evaluation, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
-from plugins.esupervision.widgets import signal_label
 from plugins.esupervision.forms import (
     AccountabilityForm,
     CloseForm,
@@ -47,6 +46,7 @@ from plugins.esupervision.models import (
     SupervisionCase,
     Threshold,
 )
+from plugins.esupervision.widgets import signal_label
 
 bp = Blueprint("esupervision", __name__, url_prefix="/esupervision",
                template_folder="templates", static_folder="static")

@@ -34,6 +34,7 @@ def test_unknown_page_is_404_page(client):
 
 def test_chinese_by_default(app, settings):
     from dataclasses import replace
+
     from core.app import create_app
     zh = create_app(replace(settings, locale="zh_CN"))
     html = zh.test_client().get("/login").get_data(as_text=True)

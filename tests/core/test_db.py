@@ -72,9 +72,8 @@ def test_a_writer_gives_up_after_the_busy_timeout_and_writes_nothing(path):
     proc = holder(path, 3)
     db = writer(path)
     db._writer_timeout = 0.3
-    with pytest.raises(pw.OperationalError, match="database is locked"):
-        with db.atomic():
-            db.execute_sql("INSERT INTO t (who) VALUES ('late')")
+    with pytest.raises(pw.OperationalError, match="database is locked"), db.atomic():
+        db.execute_sql("INSERT INTO t (who) VALUES ('late')")
     assert db.transaction_depth() == 0
     proc.kill()
     proc.wait()
@@ -99,10 +98,9 @@ def test_a_killed_holder_releases_the_lock(path):
 def test_rollback_releases_the_lock_for_other_threads(path):
     import threading
     first = writer(path)
-    with pytest.raises(RuntimeError):
-        with first.atomic():
-            first.execute_sql("INSERT INTO t (who) VALUES ('rolled back')")
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError), first.atomic():
+        first.execute_sql("INSERT INTO t (who) VALUES ('rolled back')")
+        raise RuntimeError("boom")
     done = threading.Event()
 
     def other():

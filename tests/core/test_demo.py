@@ -25,7 +25,7 @@ def test_demo_seed_is_idempotent_and_complete(app, runner):
     assert first[0] == 21  # the city and its 20 districts and counties
     city = Region.get(Region.code == "510100")
     assert Department.select().where(Department.region == city).count() == 49
-    assert Department.select().where(Department.is_supervision_office == True).count() == 21  # noqa: E712
+    assert Department.select().where(Department.is_supervision_office == True).count() == 21
     for name in ("sysadmin", "secadmin", "auditadmin", "supervisor", "staff"):
         user = User.get(User.username == name)
         assert user.is_demo and not user.must_change_password

@@ -8,7 +8,7 @@ from core.settings import ROOT
 
 def test_every_hook_has_a_docstring_and_a_documented_heading():
     doc = (ROOT / "docs" / "plugin_hooks.md").read_text(encoding="utf-8")
-    headings = set(re.findall(r"^## (ql_\w+)\(", doc, re.M))
+    headings = set(re.findall(r"^## (ql_\w+)\(", doc, re.MULTILINE))
     hooks = {name for name, fn in inspect.getmembers(hookspecs, inspect.isfunction)
              if name.startswith("ql_")}
     assert hooks, "no hooks found"

@@ -1,5 +1,4 @@
 """Login flow basics (the security matrix lives in test_security.py)."""
-from tests.conftest import STRONG
 
 
 def test_login_and_dashboard(client, org, make_user, login):
@@ -22,7 +21,7 @@ def test_wrong_password_is_422_and_generic(client, org, make_user, csrf_token):
 
 def test_admin_must_use_second_factor(client, org, make_user, login):
     admin = make_user("sys1", role="sys_admin", region=org["city"])
-    resp = login(admin)  # enrols TOTP on the way
+    login(admin)  # enrols TOTP on the way
     from core.auth.models import User
     assert User.get_by_id(admin.id).totp_secret
     assert client.get("/admin/plugins").status_code == 200

@@ -1,5 +1,4 @@
 """The plugin host: discovery, the enabled set, per-region switches, hooks, migrations."""
-import subprocess
 import sys
 from dataclasses import replace
 
@@ -87,20 +86,22 @@ def test_switching_off_a_parent_region_covers_its_children(sample_app):
     from core.auth.service import create_user
     from core.models import PluginSwitch
     with sample_app.app_context():
-        city, a, b = _org()
+        city, a, _b = _org()
         create_user("ua", STRONG, role="staff", region_code=a.code, must_change=False)
         PluginSwitch.create(plugin="sample", region=city)
     assert _login(sample_app, "ua").get("/sample/").status_code == 404
 
 
 def test_admin_switches_a_plugin_off_for_a_county(sample_app):
-    import pyotp
     import re
+
+    import pyotp
+
     from core.auth.models import User
     from core.auth.service import create_user
     from core.models import PluginSwitch
     with sample_app.app_context():
-        city, a, b = _org()
+        city, a, _b = _org()
         create_user("admin", STRONG, role="sys_admin", region_code=city.code, must_change=False)
         secret = pyotp.random_base32()
         User.update(totp_secret=secret).where(User.username == "admin").execute()
@@ -189,7 +190,7 @@ def test_app_runs_with_no_plugin_and_each_plugin_alone(tmp_path, enabled):
     app.config.update(TESTING=True)
     with app.app_context(), db.connection_context():
         from core.auth.service import create_user
-        city, a, b = _org()
+        _city, a, _b = _org()
         create_user("u", STRONG, role="staff", region_code=a.code, must_change=False)
         h = app.extensions["qinglian.plugins"]
         assert [r.name for r in h.records.values() if r.enabled] == list(enabled)
@@ -201,5 +202,5 @@ def test_app_runs_with_no_plugin_and_each_plugin_alone(tmp_path, enabled):
     others = set(installed_plugins()) - set(enabled)
     prefixes = {rule.rule for rule in app.url_map.iter_rules()}
     for name in others:
-        assert not any(p.startswith(f"/{name}") or p.startswith(f"/public/{name}")
+        assert not any(p.startswith((f"/{name}", f"/public/{name}"))
                        for p in prefixes)

@@ -95,18 +95,18 @@ def test_periodic_job_runs_once_when_two_workers_start_it(app, real_queue):
 def test_bad_urls_give_a_clear_message_and_non_zero_exit(tmp_path):
     env = dict(os.environ, QL_INSTANCE_PATH=str(tmp_path), QL_DATABASE_URL="mysql://x/y")
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "db", "status"],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0
     assert "QL_DATABASE_URL" in out.stderr and "unsupported URL" in out.stderr
     env.update(QL_DATABASE_URL=f"sqlite:///{tmp_path}/x.db", QL_QUEUE_URL="amqp://nope")
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0 and "QL_QUEUE_URL" in out.stderr
     env.update(QL_QUEUE_URL="memory://")
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "worker"],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0 and "a worker needs a shared queue" in out.stderr
     env.update(QL_QUEUE_URL=f"sqlite:///{tmp_path}/q.db", QL_PLUGINS="nosuchplugin")
     out = subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "plugins", "list"],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
+                         cwd=ROOT, env=env, capture_output=True, text=True, check=False)
     assert out.returncode != 0 and "unknown plugin" in out.stderr and "nosuchplugin" in out.stderr

@@ -22,7 +22,7 @@ def act(pg, case_id: int, action: str, state: str, fill=None) -> None:
     pg.wait_for_selector(f"{row} .es-state-{state}")
 
 
-def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, item,  # noqa: F811
+def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, item,
                                                          clerk):
     browser_login(page, live_server, clerk.username, STRONG)
     page.goto(f"{live_server}/eservice/file/{item.id}")

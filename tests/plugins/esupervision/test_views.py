@@ -53,9 +53,10 @@ def test_supervisor_edits_detectors_and_thresholds(client, login, make_user, org
 
 def test_dashboard_widget_shows_signals_with_their_labels(app, client, login, make_user):
     """The supervisor's dashboard carries the e-supervision widget (translated labels)."""
+    import datetime as dt
+
     from core.org.models import Region
     from plugins.esupervision.models import MonitoredCase, Signal
-    import datetime as dt
     city = Region.get_or_none(Region.code == "510100") or Region.create(
         code="510100", name="成都市", level="city")
     user = make_user("widget_sup", role="supervisor", region=city)

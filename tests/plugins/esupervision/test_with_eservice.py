@@ -83,6 +83,7 @@ def test_backdated_in_process_events_are_not_late_arrivals(app, org, make_user):
     """Events the service hall publishes arrive when they happen: an entry recorded with
     an earlier date is not flagged as arriving late (that check is for external pushes)."""
     import datetime as dt
+
     from plugins.eservice import services as es
     from plugins.esupervision.models import MonitoredCase, Signal
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
