@@ -13,7 +13,13 @@
   document.addEventListener("htmx:sendError", function () {
     document.body.classList.add("offline");
   });
-  document.addEventListener("htmx:afterRequest", function () {
+  document.addEventListener("htmx:afterRequest", function (evt) {
     document.body.classList.remove("offline");
+    // Forms marked data-clear-secrets (the public lookup, used at kiosks in the service
+    // hall) forget what was typed into their data-secret fields once answered.
+    var form = evt.detail.elt;
+    if (form && form.matches && form.matches("form[data-clear-secrets]")) {
+      form.querySelectorAll("[data-secret]").forEach(function (input) { input.value = ""; });
+    }
   });
 })();

@@ -63,9 +63,15 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
 
     page.goto(f"{live_server}/public/services/track")
     page.fill("input[name=serial]", case.serial)
+    page.fill("input[name=id_number]", "110105194912310046")  # valid, not the applicant's
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector("#lookup-result .form-error")  # the generic miss, in place
+    assert page.url.endswith("/public/services/track")
     page.fill("input[name=id_number]", VALID_ID)
     page.click("form.card button[type=submit]")
     page.wait_for_selector(".es-progress")
+    assert page.input_value("input[name=id_number]") == ""  # forgotten once answered (kiosks)
+    assert page.input_value("input[name=serial]") == case.serial
     body = page.inner_text("main")
     assert item.name in body and "张三" not in body and VALID_ID not in body
     shot(page, "eservice-public-track")
