@@ -6,10 +6,12 @@ under ``instance/``.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,6 +30,8 @@ def _bool(value: str) -> bool:
 
 
 _DATA_KEYS: dict[tuple[str, str], bytes] = {}
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+                    r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,10 @@ class Settings:
     demo: bool = False
     public_lookup_per_minute: int = 10
     audit_anchor_path: str = ""  # newest audit seal, copied outside the database
+    audit_anchor_email: str = ""  # comma-separated addresses receiving each new anchor
+    audit_anchor_url: str = ""  # HTTP receiver of each new anchor (e.g. a write-once log)
+    audit_anchor_secret: str = ""  # HMAC-SHA256 key signing the anchor POSTs
+    audit_anchor_interval_minutes: int = 60
     discover_plugins: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -85,6 +93,10 @@ class Settings:
         "secure_cookies": "QL_SECURE_COOKIES",
         "public_lookup_per_minute": "QL_PUBLIC_LOOKUP_PER_MINUTE",
         "audit_anchor_path": "QL_AUDIT_ANCHOR_PATH",
+        "audit_anchor_email": "QL_AUDIT_ANCHOR_EMAIL",
+        "audit_anchor_url": "QL_AUDIT_ANCHOR_URL",
+        "audit_anchor_secret": "QL_AUDIT_ANCHOR_SECRET",
+        "audit_anchor_interval_minutes": "QL_AUDIT_ANCHOR_INTERVAL_MINUTES",
     }
 
     @classmethod
@@ -137,7 +149,34 @@ class Settings:
                     + ", ".join(f"{s}://…" for s in sorted(allowed)))
         if new.locale not in {"zh_CN", "en"}:
             raise SettingsError(f"QL_LOCALE: {new.locale!r} is not zh_CN or en")
+        new._check_audit_anchor()
         return new
+
+    def audit_anchor_emails(self) -> tuple[str, ...]:
+        """The addresses of QL_AUDIT_ANCHOR_EMAIL, in order, without blanks."""
+        return tuple(a.strip() for a in self.audit_anchor_email.split(",") if a.strip())
+
+    def _check_audit_anchor(self) -> None:
+        """Off-site anchor delivery: addresses that are addresses, an http(s) receiver
+        with a signing secret, an interval of at least a minute."""
+        for address in self.audit_anchor_emails():
+            if not _EMAIL.fullmatch(address):
+                raise SettingsError(f"QL_AUDIT_ANCHOR_EMAIL: {address!r} is not an e-mail "
+                                    "address (expected name@host, comma-separated)")
+        if self.audit_anchor_emails() and not self.smtp_url:
+            raise SettingsError("QL_AUDIT_ANCHOR_EMAIL needs QL_SMTP_URL: the anchor is "
+                                "e-mailed through that server")
+        if self.audit_anchor_url:
+            parsed = urlparse(self.audit_anchor_url)
+            if parsed.scheme not in {"http", "https"} or not parsed.hostname:
+                raise SettingsError(f"QL_AUDIT_ANCHOR_URL: {self.audit_anchor_url!r} is not "
+                                    "an http:// or https:// URL with a host")
+            if not self.audit_anchor_secret:
+                raise SettingsError("QL_AUDIT_ANCHOR_URL needs QL_AUDIT_ANCHOR_SECRET: the "
+                                    "receiver checks each anchor's HMAC-SHA256 signature")
+        if self.audit_anchor_interval_minutes < 1:
+            raise SettingsError("QL_AUDIT_ANCHOR_INTERVAL_MINUTES: expected at least 1, got "
+                                f"{self.audit_anchor_interval_minutes}")
 
     def secret(self) -> str:
         """The secret key: QL_SECRET_KEY, else one generated into instance/ on first run."""

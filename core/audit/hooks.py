@@ -1,4 +1,5 @@
-"""Hooks of the audit trail: its models, viewer, menu entry, sealing job and commands."""
+"""Hooks of the audit trail: its models, viewer, menu entry, alert kind, sealing and
+anchor jobs, and commands."""
 from __future__ import annotations
 
 from core.hookspecs import hookimpl
@@ -7,8 +8,13 @@ from core.i18n import _l
 
 @hookimpl
 def ql_models():
-    from core.audit.models import AuditBlock, AuditEvent, AuditSealEntry
-    return [AuditEvent, AuditBlock, AuditSealEntry]
+    from core.audit.models import (
+        AuditAnchorDelivery,
+        AuditBlock,
+        AuditEvent,
+        AuditSealEntry,
+    )
+    return [AuditEvent, AuditBlock, AuditSealEntry, AuditAnchorDelivery]
 
 
 @hookimpl
@@ -24,8 +30,15 @@ def ql_nav_items(user, region):
 
 
 @hookimpl
+def ql_alert_kinds():
+    return [{"code": "audit.anchor.undelivered",
+             "label": _l("Audit anchor not delivered off-site"), "level": "red",
+             "escalate_after_hours": 24}]
+
+
+@hookimpl
 def ql_periodic_tasks(huey):
-    import core.audit.tasks  # noqa: F401 - registers the sealing job at import
+    import core.audit.tasks  # noqa: F401 - registers the sealing and anchor jobs at import
 
 
 @hookimpl

@@ -48,3 +48,38 @@ class AuditSealEntry(BaseModel):
     event_id = pw.BigIntegerField(unique=True)
     seq = pw.BigIntegerField(unique=True)
     block_id = pw.IntegerField(index=True)
+
+
+class AuditAnchorDelivery(BaseModel):
+    """One delivery (锚点外送) of the newest seal to an off-site destination: an e-mail
+    address (``channel`` "email") or the HTTP receiver ("http").
+
+    ``pending`` rows are retried with backoff until ``sent`` or ``failed``; each try sends
+    the newest seal at that moment (``block_id`` … ``sealed_at`` say which one went out).
+    ``open_key`` holds the destination while the row is pending, so a destination has at
+    most one delivery under way. Not an audit table: its rows change state."""
+
+    uid = pw.CharField(max_length=32, unique=True)
+    channel = pw.CharField(max_length=16)
+    destination = pw.CharField(max_length=500)
+    open_key = pw.CharField(max_length=520, null=True, unique=True)
+    trigger = pw.CharField(max_length=16, default="seal")  # seal, command or page
+    block_id = pw.IntegerField()
+    last_seq = pw.BigIntegerField()
+    hash = pw.CharField(max_length=64)
+    sealed_at = pw.DateTimeField()
+    state = pw.CharField(max_length=16, default="pending")
+    attempts = pw.IntegerField(default=0)
+    last_error = pw.TextField(default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    next_attempt_at = pw.DateTimeField(default=utcnow)
+    last_attempt_at = pw.DateTimeField(null=True)
+    claimed_until = pw.DateTimeField(null=True)
+    claim_token = pw.CharField(max_length=32, null=True)
+    sent_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("state", "next_attempt_at"), False),
+            (("destination", "created_at"), False),
+        )

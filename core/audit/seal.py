@@ -19,7 +19,8 @@ winner's block.
 
 After each seal the newest block (id, last seq, hash) is written to the anchor file
 (QL_AUDIT_ANCHOR_PATH, default ``instance/audit_anchor.json``), outside the database;
-verification compares the chain with it, so a truncated tail is caught too.
+verification compares the chain with it, so a truncated tail is caught too. The sealing
+job then sends it off-site (``core.audit.anchor``).
 """
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ import hashlib
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -127,15 +129,31 @@ def read_anchor(path: Path | None = None) -> dict | None:
                            path=str(path), error=str(exc))) from None
 
 
+def anchor_doc(block: AuditBlock) -> dict:
+    """The anchor of ``block``: what the anchor file holds and what is sent off-site."""
+    return {"block_id": block.id, "last_seq": block.last_seq, "hash": block.hash,
+            "sealed_at": _ts(block.created_at)}
+
+
+def anchor_text(block: AuditBlock) -> str:
+    """The anchor file's text for ``block`` (sorted-key JSON and a newline)."""
+    return json.dumps(anchor_doc(block), sort_keys=True) + "\n"
+
+
 def write_anchor(block: AuditBlock, path: Path | None = None) -> Path:
-    """Export ``block`` as the newest seal: written to a temporary file, then renamed."""
+    """Export ``block`` as the newest seal: written to a temporary file of this writer's
+    own (two sealers may export at once), then renamed."""
     path = path or anchor_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps({"block_id": block.id, "last_seq": block.last_seq,
-                               "hash": block.hash, "sealed_at": _ts(block.created_at)},
-                              sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + ".", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(anchor_text(block))
+        os.chmod(tmp, 0o644)  # not secret: backups and the audit administrator read it
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return path
 
 
@@ -176,7 +194,8 @@ def _seal_block(cutoff: dt.datetime, limit: int) -> AuditBlock | None:
         return block
 
 
-def _check_anchor_holds() -> None:
+def check_anchor_holds() -> None:
+    """Raise ChainError when the block the anchor file names is missing or changed."""
     anchor = read_anchor()
     if anchor is None:
         return
@@ -191,7 +210,7 @@ def _check_anchor_holds() -> None:
 def seal(lag_seconds: float = SEAL_LAG_SECONDS, block_size: int = BLOCK_SIZE) -> SealResult:
     """Seal every unsealed event older than ``lag_seconds`` into new blocks; export the
     newest block to the anchor file. Refuses (ChainError) when the anchored block is gone."""
-    _check_anchor_holds()
+    check_anchor_holds()
     result = SealResult()
     cutoff = utcnow() - dt.timedelta(seconds=lag_seconds)
     newest = None

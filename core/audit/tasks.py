@@ -1,4 +1,5 @@
-"""The sealing job: every minute, seal the audit events older than the safety lag."""
+"""The audit jobs: every minute, seal the events older than the safety lag and send the
+newest seal off-site; the send task a seal or the "send now" button hands to a worker."""
 from __future__ import annotations
 
 import logging
@@ -6,14 +7,15 @@ import logging
 from huey import crontab
 
 from core.audit.seal import ChainError, SealResult, seal
-from core.queue import periodic
+from core.queue import periodic, task
 
 log = logging.getLogger("qinglian.audit")
 
 
 @periodic(crontab(minute="*"), name="core.audit.seal")
 def seal_job() -> SealResult | None:
-    """Seal unsealed events (locked: one worker at a time)."""
+    """Seal unsealed events (locked: one worker at a time), then, the seal committed,
+    open the anchor deliveries it made due."""
     try:
         result = seal()
     except ChainError as exc:
@@ -22,4 +24,31 @@ def seal_job() -> SealResult | None:
     if result.events:
         log.info("audit: sealed %d event(s) into %d block(s)", result.events,
                  len(result.blocks))
+    if result.blocks:
+        from core.audit.anchor import after_seal
+        after_seal()
     return result
+
+
+@task()
+def send_anchor_task(ids=None) -> int:
+    """Send the due anchor deliveries (all, or only ``ids``); returns how many were tried."""
+    from core.audit.anchor import deliver
+    try:
+        return len(deliver(ids))
+    except ChainError as exc:
+        log.error("audit anchor not sent: %s", exc)
+        return 0
+
+
+@periodic(crontab(minute="*"), name="core.audit.anchor")
+def anchor_job() -> int:
+    """The minute sweep of anchor deliveries (locked): open those due (a seal whose own
+    hand-over was lost), retry those whose backoff ran out, take back lost claims."""
+    from core.audit.anchor import deliver, queue
+    try:
+        queue()
+        return len(deliver())
+    except ChainError as exc:
+        log.error("audit anchor not sent: %s", exc)
+        return 0

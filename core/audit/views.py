@@ -1,10 +1,12 @@
 """The audit viewer (审计查询) for the audit administrator: filters, paging, CSV export
-(itself audited) and a "verify now" check of the seal chain."""
+(itself audited), a "verify now" check of the seal chain and the off-site anchor panel
+with its "send now" button (audited)."""
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import logging
 
 from flask import (
     Blueprint,
@@ -21,17 +23,19 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from wtforms.fields import SelectChoice
 
-from core.audit import queries
+from core.audit import anchor, queries
 from core.audit.forms import AuditFilterForm
 from core.audit.models import AuditEvent
 from core.audit.queries import PERM, AuditFilter
-from core.audit.seal import verify
+from core.audit.seal import ChainError, verify
 from core.audit.service import record
 from core.auth.scope import require
 from core.db import db
 from core.i18n import _
 from core.org.models import Region
 from core.web.paging import paginate
+
+log = logging.getLogger("qinglian.audit")
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -82,6 +86,7 @@ def index():
                "export_args": export_args}
     if request.htmx and not request.htmx.boosted:
         return render_block("audit/index.html", "results", **context)
+    context.update(anchor=anchor.panel(), can_send_anchor=queries.sees_unregioned(current_user))
     return render_template("audit/index.html", **context)
 
 
@@ -140,3 +145,54 @@ def verify_now():
     if request.htmx:
         return html
     return render_template("audit/verify.html", result=result)
+
+
+@bp.route("/anchor")
+@require(PERM)
+def anchor_panel():
+    """The off-site anchor panel (an HTMX fragment; it polls itself while a delivery is
+    under way)."""
+    return render_template("audit/_anchor.html", anchor=anchor.panel(),
+                           can_send_anchor=queries.sees_unregioned(current_user))
+
+
+@bp.route("/anchor/send", methods=["POST"])
+@require(PERM)
+def anchor_send():
+    """Send the newest anchor to every destination now (recorded as ``audit.anchor.send``);
+    a worker sends it. Only an audit reader of the whole deployment (a top region) may."""
+    if not queries.sees_unregioned(current_user):
+        abort(403)
+    dests = anchor.destinations()
+    if not dests:
+        abort(409, description=_("No off-site destination is configured: set "
+                                 "QL_AUDIT_ANCHOR_EMAIL or QL_AUDIT_ANCHOR_URL."))
+    error = ""
+    try:
+        with db.atomic():
+            ids = anchor.queue(force=True, trigger="page")
+            if not ids:
+                abort(409, description=_("Nothing has been sealed yet: there is no anchor "
+                                         "to send."))
+            head = anchor.newest_block()
+            record("audit.anchor.send", object_type="audit_block", object_id=head.id,
+                   summary=f"send the anchor of block {head.id} now to {len(ids)} "
+                           "destination(s)")
+    except ChainError as exc:
+        error = str(exc)
+        with db.atomic():
+            record("audit.anchor.send", object_type="audit_chain", success=False,
+                   summary=f"anchor not sent: {error}"[:500])
+    else:
+        from core.audit.tasks import send_anchor_task
+        try:
+            send_anchor_task(ids)
+        except Exception:  # queued rows are sent by the minute job
+            log.exception("audit anchor: could not reach the job queue; the minute job sends")
+    if not request.htmx:
+        if error:
+            abort(409, description=error)
+        return redirect(url_for("audit.index"), code=303)
+    state = anchor.panel()
+    state.error = error
+    return render_template("audit/_anchor.html", anchor=state, can_send_anchor=True)
