@@ -1,7 +1,8 @@
 """Delivery channels (通知渠道): in-app inbox, e-mail over SMTP, SMS gateway, webhook.
 
-A channel has ``code``, ``label``, ``available(user, settings)`` (can this user be
-reached on it at all) and ``send(notification, recipient)``, which raises
+A channel has ``code``, ``label``, ``configured(settings)`` (is it set up at all, and
+``setting``: the QL_* setting that sets it up), ``available(user, settings)`` (can this
+user be reached on it) and ``send(notification, recipient)``, which raises
 :class:`PermanentFailure` (do not retry) or :class:`TemporaryFailure` (retry later).
 A channel may add ``send_many(notifications)`` to deliver a batch in one transaction.
 Every message carries the notification's stable id so a receiver can deduplicate.
@@ -112,6 +113,7 @@ class EmailChannel:
 
     code = "email"
     label = _l("E-mail")
+    setting = "QL_SMTP_URL"
 
     def configured(self, settings) -> bool:
         return bool(settings.smtp_url)
@@ -161,6 +163,7 @@ class SmsChannel:
 
     code = "sms"
     label = _l("SMS")
+    setting = "QL_SMS_GATEWAY_URL"
 
     def configured(self, settings) -> bool:
         return bool(settings.sms_gateway_url)
@@ -185,6 +188,7 @@ class WebhookChannel:
 
     code = "webhook"
     label = _l("Webhook")
+    setting = "QL_WEBHOOK_URL"
 
     def configured(self, settings) -> bool:
         return bool(settings.webhook_url)

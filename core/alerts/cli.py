@@ -1,4 +1,5 @@
-"""``flask --app wsgi alerts …``: raise a test alert, show the outbox."""
+"""``flask --app wsgi alerts …``: raise a test alert, show the outbox, retry failed
+notifications."""
 from __future__ import annotations
 
 import click
@@ -6,7 +7,7 @@ from flask.cli import AppGroup
 
 from core.i18n import _
 
-alerts_cli = AppGroup("alerts", help="The alert bus: test alerts and the outbox.")
+alerts_cli = AppGroup("alerts", help="The alert bus: test alerts, the outbox, retries.")
 
 
 @alerts_cli.command("emit")
@@ -66,3 +67,45 @@ def sweep_cmd():
         done = sweep()
     click.echo(f"released {done['released']}, delivered {done['batched']} in the inbox, "
                f"enqueued {done['enqueued']}")
+
+
+@alerts_cli.command("retry")
+@click.option("--id", "ids", type=int, multiple=True,
+              help="A failed notification's id (repeat for several); all or none are retried.")
+@click.option("--all-failed", is_flag=True,
+              help="Every failed notification (skipping those that cannot be delivered).")
+@click.option("--channel", default="", help="With --all-failed: only this channel, e.g. email.")
+@click.option("--region", "region_code", default="",
+              help="With --all-failed: only alerts of this region code.")
+def retry_cmd(ids, all_failed, channel, region_code):
+    """Queue failed notifications for delivery again (attempts start from 0); audited."""
+    from core.alerts.deliveries import SKIP_LABELS, RetryRefused, retry, retry_failed
+    from core.alerts.service import AlertError
+    from core.db import db
+    from core.org.models import Region
+    if bool(ids) == all_failed:
+        raise click.UsageError(_("Give either --id (one or more) or --all-failed."))
+    if ids and (channel or region_code):
+        raise click.UsageError(_("--channel and --region go with --all-failed only."))
+    with db.connection_context():
+        try:
+            if ids:
+                result = retry(ids, via="cli")
+            else:
+                region_id = None
+                if region_code:
+                    region = Region.get_or_none(Region.code == region_code)
+                    if region is None:
+                        raise click.ClickException(
+                            _("Unknown region code %(code)s.", code=region_code))
+                    region_id = region.id
+                result = retry_failed(channel=channel, region_id=region_id, via="cli")
+        except RetryRefused as exc:
+            raise click.ClickException("\n".join(exc.reasons)) from None
+        except AlertError as exc:
+            raise click.ClickException(str(exc)) from None
+    shown = ", ".join(str(i) for i in result.ids[:20]) + (" …" if result.count > 20 else "")
+    click.echo(f"{result.count} notification(s) queued for delivery again"
+               + (f": {shown}" if shown else ""))
+    for code, n in sorted(result.skipped.items()):
+        click.echo(f"  skipped {n}: {SKIP_LABELS[code]}")

@@ -1,4 +1,5 @@
-"""Forms of the alert pages: filters, resolution note, channel preferences."""
+"""Forms of the alert pages: filters, resolution note, channel preferences, delivery
+problems."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
@@ -42,3 +43,20 @@ class ResolveForm(FlaskForm):
     note = TextAreaField(_l("Resolution note"),
                          validators=[DataRequired(message=_l("A resolution note is required.")),
                                      Length(max=2000)])
+
+
+DELIVERY_STATE_CHOICES = [SelectChoice("failed", _l("Failed")),
+                          SelectChoice("retrying", _l("Retrying or overdue")),
+                          SelectChoice("all", _l("Failed, retrying or overdue"))]
+
+
+class DeliveryFilterForm(FlaskForm):
+    """Filters of the delivery problems page (GET: no CSRF); channel and region choices
+    are filled in by the view."""
+
+    class Meta:
+        csrf = False
+
+    state = SelectField(_l("State"), choices=DELIVERY_STATE_CHOICES, default="failed")
+    channel = SelectField(_l("Channel"), choices=[], default="")
+    region = SelectField(_l("Region"), choices=[], default="")

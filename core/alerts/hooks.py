@@ -1,4 +1,5 @@
-"""Hooks of the alert bus: its models, pages, menu, test kind, channels, jobs, commands."""
+"""Hooks of the alert bus: its models, pages, menu, widget, test kind, channels, jobs,
+commands."""
 from __future__ import annotations
 
 from core.hookspecs import hookimpl
@@ -19,13 +20,21 @@ def ql_blueprints():
 
 @hookimpl
 def ql_permissions():
-    return [("core.alerts.board", _l("See the alert board of the region"))]
+    return [("core.alerts.board", _l("See the alert board of the region")),
+            ("core.alerts.deliveries", _l("See notifications that could not be delivered")),
+            ("core.alerts.retry", _l("Retry notifications that could not be delivered"))]
 
 
 @hookimpl
 def ql_roles():
+    # The system administrator runs the alert bus and may retry; the audit administrator
+    # may only look (三员分立); the security administrator manages grants, not delivery.
     return [{"code": "supervisor", "label": _l("Supervisor"),
-             "permissions": ["core.alerts.board"]}]
+             "permissions": ["core.alerts.board"]},
+            {"code": "sys_admin", "label": _l("System administrator"),
+             "permissions": ["core.alerts.deliveries", "core.alerts.retry"]},
+            {"code": "audit_admin", "label": _l("Audit administrator"),
+             "permissions": ["core.alerts.deliveries"]}]
 
 
 @hookimpl
@@ -34,7 +43,16 @@ def ql_nav_items(user, region):
         {"label": _l("Alerts"), "endpoint": "alerts.inbox", "icon": "bell", "order": 5},
         {"label": _l("Alert board"), "endpoint": "alerts.board", "icon": "radar", "order": 6,
          "permission": "core.alerts.board"},
+        {"label": _l("Delivery problems"), "endpoint": "alerts.deliveries_page",
+         "icon": "alert", "order": 7, "permission": "core.alerts.deliveries"},
     ]
+
+
+@hookimpl
+def ql_dashboard_widgets(user, region):
+    from core.alerts.widgets import deliveries_widget
+    return [{"title": _l("Delivery problems"), "render": deliveries_widget, "order": 8,
+             "permission": "core.alerts.deliveries"}]
 
 
 @hookimpl

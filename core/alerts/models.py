@@ -48,7 +48,10 @@ class Notification(BaseModel):
     """One outbox row per (alert, recipient, channel): the truth about delivery.
 
     ``uid`` is the stable notification id receivers deduplicate on. A worker claims a
-    row by setting ``claimed_until`` (a lease) and ``claim_token`` before sending."""
+    row by setting ``claimed_until`` (a lease) and ``claim_token`` before sending.
+    ``attempts`` counts the tries since the row was last queued (an operator's retry
+    starts it again at 0, see ``core.alerts.deliveries``); ``retries`` counts those manual
+    retries and ``last_attempt_at`` is when a worker last tried."""
 
     uid = pw.CharField(max_length=32, unique=True)
     alert = pw.ForeignKeyField(Alert, backref="notifications", on_delete="CASCADE")
@@ -63,6 +66,8 @@ class Notification(BaseModel):
     sent_at = pw.DateTimeField(null=True)
     last_error = pw.TextField(default="")
     created_at = pw.DateTimeField(default=utcnow)
+    last_attempt_at = pw.DateTimeField(null=True)
+    retries = pw.IntegerField(default=0)
 
     class Meta:
         indexes = (

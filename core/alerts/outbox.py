@@ -95,7 +95,7 @@ def _deliver_batches(batch: dict, ids, now) -> int:
             if not picked:
                 return total
             (Notification.update(claimed_until=lease, claim_token=token,
-                                 attempts=Notification.attempts + 1)
+                                 attempts=Notification.attempts + 1, last_attempt_at=now)
              .where(Notification.id.in_(picked) & _due(now)).execute())
             rows = list(Notification.select(Notification.id, Notification.uid,
                                             Notification.alert, Notification.user,
@@ -120,7 +120,8 @@ def deliver(nid: int, token: str) -> str:
     now = utcnow()
     lease = now + dt.timedelta(seconds=settings.alert_lease_seconds)
     with db.atomic():
-        n = (Notification.update(claimed_until=lease, attempts=Notification.attempts + 1)
+        n = (Notification.update(claimed_until=lease, attempts=Notification.attempts + 1,
+                                 last_attempt_at=now)
              .where((Notification.id == nid) & (Notification.claim_token == token)
                     & (Notification.state == "pending")).execute())
     if not n:

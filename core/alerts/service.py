@@ -33,7 +33,7 @@ ALERT_COLUMNS = ("kind", "level", "region", "subject", "details", "ref", "target
                  "escalation_level", "escalated_to", "created_at", "escalate_at",
                  "resolution_note")
 NOTIFICATION_COLUMNS = ("uid", "alert", "user", "channel", "escalation_level", "state",
-                        "attempts", "next_attempt_at", "created_at", "last_error")
+                        "attempts", "next_attempt_at", "created_at", "last_error", "retries")
 ESCALATION_STEPS = ("department_head", "supervision_office")
 
 
@@ -239,7 +239,7 @@ def _yes(*_args) -> bool:
 def _notification_rows(alert_id: int, pairs, escalation_level: int, now) -> list[dict]:
     return [{"uid": uuid.uuid4().hex, "alert": alert_id, "user": uid, "channel": ch,
              "escalation_level": escalation_level, "state": "pending", "attempts": 0,
-             "next_attempt_at": now, "created_at": now, "last_error": ""}
+             "next_attempt_at": now, "created_at": now, "last_error": "", "retries": 0}
             for uid, ch in pairs]
 
 

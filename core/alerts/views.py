@@ -1,4 +1,5 @@
-"""Alert pages: the inbox, the header badge, actions in place, the supervisors' board."""
+"""Alert pages: the inbox, the header badge, actions in place, the supervisors' board,
+delivery problems (投递异常) and their retry."""
 from __future__ import annotations
 
 import datetime as dt
@@ -17,12 +18,13 @@ from flask_login import current_user, login_required
 from peewee import fn
 from wtforms.fields.choices import SelectChoice
 
-from core.alerts import service
-from core.alerts.forms import BoardForm, QueryForm, ResolveForm
+from core.alerts import deliveries, service
+from core.alerts.forms import BoardForm, DeliveryFilterForm, QueryForm, ResolveForm
 from core.alerts.models import LEVELS, Alert, InboxItem, Notification
-from core.auth.scope import region_ids, require, scoped
+from core.auth.models import User
+from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
 from core.db import utcnow
-from core.i18n import _
+from core.i18n import _, ngettext
 from core.org.models import Region
 from core.web.paging import paginate
 
@@ -30,6 +32,9 @@ bp = Blueprint("alerts", __name__, url_prefix="/alerts")
 
 SORTS = {"age": Alert.id * -1, "level": Alert.level, "kind": Alert.kind,
          "state": Alert.state, "region": Region.code}
+DELIVERY_SORTS = {"recent": Notification.id * -1, "last": Notification.last_attempt_at,
+                  "attempts": Notification.attempts, "channel": Notification.channel,
+                  "recipient": User.username, "kind": Alert.kind, "region": Region.code}
 
 
 @bp.app_context_processor
@@ -169,8 +174,12 @@ def board():
         by_level[level] = n
     kinds = sorted(service.kinds())
     page = paginate(query, SORTS, "age", target="board-list")
+    failed = None
+    if has_permission(current_user, deliveries.VIEW):
+        failed = deliveries.counts(scoped(Notification.select().join(Alert), Alert.region,
+                                          deliveries.VIEW))["failed"]
     return render_template("alerts/board.html", page=page, form=form, by_level=by_level,
-                           kinds=kinds, now=utcnow())
+                           kinds=kinds, now=utcnow(), failed=failed)
 
 
 @bp.route("/preferences", methods=["GET", "POST"])
@@ -191,3 +200,112 @@ def preferences():
              "available": getattr(c, "available", lambda u, s: True)(current_user, settings)}
             for c in chans.values()]
     return render_template("alerts/preferences.html", rows=rows)
+
+
+# -- delivery problems (投递异常) --------------------------------------------------------
+def _delivery_filter() -> DeliveryFilterForm:
+    """The page's filters from the query string (the actions carry them too); 400 naming
+    the field when one is bad."""
+    scope = sorted(region_ids(current_user, deliveries.VIEW))
+    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    form = DeliveryFilterForm(request.args)
+    form.channel.choices = [SelectChoice("", _("All channels"))] + [
+        SelectChoice(code, str(ch.label)) for code, ch in sorted(service.channels().items())]
+    form.region.choices = [SelectChoice("", _("All regions"))] + [
+        SelectChoice(str(r.id), f"{r.name} {r.code}") for r in regions]
+    if not form.validate():
+        _bad(form)
+    return form
+
+
+def _region_filter(form) -> int | None:
+    return int(form.region.data) if form.region.data else None
+
+
+def _delivery_list(form, message=None, error=None):
+    """The context of the list: the scoped, filtered page and what the user may do."""
+    query = scoped(deliveries.problems(form.state.data, channel=form.channel.data,
+                                       region_id=_region_filter(form)),
+                   Alert.region, deliveries.VIEW)
+    page = paginate(query, DELIVERY_SORTS, "recent", target="delivery-list",
+                    endpoint="alerts.deliveries_page")
+    retry_scope = region_ids(current_user, deliveries.RETRY)
+    matching_failed = 0
+    if retry_scope and form.state.data != "retrying":
+        matching_failed = (scoped(deliveries.problems("failed", channel=form.channel.data,
+                                                      region_id=_region_filter(form)),
+                                  Alert.region, deliveries.RETRY).count())
+    kinds = service.kinds()
+    args = {**page.args, "sort": page.sort, "order": page.order, "page": page.number}
+    return {"page": page, "form": form, "message": message, "error": error,
+            "retry_scope": retry_scope, "matching_failed": matching_failed,
+            "kind_labels": {code: spec["label"] for code, spec in kinds.items()},
+            "channel_labels": {code: ch.label for code, ch in service.channels().items()},
+            "list_args": {k: v for k, v in args.items() if v not in (None, "")},
+            "board": has_permission(current_user, "core.alerts.board")}
+
+
+@bp.route("/deliveries")
+@require(deliveries.VIEW)
+def deliveries_page():
+    form = _delivery_filter()
+    ctx = _delivery_list(form)
+    if request.htmx.target == "delivery-list" and not request.htmx.history_restore_request:
+        return render_template("alerts/_deliveries.html", **ctx)
+    scope = scoped(Notification.select().join(Alert), Alert.region, deliveries.VIEW)
+    return render_template("alerts/deliveries.html", counts=deliveries.counts(scope), **ctx)
+
+
+def _retried(result: deliveries.RetryResult) -> str:
+    text = ngettext("%(num)d notification is queued for delivery again.",
+                    "%(num)d notifications are queued for delivery again.", result.count)
+    if result.skipped:
+        text += " " + _("Skipped: %(reasons)s.", reasons=result.skipped_text())
+    return text
+
+
+def _after_retry(action):
+    """Run a retry and answer: the list again (htmx) or a redirect to it; a refusal is
+    422 naming the reasons, and nothing changed."""
+    form = _delivery_filter()
+    try:
+        message = _retried(action(form))
+    except service.AlertError as exc:
+        if request.htmx:
+            ctx = _delivery_list(form, error=str(exc))
+            return render_template("alerts/_deliveries_inner.html", **ctx), 422
+        abort(422, description=str(exc))
+    if request.htmx:
+        return render_template("alerts/_deliveries.html", **_delivery_list(form, message))
+    flash(message, "success")
+    return redirect(url_for("alerts.deliveries_page", **request.args), 303)
+
+
+@bp.route("/deliveries/<int:notification_id>/retry", methods=["POST"])
+@require(deliveries.RETRY)
+def retry_one(notification_id):
+    get_scoped(Notification.select(Notification.id).join(Alert)
+               .where(Notification.id == notification_id), Alert.region, deliveries.RETRY)
+    return _after_retry(lambda form: deliveries.retry(
+        [notification_id], user=current_user,
+        within=region_ids(current_user, deliveries.RETRY)))
+
+
+@bp.route("/deliveries/retry", methods=["POST"])
+@require(deliveries.RETRY)
+def retry_selected():
+    raw = request.form.getlist("id")
+    bad = [v for v in raw if not v.isdigit()]
+    if bad:
+        abort(400, description=_("id: not a notification number: %(value)s.", value=bad[0][:40]))
+    return _after_retry(lambda form: deliveries.retry(
+        [int(v) for v in raw], user=current_user,
+        within=region_ids(current_user, deliveries.RETRY)))
+
+
+@bp.route("/deliveries/retry-failed", methods=["POST"])
+@require(deliveries.RETRY)
+def retry_matching():
+    return _after_retry(lambda form: deliveries.retry_failed(
+        channel=form.channel.data, region_id=_region_filter(form), user=current_user,
+        within=region_ids(current_user, deliveries.RETRY)))

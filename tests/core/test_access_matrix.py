@@ -48,10 +48,15 @@ def _build_county_a(org, make_user) -> dict:
            "person": Person.get_by_id(user.person_id), "holding": holding,
            "grant": Grant.get(Grant.user == user.id)}
     try:
+        from core.alerts.models import Notification
         from core.alerts.service import emit
         from core.db import db
         with db.atomic():
             rec["alert"] = emit("core.test", a, f"{SECRET}预警", target_post=post)
+        # failed for good: the delivery problems page would list it, were it in scope
+        Notification.update(state="failed", attempts=1, last_error=f"{SECRET}退信") \
+            .where(Notification.alert == rec["alert"].id).execute()
+        rec["notifications"] = list(rec["alert"].notifications)
     except ImportError:
         pass
     for plugin, build in PLUGIN_RECORDS.items():
@@ -120,6 +125,7 @@ A_RECORDS = {
     "hid": lambda r: [r["holding"].id],
     "holding_id": lambda r: [r["holding"].id],
     "alert_id": lambda r: [r["alert"].id] if "alert" in r else [],
+    "notification_id": lambda r: [n.id for n in r.get("notifications", [])],
     # eservice and esupervision both name their case "case_id": each route gets both ids
     "case_id": lambda r: _ids(r, "es_case", "mon_case"),
     "item_id": lambda r: _ids(r, "es_item"),
@@ -284,6 +290,7 @@ def test_the_walk_covers_core_and_plugin_routes(app, org, make_user):
     pointed = [url for r in app.url_map.iter_rules() if not _skipped(r.endpoint)
                for url, hit in _urls(r, rec) if hit]
     assert any(u.startswith("/admin/users/") for u in pointed)
+    assert any(u.startswith("/alerts/deliveries/") for u in pointed)
     assert any(u.startswith("/org/") for u in pointed) or "org.index" not in walked
     expected = {"eservice": ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/"),
                 "esupervision": ("/esupervision/cases/", "/esupervision/signals/",
