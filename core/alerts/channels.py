@@ -123,7 +123,6 @@ class EmailChannel:
 
     def send(self, notification, recipient) -> None:
         settings = _settings()
-        url = urlparse(settings.smtp_url)
         to = email_of(recipient)
         if not to:
             raise PermanentFailure("the recipient has no e-mail address")
@@ -137,25 +136,34 @@ class EmailChannel:
         msg["X-Qinglian-Alert"] = str(alert.id)
         msg.set_content(f"{alert.subject}\n\n{alert.kind} · {alert.level} · "
                         f"{alert.region.name}\n{alert.ref}\n")
-        cls = smtplib.SMTP_SSL if url.scheme == "smtps" else smtplib.SMTP
-        try:
-            with cls(url.hostname or "localhost", url.port or (465 if url.scheme == "smtps"
-                                                              else 25),
-                     timeout=settings.alert_send_timeout) as smtp:
-                if url.username:
-                    smtp.login(unquote(url.username), unquote(url.password or ""))
-                smtp.send_message(msg)
-        except smtplib.SMTPRecipientsRefused as exc:
-            codes = [c for c, _m in exc.recipients.values()]
-            if all(500 <= c < 600 for c in codes):
-                raise PermanentFailure(f"recipient refused: {codes}") from None
-            raise TemporaryFailure(f"recipient deferred: {codes}") from None
-        except smtplib.SMTPResponseException as exc:
-            if 500 <= exc.smtp_code < 600:
-                raise PermanentFailure(f"SMTP {exc.smtp_code}") from None
-            raise TemporaryFailure(f"SMTP {exc.smtp_code}") from None
-        except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
+        smtp_send(msg)
+
+
+def smtp_send(msg: EmailMessage) -> None:
+    """Hand ``msg`` to QL_SMTP_URL (``smtp://[user:pass@]host:port`` or ``smtps://``).
+
+    A 5xx refusal raises PermanentFailure, anything else TemporaryFailure. The e-mail
+    channel and the audit anchor's delivery (which attaches the anchor) both send here."""
+    settings = _settings()
+    url = urlparse(settings.smtp_url)
+    smtps = url.scheme == "smtps"
+    cls = smtplib.SMTP_SSL if smtps else smtplib.SMTP
+    try:
+        with cls(url.hostname or "localhost", url.port or (465 if smtps else 25),
+                 timeout=settings.alert_send_timeout) as smtp:
+            if url.username:
+                smtp.login(unquote(url.username), unquote(url.password or ""))
+            smtp.send_message(msg)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = [code for code, _text in exc.recipients.values()]
+        if all(500 <= c < 600 for c in codes):
+            raise PermanentFailure(f"recipient refused: {codes}") from None
+        raise TemporaryFailure(f"recipient deferred: {codes}") from None
+    except smtplib.SMTPResponseException as exc:
+        failure = PermanentFailure if 500 <= exc.smtp_code < 600 else TemporaryFailure
+        raise failure(f"SMTP {exc.smtp_code}") from None
+    except (smtplib.SMTPException, OSError) as exc:
+        raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
 
 
 class SmsChannel:

@@ -25,17 +25,21 @@ import datetime as dt
 import hashlib
 import json
 import logging
-import smtplib
 import socket
 import uuid
 from dataclasses import dataclass, field
 from email.message import EmailMessage
-from urllib.parse import unquote, urlparse
 
 from flask import current_app
 
 from core.alerts import emit
-from core.alerts.channels import PermanentFailure, TemporaryFailure, post_json, sign
+from core.alerts.channels import (
+    PermanentFailure,
+    TemporaryFailure,
+    post_json,
+    sign,
+    smtp_send,
+)
 from core.audit.models import AuditAnchorDelivery as Delivery
 from core.audit.models import AuditBlock
 from core.audit.seal import anchor_doc, anchor_text, check_anchor_holds
@@ -335,32 +339,6 @@ def send_email(to: str, head: AuditBlock, deployment: str, uid: str) -> None:
     msg.add_attachment(text.encode("utf-8"), maintype="application", subtype="json",
                        filename=f"audit_anchor-{head.id}.json")
     smtp_send(msg)
-
-
-def smtp_send(msg: EmailMessage) -> None:
-    """Hand ``msg`` to QL_SMTP_URL; a 5xx refusal is permanent, anything else temporary.
-
-    The same transport as the alert e-mail channel, which builds its message inside
-    ``EmailChannel.send`` and so offers none to share."""
-    settings = _settings()
-    url = urlparse(settings.smtp_url)
-    smtps = url.scheme == "smtps"
-    cls = smtplib.SMTP_SSL if smtps else smtplib.SMTP
-    try:
-        with cls(url.hostname or "localhost", url.port or (465 if smtps else 25),
-                 timeout=settings.alert_send_timeout) as smtp:
-            if url.username:
-                smtp.login(unquote(url.username), unquote(url.password or ""))
-            smtp.send_message(msg)
-    except smtplib.SMTPRecipientsRefused as exc:
-        codes = [code for code, _text in exc.recipients.values()]
-        failure = PermanentFailure if all(500 <= c < 600 for c in codes) else TemporaryFailure
-        raise failure(f"recipient refused: {codes}") from None
-    except smtplib.SMTPResponseException as exc:
-        failure = PermanentFailure if 500 <= exc.smtp_code < 600 else TemporaryFailure
-        raise failure(f"SMTP {exc.smtp_code}") from None
-    except (smtplib.SMTPException, OSError) as exc:
-        raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from None
 
 
 def http_body(head: AuditBlock, deployment: str, uid: str) -> bytes:

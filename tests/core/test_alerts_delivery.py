@@ -15,32 +15,9 @@ from core.audit.models import AuditEvent
 from core.db import utcnow
 from core.org.models import Person
 from tests.conftest import make_settings
-from tests.core.alert_receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.core.alert_receivers import free_port
 
 SECRET = "webhook-secret-for-tests"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpReceiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def http():
-    """The SMS gateway."""
-    server = HttpReceiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def hook():
-    """The webhook receiver."""
-    server = HttpReceiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture

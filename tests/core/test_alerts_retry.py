@@ -19,23 +19,8 @@ from core.db import utcnow
 from core.org.models import Person
 from core.queue import huey
 from tests.conftest import make_settings
-from tests.core.alert_receivers import HttpReceiver, SmtpReceiver
 
 PAGE = "/alerts/deliveries"
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpReceiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def hook():
-    server = HttpReceiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture

@@ -25,26 +25,11 @@ from core.audit.models import (
 from core.db import utcnow
 from core.settings import Settings, SettingsError
 from tests.conftest import make_settings
-from tests.core.alert_receivers import HttpReceiver, SmtpReceiver, free_port
+from tests.core.alert_receivers import SmtpReceiver, free_port
 from tests.core.test_audit import drop_guard
 
 SECRET = "anchor-secret-for-tests"
 ADDRESSES = ("audit@example.cn", "archive@example.cn")
-
-
-@pytest.fixture
-def smtp():
-    server = SmtpReceiver()
-    yield server
-    server.close()
-
-
-@pytest.fixture
-def hook():
-    """The write-once log server at another unit."""
-    server = HttpReceiver()
-    yield server
-    server.close()
 
 
 @pytest.fixture
