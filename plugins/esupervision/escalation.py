@@ -10,6 +10,8 @@ skip the cases whose alert is still open, so a later sweep raises nothing.
 from __future__ import annotations
 
 import datetime as dt
+import operator
+from functools import reduce
 from zoneinfo import ZoneInfo
 
 from peewee import Value
@@ -21,6 +23,7 @@ from core.alerts.service import supervision_office
 from core.auth.models import User
 from core.db import db
 from core.org.models import Post, PostHolding, Region
+from plugins.esupervision import regional
 from plugins.esupervision.models import MonitoredCase
 
 STALLED_KIND = "esupervision.case.stalled"
@@ -53,26 +56,34 @@ def last_quiet_day(today: dt.date, days: int) -> dt.date:
     return day
 
 
-def stalled_cases(today: dt.date, days: int, tz: str,
+def stalled_cases(today: dt.date, quiet: list[tuple[int, object]], tz: str,
                   limit: int = LIMIT) -> list[tuple[MonitoredCase, int]]:
-    """Open cases whose last event is at least ``days`` working days before ``today`` and
-    that have no open stalled alert, with the working days elapsed."""
+    """Open cases whose last event is at least as many working days before ``today`` as
+    their region's setting and that have no open stalled alert, with the working days
+    elapsed. ``quiet``: ``[(days, condition on the case's region or None for all)]``, one
+    per distinct setting, checked in one query."""
     from plugins.esupervision.clocks import local_day
-    before = _day_start_utc(last_quiet_day(today, days) + dt.timedelta(days=1), tz)
+    late = []
+    for days, where in quiet:
+        before = _day_start_utc(last_quiet_day(today, days) + dt.timedelta(days=1), tz)
+        term = MonitoredCase.last_event_at < before
+        late.append(term if where is None else term & where)
     rows = (MonitoredCase.select()
             .where(MonitoredCase.status.in_(STALL_STATUSES)
                    & MonitoredCase.last_event_at.is_null(False)
-                   & (MonitoredCase.last_event_at < before) & _not_alerted(STALLED_KIND))
+                   & reduce(operator.or_, late) & _not_alerted(STALLED_KIND))
             .order_by(MonitoredCase.id).limit(limit))
     return [(case, calendar.workdays_between(local_day(case.last_event_at, tz), today))
             for case in rows]
 
 
-def absent_handler_cases(today: dt.date,
-                         limit: int = LIMIT) -> list[tuple[MonitoredCase, str]]:
+def absent_handler_cases(today: dt.date, limit: int = LIMIT,
+                         where=None) -> list[tuple[MonitoredCase, str]]:
     """Open cases whose handler account is disabled or whose handler post is vacant, and
-    that have no open handler-absent alert."""
+    that have no open handler-absent alert (``where``: a further condition)."""
     waiting = MonitoredCase.status.in_(OPEN_STATUSES) & _not_alerted(ABSENT_KIND)
+    if where is not None:
+        waiting = waiting & where
     disabled = (MonitoredCase.select()
                 .join(User, on=(User.username == MonitoredCase.handler_username))
                 .where(waiting & (User.active == False))
@@ -115,23 +126,30 @@ def _raise(kind: str, case: MonitoredCase, subject: str, detail: str,
 
 
 def escalate_cases(today: dt.date) -> list[str]:
-    """Raise the stalled-case and absent-handler alerts not yet open; lines describing them."""
-    from plugins.esupervision.services import detector_settings, timezone
-    settings = detector_settings()
+    """Raise the stalled-case and absent-handler alerts not yet open; lines describing them.
+
+    Each region follows its own settings (``regional.py``), folded into one query per
+    reason: a condition on the case's region for each distinct setting."""
+    from plugins.esupervision.services import timezone
+    detectors = regional.Detectors()
     lines: list[str] = []
     cache: dict = {}
-    on, params = settings.get(STALLED_CODE, (True, {"days": 3}))
-    days = int(params.get("days", 3))
-    if on and days > 0:
-        for case, used in stalled_cases(today, days, timezone()):
-            line = _raise(STALLED_KIND, case,
-                          f"case stalled: {case.serial} {case.item_name}, no event for "
-                          f"{used} working days", f"no event for {used} working days", cache)
-            if line:
-                lines.append(line)
-    on, _params = settings.get(ABSENT_CODE, (True, {}))
-    if on:
-        for case, why in absent_handler_cases(today):
+    quiet = [(days, regional.region_condition(MonitoredCase.region, inside, ids))
+             for (on, days), inside, ids in detectors.groups(
+                 STALLED_CODE, lambda r: (r.enabled, int(r.params.get("days", 3))))
+             if on and days > 0]
+    for case, used in (stalled_cases(today, quiet, timezone()) if quiet else []):
+        line = _raise(STALLED_KIND, case,
+                      f"case stalled: {case.serial} {case.item_name}, no event for "
+                      f"{used} working days", f"no event for {used} working days", cache)
+        if line:
+            lines.append(line)
+    absent = [regional.region_condition(MonitoredCase.region, inside, ids)
+              for on, inside, ids in detectors.groups(ABSENT_CODE, lambda r: r.enabled)
+              if on]
+    if absent:
+        where = None if any(w is None for w in absent) else reduce(operator.or_, absent)
+        for case, why in absent_handler_cases(today, where=where):
             line = _raise(ABSENT_KIND, case,
                           f"handler absent: {case.serial} {case.item_name}, {why}", why,
                           cache)

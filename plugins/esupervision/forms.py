@@ -15,12 +15,15 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from core.i18n import _l
 
+SCOPE_LABELS = {"item_type": _l("Item type"), "item": _l("Item code"),
+                "all": _l("All items")}
+
 
 class ThresholdForm(FlaskForm):
-    scope = SelectField(_l("Applies to"), choices=[SelectChoice("item_type", _l("Item type")),
-                                                    SelectChoice("item", _l("Item code"))])
-    key = StringField(_l("Item type or item code"), validators=[DataRequired(),
-                                                                Length(max=64)])
+    scope = SelectField(_l("Applies to"),
+                        choices=[SelectChoice(k, v) for k, v in SCOPE_LABELS.items()])
+    key = StringField(_l("Item type or item code (empty for all items)"),
+                      validators=[Optional(), Length(max=64)])
     share_percent = IntegerField(_l("Yellow when this share (%) of the limit is used"),
                                  default=80, validators=[NumberRange(1, 100)])
     days_left = IntegerField(_l("… or when this many working days are left"), default=1,

@@ -113,17 +113,32 @@ class Signal(BaseModel):
 
 
 class DetectorSetting(BaseModel):
-    """On/off and parameters (JSON) of one red-signal detector."""
+    """On/off and parameters (JSON) of one red-signal detector: the city default when
+    ``region`` is NULL, else a county's override for its cases (``regional.py``)."""
 
-    code = pw.CharField(max_length=40, unique=True)
+    region = pw.ForeignKeyField(Region, null=True, index=False, on_delete="CASCADE")
+    code = pw.CharField(max_length=40)
     enabled = pw.BooleanField(default=True)
     params = pw.TextField(default="{}")
     updated_at = pw.DateTimeField(default=utcnow)
 
+    class Meta:
+        indexes = ((("region", "code"), True),)
+
+
+DetectorSetting.add_index(DetectorSetting.code, unique=True,
+                          where=DetectorSetting.region.is_null())
+
+
+THRESHOLD_SCOPES = ("all", "item_type", "item")
+
 
 class Threshold(BaseModel):
-    """Yellow-warning threshold for an item type or one item (item wins over type)."""
+    """Yellow-warning threshold for every item (``scope="all"``, key ``*``), an item type
+    or one item (item wins over type, type over all): the city default when ``region`` is
+    NULL, else a county's override."""
 
+    region = pw.ForeignKeyField(Region, null=True, index=False, on_delete="CASCADE")
     scope = pw.CharField(max_length=16)
     key = pw.CharField(max_length=64)
     share_percent = pw.IntegerField()
@@ -131,7 +146,11 @@ class Threshold(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        indexes = ((("scope", "key"), True),)
+        indexes = ((("region", "scope", "key"), True),)
+
+
+Threshold.add_index(Threshold.scope, Threshold.key, unique=True,
+                    where=Threshold.region.is_null())
 
 
 SUPERVISION_STATES = ("opened", "dismissed", "rectifying", "reported", "closed")

@@ -13,13 +13,16 @@ import secrets
 from flask import current_app
 from peewee import IntegrityError
 
+from core import calendar
 from core.audit.service import record
 from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Department, Region
 from plugins.esupervision import clocks as clockmod
+from plugins.esupervision import regional
 from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
 from plugins.esupervision.models import (
+    THRESHOLD_SCOPES,
     CaseEvent,
     Clock,
     DetectorSetting,
@@ -29,9 +32,6 @@ from plugins.esupervision.models import (
     Threshold,
 )
 from plugins.esupervision.payloads import PayloadError, validate
-
-DEFAULT_SHARE = 80
-DEFAULT_DAYS_LEFT = 1
 
 
 class IngestError(ValueError):
@@ -100,21 +100,31 @@ def source_for_token(token: str) -> str | None:
 
 
 # -- settings ---------------------------------------------------------------------------
-def detector_settings() -> dict[str, tuple[bool, dict]]:
-    """code -> (enabled, params) for every detector, defaults filled in."""
-    stored = {s.code: s for s in DetectorSetting.select()}
-    out = {}
-    for det in all_detectors():
-        row = stored.get(det.code)
-        params = dict(getattr(det, "params", {}) or {})
-        if row is not None:
-            params.update(json.loads(row.params or "{}"))
-        out[det.code] = (row.enabled if row is not None else True, params)
-    return out
+def detector_settings(region_id: int | None = None) -> dict[str, tuple[bool, dict]]:
+    """code -> (enabled, params) for every detector, for the cases of ``region_id`` (the
+    nearest override, else the city default; None: the city default), defaults filled in."""
+    return {code: (r.enabled, r.params)
+            for code, r in regional.Detectors().for_region(region_id).items()}
 
 
-def set_detector(code: str, enabled: bool, params: dict, user=None) -> DetectorSetting:
-    """Switch a detector on/off and set its parameters (integers, known names only)."""
+def _override_region(region) -> Region | None:
+    """The region an override is stored for: None for the city default."""
+    if region is None:
+        return None
+    region = region if isinstance(region, Region) else Region.get_by_id(region)
+    if region.parent_id is None:
+        return None
+    return region
+
+
+def _where(region: Region | None) -> str:
+    return "city default" if region is None else f"override for {region.code} {region.name}"
+
+
+def set_detector(code: str, enabled: bool, params: dict, user=None,
+                 region=None) -> DetectorSetting:
+    """Switch a detector on/off and set its parameters (integers, known names only): the
+    city default, or the override of ``region`` (a county) for its cases."""
     det = {d.code: d for d in all_detectors()}.get(code)
     if det is None:
         raise ValueError(_("Unknown detector %(code)s.", code=code))
@@ -131,71 +141,148 @@ def set_detector(code: str, enabled: bool, params: dict, user=None) -> DetectorS
         if number < 0 or number > 10000:
             raise ValueError(_("%(code)s.%(key)s: must be between 0 and 10000", code=code, key=key))
         clean[key] = number
+    region = _override_region(region)
+    region_id = region.id if region else None
+    mine = (DetectorSetting.code == code) & _region_is(DetectorSetting.region, region_id)
+    payload = json.dumps(clean, sort_keys=True)
     with db.atomic():
-        row = DetectorSetting.get_or_none(DetectorSetting.code == code)
+        row = DetectorSetting.get_or_none(mine)
         old = {"enabled": row.enabled, "params": row.params} if row else {}
-        payload = json.dumps(clean, sort_keys=True)
-        if row is None:
-            row = DetectorSetting.create(code=code, enabled=enabled, params=payload)
-        else:
-            DetectorSetting.update(enabled=enabled, params=payload, updated_at=utcnow()) \
-                .where(DetectorSetting.id == row.id).execute()
+        (DetectorSetting.insert(region=region_id, code=code, enabled=enabled, params=payload,
+                                updated_at=utcnow())
+         .on_conflict(**_conflict(DetectorSetting, region_id, [DetectorSetting.code]),
+                      update={DetectorSetting.enabled: enabled,
+                              DetectorSetting.params: payload,
+                              DetectorSetting.updated_at: utcnow()})
+         .execute())
         record("esupervision.detector.update", object_type="detector", object_id=code,
-               summary=f"detector {code} {'on' if enabled else 'off'}", user=user,
+               region_id=region_id, user=user,
+               summary=f"detector {code} {'on' if enabled else 'off'} ({_where(region)})",
                changes={"enabled": [old.get("enabled"), enabled],
                         "params": [old.get("params"), payload]})
-    return DetectorSetting.get(DetectorSetting.code == code)
+    return DetectorSetting.get(mine)
+
+
+def clear_detector(code: str, region, user=None) -> bool:
+    """Remove a county's override of a detector: its cases follow the city again. False
+    if there was none."""
+    region = _override_region(region)
+    if region is None:
+        raise ValueError(_("The city's settings are the defaults: only a district's or "
+                           "county's override can be cleared."))
+    with db.atomic():
+        row = DetectorSetting.get_or_none((DetectorSetting.code == code)
+                                          & (DetectorSetting.region == region.id))
+        if row is None:
+            return False
+        row.delete_instance()
+        record("esupervision.detector.clear", object_type="detector", object_id=code,
+               region_id=region.id, user=user,
+               summary=f"detector {code}: {_where(region)} cleared, the city default applies",
+               changes={"enabled": [row.enabled, None], "params": [row.params, None]})
+    return True
+
+
+def _region_is(field, region_id: int | None):
+    return field.is_null() if region_id is None else (field == region_id)
+
+
+def _conflict(model, region_id: int | None, fields: list) -> dict:
+    """The ON CONFLICT target of a setting: the partial unique index of the city rows, or
+    (region, …) for an override."""
+    if region_id is None:
+        return {"conflict_target": fields, "conflict_where": model.region.is_null()}
+    return {"conflict_target": [model.region, *fields]}
 
 
 def set_threshold(scope: str, key: str, share_percent: int, days_left: int,
-                  user=None) -> Threshold:
-    """Yellow threshold for an item type (``scope="item_type"``) or one item
-    (``scope="item"``, key = item code); open clocks are re-derived at once."""
-    if scope not in ("item_type", "item"):
-        raise ValueError(_("scope must be item_type or item"))
-    key = (key or "").strip()
+                  user=None, region=None) -> Threshold:
+    """Yellow threshold for all items (``scope="all"``), an item type
+    (``scope="item_type"``) or one item (``scope="item"``, key = item code): the city
+    default, or the override of ``region`` (a county). Open clocks are re-derived at once."""
+    if scope not in THRESHOLD_SCOPES:
+        raise ValueError(_("scope must be all, item_type or item"))
+    key = "*" if scope == "all" else (key or "").strip()
     if not key or len(key) > 64:
         raise ValueError(_("key is required (an item type or item code)"))
-    if not 1 <= int(share_percent) <= 100:
+    try:
+        share_percent, days_left = int(share_percent), int(days_left)
+    except (TypeError, ValueError):
+        raise ValueError(_("share_percent and days_left must be whole numbers")) from None
+    if not 1 <= share_percent <= 100:
         raise ValueError(_("share_percent must be between 1 and 100"))
-    if not 0 <= int(days_left) <= 30:
+    if not 0 <= days_left <= 30:
         raise ValueError(_("days_left must be between 0 and 30"))
+    region = _override_region(region)
+    region_id = region.id if region else None
+    mine = ((Threshold.scope == scope) & (Threshold.key == key)
+            & _region_is(Threshold.region, region_id))
     with db.atomic():
-        (Threshold.insert(scope=scope, key=key, share_percent=int(share_percent),
-                          days_left=int(days_left), updated_at=utcnow())
-         .on_conflict(conflict_target=[Threshold.scope, Threshold.key],
-                      update={Threshold.share_percent: int(share_percent),
-                              Threshold.days_left: int(days_left),
+        (Threshold.insert(region=region_id, scope=scope, key=key, share_percent=share_percent,
+                          days_left=days_left, updated_at=utcnow())
+         .on_conflict(**_conflict(Threshold, region_id, [Threshold.scope, Threshold.key]),
+                      update={Threshold.share_percent: share_percent,
+                              Threshold.days_left: days_left,
                               Threshold.updated_at: utcnow()})
          .execute())
         record("esupervision.threshold.update", object_type="threshold",
-               object_id=f"{scope}:{key}", user=user,
+               object_id=f"{scope}:{key}", region_id=region_id, user=user,
                summary=f"yellow threshold {scope} {key}: {share_percent}% or "
-                       f"{days_left} day(s) left")
-        field = MonitoredCase.item_type if scope == "item_type" else MonitoredCase.item_code
-        affected = (MonitoredCase.select().join(Clock)
-                    .where((field == key) & Clock.ended_on.is_null()).distinct())
-        for case in affected:
-            rebuild(case)
-    return Threshold.get((Threshold.scope == scope) & (Threshold.key == key))
+                       f"{days_left} day(s) left ({_where(region)})")
+        restamp_yellow(region_id, scope, key)
+    return Threshold.get(mine)
 
 
 def delete_threshold(threshold_id: int, user=None) -> None:
+    """Remove a threshold: a county's override falls back to the city's value, a city
+    threshold to the next wider one (or the built-in default). Open clocks follow at once."""
     with db.atomic():
         row = Threshold.get_by_id(threshold_id)
+        region = Region.get_by_id(row.region_id) if row.region_id else None
         row.delete_instance()
         record("esupervision.threshold.delete", object_type="threshold",
-               object_id=f"{row.scope}:{row.key}", user=user,
-               summary=f"yellow threshold {row.scope} {row.key} removed")
+               object_id=f"{row.scope}:{row.key}", region_id=row.region_id, user=user,
+               summary=f"yellow threshold {row.scope} {row.key} removed ({_where(region)})")
+        restamp_yellow(row.region_id, row.scope, row.key)
+
+
+def restamp_yellow(region_id: int | None, scope: str, key: str) -> int:
+    """Re-derive the yellow day of the open clocks a threshold change can touch (those of
+    ``region_id`` and below, None: everywhere, and of the item or item type) without
+    replaying their cases: only ``yellow_on`` depends on the threshold. Returns the
+    number of clocks whose yellow day moved."""
+    tree = regional.Tree()
+    query = (Clock.select(Clock.id, Clock.start_day, Clock.limit_days, Clock.stopped_days,
+                          Clock.yellow_on, MonitoredCase.region, MonitoredCase.item_type,
+                          MonitoredCase.item_code)
+             .join(MonitoredCase)
+             .where(Clock.ended_on.is_null() & Clock.kind.in_(clockmod.WARNED_KINDS)))
+    if scope == "item":
+        query = query.where(MonitoredCase.item_code == key)
+    elif scope == "item_type":
+        query = query.where(MonitoredCase.item_type == key)
+    if region_id is not None:
+        below = [rid for rid in tree.parent if region_id in tree.lineage(rid)]
+        query = query.where(MonitoredCase.region.in_(below))
+    thresholds = regional.Thresholds(tree)
+    moved: dict[dt.date, list[int]] = {}
+    for clock_id, start, limit, stopped, yellow_on, rid, item_type, item_code in \
+            query.tuples().iterator():
+        share, days_left = thresholds.for_case(rid, item_type, item_code)
+        day = calendar.add_workdays(
+            start, clockmod.yellow_elapsed(limit, share, days_left) + stopped)
+        if day != yellow_on:
+            moved.setdefault(day, []).append(clock_id)
+    for day, ids in moved.items():
+        for i in range(0, len(ids), 500):
+            Clock.update(yellow_on=day).where(Clock.id.in_(ids[i:i + 500])).execute()
+    return sum(len(ids) for ids in moved.values())
 
 
 def threshold_for(case: MonitoredCase) -> tuple[int, int]:
-    """(share percent, days left) for the case: item, else item type, else default."""
-    rows = {(t.scope, t.key): t for t in Threshold.select().where(
-        ((Threshold.scope == "item") & (Threshold.key == case.item_code))
-        | ((Threshold.scope == "item_type") & (Threshold.key == case.item_type)))}
-    row = rows.get(("item", case.item_code)) or rows.get(("item_type", case.item_type))
-    return (row.share_percent, row.days_left) if row else (DEFAULT_SHARE, DEFAULT_DAYS_LEFT)
+    """(share percent, days left) for the case: item, else item type, else all items
+    (each the county's override, else the city's), else the default."""
+    return regional.threshold_for(case)
 
 
 # -- ingestion --------------------------------------------------------------------------
@@ -340,7 +427,7 @@ def rebuild(case: MonitoredCase) -> list[Clock]:
     """Re-derive the case's clocks and history signals from all its events."""
     tz = timezone()
     events = _events_of(case)
-    settings = detector_settings()
+    settings = detector_settings(case.region_id)
     _on, acc = settings.get("ACCEPTANCE_LATE", (True, {"days": 5}))
     _on2, spa = settings.get("SPECIAL_PROCEDURE_ABUSE", (True, {"delivery_days": 10}))
     result = clockmod.replay(case, events, tz, acceptance_days=int(acc.get("days", 5)),

@@ -7,15 +7,22 @@ inserts nothing (the signals' unique dedupe keys guard it as well); then
 each signal not yet alerted goes through ``core.alerts.emit`` and is marked alerted in
 the same transaction. Last, stalled cases and absent handlers escalate to the unit head
 (``escalation.py``).
+
+Settings per region (``regional.py``) enter the statements, not a loop over cases: a red
+detector switched off or on by a county becomes a condition on the case's region; the
+yellow day of each clock already holds the threshold in force for its case.
 """
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from dataclasses import dataclass, field
+from functools import reduce
 
 from peewee import Case, Value
 
 from core.db import db, utcnow
+from plugins.esupervision import regional
 from plugins.esupervision.clocks import local_day
 from plugins.esupervision.detectors import KIND_CODE
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
@@ -45,19 +52,46 @@ def _key(prefix: str):
             .concat(Clock.kind).concat(":").concat(Clock.step_seq.cast("text")))
 
 
-def overdue_query(today: dt.date, kinds: list[str]):
-    """Open clocks past their due day (a clock stopped after its due day still counts)."""
-    code = Case(Clock.kind, [(k, KIND_CODE[k]) for k in kinds])
+def switched_on(region, detectors: regional.Detectors | None = None):
+    """Condition: the clock's overdue detector is on for the case's region (``region``,
+    an SQL expression); None when it is off everywhere. Kinds on in every region need no
+    region; the others name the regions that differ from the city."""
+    detectors = detectors or regional.Detectors()
+    everywhere, parts = [], []
+    for kind, code in KIND_CODE.items():
+        for on, inside, ids in detectors.groups(code, lambda r: r.enabled):
+            where = regional.region_condition(region, inside, ids)
+            if not on:
+                continue
+            if where is None:
+                everywhere.append(kind)
+            else:
+                parts.append((Clock.kind == kind) & where)
+    if everywhere:
+        parts.insert(0, Clock.kind.in_(everywhere))
+    return reduce(operator.or_, parts) if parts else None
+
+
+def overdue_query(today: dt.date, on):
+    """Open clocks past their due day (a clock stopped after its due day still counts)
+    whose detector is on for the case's region (``on``:
+    ``switched_on(MonitoredCase.region)``)."""
+    code = Case(Clock.kind, list(KIND_CODE.items()))
     return (Clock.select(Clock.case, MonitoredCase.region, Value("red"), code, _key("R:"),
                          Value("overdue"), Clock.id, Value(utcnow()))
             .join(MonitoredCase)
-            .where(_overdue(today, kinds)))
+            .where(_overdue(today) & on))
 
 
-def _overdue(today: dt.date, kinds: list[str]):
+def _overdue(today: dt.date):
     return (Clock.ended_on.is_null() & (Clock.due < today) & Clock.red_at.is_null()
-            & Clock.kind.in_(kinds)
             & (Clock.paused_since.is_null() | (Clock.paused_since > Clock.due)))
+
+
+def _case_region():
+    """The clock's case region, for statements on the clock table alone."""
+    return (MonitoredCase.select(MonitoredCase.region)
+            .where(MonitoredCase.id == Clock.case))
 
 
 def _yellow(today: dt.date):
@@ -66,7 +100,8 @@ def _yellow(today: dt.date):
 
 
 def yellow_query(today: dt.date):
-    """Open, running clocks past their yellow day but not yet due."""
+    """Open, running clocks past their yellow day but not yet due (the yellow day already
+    holds the threshold in force for the case's region and item)."""
     return (Clock.select(Clock.case, MonitoredCase.region, Value("yellow"),
                          Value("DEADLINE_YELLOW"), _key("Y:"), Value("time nearly used"),
                          Clock.id, Value(utcnow()))
@@ -76,18 +111,18 @@ def yellow_query(today: dt.date):
 
 def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult:
     """Evaluate all open clocks once; raise signals and their alerts."""
-    from plugins.esupervision.services import detector_settings
     today = today or today_local()
     result = SweepResult(today)
-    settings = detector_settings()
-    kinds = [k for k, code in KIND_CODE.items() if settings.get(code, (True, {}))[0]]
+    detectors = regional.Detectors()
     columns = [Signal.case, Signal.region, Signal.level, Signal.code, Signal.dedupe_key,
                Signal.detail, Signal.clock, Signal.raised_at]
     now = utcnow()
     with db.atomic():
-        if kinds:
-            result.red = _insert(overdue_query(today, kinds), columns)
-            Clock.update(red_at=now).where(_overdue(today, kinds)).execute()
+        on = switched_on(MonitoredCase.region, detectors)
+        if on is not None:
+            result.red = _insert(overdue_query(today, on), columns)
+            Clock.update(red_at=now).where(
+                _overdue(today) & switched_on(_case_region(), detectors)).execute()
         result.yellow = _insert(yellow_query(today), columns)
         Clock.update(yellow_at=now).where(_yellow(today)).execute()
     if emit_alerts:

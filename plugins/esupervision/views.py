@@ -15,14 +15,15 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core.auth.scope import get_scoped, region_ids, require, scoped
+from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
 from core.i18n import _
-from core.org.models import Department
+from core.org.models import Department, Region
 from core.web.paging import paginate
-from plugins.esupervision import evaluation, services, supervision
+from plugins.esupervision import evaluation, regional, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.forms import (
+    SCOPE_LABELS,
     AccountabilityForm,
     CloseForm,
     DemandForm,
@@ -98,34 +99,122 @@ def _today():
     return today_local()
 
 
-@bp.route("/settings", methods=["GET", "POST"])
-@require("esupervision.manage")
-def settings():
-    """Detectors (on/off, parameters) and yellow thresholds per item type or item."""
+# -- settings: detectors and yellow thresholds, the city default and county overrides ---
+MANAGE = "esupervision.manage"
+
+
+def _may_set_defaults() -> bool:
+    """The city defaults belong to whoever manages e-supervision for the whole city."""
+    roots = [rid for (rid,) in Region.select(Region.id).where(Region.parent.is_null())
+             .tuples()]
+    return bool(roots) and all(has_permission(current_user, MANAGE, rid) for rid in roots)
+
+
+def _settings_region(region_id: int | None) -> Region | None:
+    """The region whose overrides are edited, None for the city defaults; 404 when out of
+    the user's scope (the defaults: unless the user manages the whole city)."""
+    if region_id is None:
+        if not _may_set_defaults():
+            abort(404)
+        return None
+    if region_id not in region_ids(current_user, MANAGE):
+        abort(404)
+    region = Region.get_by_id(region_id)
+    if region.parent_id is None:
+        return _settings_region(None)
+    return region
+
+
+def _settings_url(region: Region | None) -> str:
+    if region is None:
+        return url_for("esupervision.settings")
+    return url_for("esupervision.region_settings", region_id=region.id)
+
+
+def _regions_in_scope() -> list[Region]:
+    ids = region_ids(current_user, MANAGE)
+    return list(Region.select().where(Region.id.in_(sorted(ids)) & Region.parent.is_null(False))
+                .order_by(Region.sort, Region.code))
+
+
+def _source(source, region: Region | None, names: dict) -> tuple[str, bool]:
+    """(label, set on this page) of where an effective value comes from."""
+    if source == regional.BUILTIN:
+        return _("Built-in default"), False
+    if source is None:
+        return _("City default"), region is None
+    return _("Set for %(region)s", region=names.get(source, "?")), \
+        region is not None and source == region.id
+
+
+def _render_settings(region: Region | None, form: ThresholdForm | None = None,
+                     error: str | None = None, status: int = 200):
+    tree = regional.Tree()
+    region_id = region.id if region else None
+    names = dict(Region.select(Region.id, Region.name).tuples())
+    resolved_all = regional.Detectors(tree).for_region(region_id)
+    detectors = []
+    for det in all_detectors():
+        res = resolved_all[det.code]
+        label, own = _source(res.source, region, names)
+        detectors.append({"det": det, "enabled": res.enabled, "params": res.params,
+                          "source": label, "own": own})
+    thresholds = []
+    for view in regional.Thresholds(tree).in_force(region_id):
+        label, own = _source(view.source, region, names)
+        thresholds.append({"row": view.row, "source": label, "own": own})
+    return render_template("esupervision/settings.html", region=region,
+                           regions=_regions_in_scope(), defaults=_may_set_defaults(),
+                           form=form or ThresholdForm(), error=error, detectors=detectors,
+                           thresholds=thresholds, action=_settings_url(region),
+                           scope_labels=SCOPE_LABELS), status
+
+
+def _settings_page(region_id: int | None):
+    region = _settings_region(region_id)
     form = ThresholdForm()
+    if request.method == "GET":
+        return _render_settings(region, form)
     error = None
-    if request.method == "POST" and form.validate_on_submit():
+    if form.validate_on_submit():
         try:
             services.set_threshold(form.scope.data, form.key.data, form.share_percent.data,
-                                   form.days_left.data, user=current_user)
+                                   form.days_left.data, user=current_user, region=region)
         except ValueError as exc:
             error = str(exc)
         else:
             flash(_("Threshold saved."), "success")
-            return redirect(url_for("esupervision.settings"), 303)
-    status = 422 if request.method == "POST" else 200
-    return render_template("esupervision/settings.html", form=form, error=error,
-                           detectors=all_detectors(), states=services.detector_settings(),
-                           thresholds=list(Threshold.select().order_by(Threshold.scope,
-                                                                       Threshold.key)),
-                           detector_form=DetectorForm()), status
+            return redirect(_settings_url(region), 303)
+    return _render_settings(region, form, error, 422)
 
 
-@bp.post("/settings/detectors/<code>")
-@require("esupervision.manage")
-def detector(code: str):
-    known = {d.code: d for d in all_detectors()}
-    det = known.get(code)
+@bp.route("/settings", methods=["GET", "POST"])
+@require(MANAGE)
+def settings():
+    """The city defaults: detectors (on/off, parameters) and yellow thresholds. A county's
+    supervisor is sent to the county's own page."""
+    if request.method == "GET" and not _may_set_defaults():
+        acting = g.get("ql_region")
+        regions = _regions_in_scope()
+        home = next((r for r in regions if acting is not None and r.id == acting.id),
+                    regions[0] if regions else None)
+        if home is None:
+            abort(404)
+        return redirect(_settings_url(home))
+    return _settings_page(None)
+
+
+@bp.route("/settings/regions/<int:region_id>", methods=["GET", "POST"])
+@require(MANAGE)
+def region_settings(region_id: int):
+    """A county's settings: the value in force for each, with where it comes from, and
+    the county's own overrides."""
+    return _settings_page(region_id)
+
+
+def _save_detector(region_id: int | None, code: str):
+    region = _settings_region(region_id)
+    det = {d.code: d for d in all_detectors()}.get(code)
     if det is None:
         abort(404)
     form = DetectorForm()
@@ -133,24 +222,53 @@ def detector(code: str):
         abort(400, _("The form expired. Please submit it again."))
     params = {k: request.form.get(f"param_{k}", "") for k in (det.params or {})}
     try:
-        services.set_detector(code, bool(form.enabled.data), params, user=current_user)
+        services.set_detector(code, bool(form.enabled.data), params, user=current_user,
+                              region=region)
     except ValueError as exc:
         abort(422, str(exc))
     flash(_("Detector %(code)s saved.", code=code), "success")
-    return redirect(url_for("esupervision.settings"), 303)
+    return redirect(_settings_url(region), 303)
+
+
+@bp.post("/settings/detectors/<code>")
+@require(MANAGE)
+def detector(code: str):
+    return _save_detector(None, code)
+
+
+@bp.post("/settings/regions/<int:region_id>/detectors/<code>")
+@require(MANAGE)
+def region_detector(region_id: int, code: str):
+    return _save_detector(region_id, code)
+
+
+@bp.post("/settings/regions/<int:region_id>/detectors/<code>/clear")
+@require(MANAGE)
+def region_detector_clear(region_id: int, code: str):
+    """Clear a county's override: its cases follow the city default again."""
+    region = _settings_region(region_id)
+    if region is None or code not in {d.code for d in all_detectors()}:
+        abort(404)
+    if not DetectorForm().validate_on_submit():
+        abort(400, _("The form expired. Please submit it again."))
+    services.clear_detector(code, region, user=current_user)
+    flash(_("Detector %(code)s follows the city default again.", code=code), "success")
+    return redirect(_settings_url(region), 303)
 
 
 @bp.post("/settings/thresholds/<int:threshold_id>/delete")
-@require("esupervision.manage")
+@require(MANAGE)
 def threshold_delete(threshold_id: int):
-    if Threshold.get_or_none(Threshold.id == threshold_id) is None:
+    row = Threshold.get_or_none(Threshold.id == threshold_id)
+    if row is None:
         abort(404)
+    region = _settings_region(row.region_id)
     form = DetectorForm()
     if not form.validate_on_submit():
         abort(400, _("The form expired. Please submit it again."))
     services.delete_threshold(threshold_id, user=current_user)
     flash(_("Threshold removed."), "success")
-    return redirect(url_for("esupervision.settings"), 303)
+    return redirect(_settings_url(region), 303)
 
 
 # -- supervision cases (督办) -----------------------------------------------------------
@@ -236,7 +354,6 @@ def supervision_step(sc_id: int, step: str):
 # -- monitoring screen (监控大屏) -----------------------------------------------------------
 def _screen_region():
     """The region shown: ``?region=`` if in scope (else 404), else the acting region."""
-    from core.org.models import Region
     allowed = region_ids(current_user, "esupervision.view")
     raw = request.args.get("region", "")
     if raw:
