@@ -1,6 +1,13 @@
 """Signals to alerts: yellow to the handler's post holders; red to the handler, the
-department head and the region's supervision office, through ``core.alerts.emit``."""
+department head and the region's supervision office, through ``core.alerts.emit``.
+
+A backlog (e.g. the first sweep after a backfill) is alerted in batches: one query reads
+a batch of signals with their case and clock, two more find the batch's posts and
+accounts, then each alert is one ``emit`` (the core has no batch emit) and the batch is
+marked alerted in one UPDATE, all in one transaction."""
 from __future__ import annotations
+
+from peewee import JOIN
 
 from core.alerts import emit
 from core.alerts.service import supervision_office
@@ -13,73 +20,99 @@ from plugins.esupervision.sweep import YELLOW_KIND
 BATCH = 500
 
 
-def kind_of(signal: Signal) -> str:
-    return YELLOW_KIND if signal.level == "yellow" else f"esupervision.signal.{signal.code}"
+def kind_of(level: str, code: str) -> str:
+    return YELLOW_KIND if level == "yellow" else f"esupervision.signal.{code}"
 
 
-def _cached(cache: dict, key, load):
-    if key not in cache:
-        cache[key] = load()
-    return cache[key]
+def pending(limit: int):
+    """The oldest signals not yet alerted, with what their alerts need (one query)."""
+    return list(Signal.select(Signal.id, Signal.level, Signal.code, Signal.dedupe_key,
+                              Signal.detail, MonitoredCase.id.alias("case_id"),
+                              MonitoredCase.serial, MonitoredCase.source,
+                              MonitoredCase.region.alias("region_id"),
+                              MonitoredCase.department.alias("department_id"),
+                              MonitoredCase.department_name, MonitoredCase.item_name,
+                              MonitoredCase.handler_username, MonitoredCase.handler_post_id,
+                              Clock.post_id.alias("clock_post_id"))
+                .join(MonitoredCase)
+                .switch(Signal).join(Clock, JOIN.LEFT_OUTER)
+                .where(Signal.alerted_at.is_null())
+                .order_by(Signal.id).limit(limit).namedtuples())
 
 
-def _targets(signal: Signal, case: MonitoredCase, clock: Clock | None, cache: dict) -> dict:
-    post_id = (clock.post_id if clock is not None and clock.post_id else None) \
-        or case.handler_post_id
-    post = _cached(cache, ("post", post_id),
-                   lambda: Post.get_or_none(Post.id == post_id)) if post_id else None
-    name = case.handler_username
-    user = _cached(cache, ("user", name),
-                   lambda: User.get_or_none(User.username == name)) if name else None
-    targets = {"target_post": post, "target_user": user}
-    if signal.level == "red" or (post is None and user is None):
-        targets["target_department"] = case.department_id
-    return {k: v for k, v in targets.items() if v is not None}
+class Recipients:
+    """Posts, accounts and supervision offices of a batch, each looked up once."""
+
+    def __init__(self):
+        self.posts: set[int] = set()
+        self.users: dict[str, int] = {}
+        self.offices: dict[int, object] = {}
+
+    def load(self, rows) -> None:
+        post_ids = {self.post_of(r) for r in rows} - {None}
+        if post_ids:
+            self.posts |= {pid for (pid,) in Post.select(Post.id)
+                           .where(Post.id.in_(sorted(post_ids))).tuples()}
+        names = {r.handler_username for r in rows if r.handler_username} - set(self.users)
+        if names:
+            self.users.update(User.select(User.username, User.id)
+                              .where(User.username.in_(sorted(names))).tuples())
+
+    @staticmethod
+    def post_of(row) -> int | None:
+        return row.clock_post_id or row.handler_post_id or None
+
+    def office(self, region_id: int):
+        if region_id not in self.offices:
+            self.offices[region_id] = supervision_office(Region.get_by_id(region_id))
+        return self.offices[region_id]
+
+    def targets(self, row) -> dict:
+        post = self.post_of(row)
+        targets = {"target_post": post if post in self.posts else None,
+                   "target_user": self.users.get(row.handler_username)}
+        if row.level == "red" or not any(targets.values()):
+            targets["target_department"] = row.department_id
+        return {k: v for k, v in targets.items() if v is not None}
 
 
-def alert_one(signal: Signal, cache: dict | None = None) -> list[str]:
-    """Emit the alert(s) of one signal; return lines describing them."""
-    cache = {} if cache is None else cache
-    case = signal.case
-    clock = Clock.get_or_none(Clock.id == signal.clock_id) if signal.clock_id else None
-    subject = f"{signal.code} {case.serial} {case.item_name}"[:200]
-    details = {"serial": case.serial, "source": case.source, "code": signal.code,
-               "detail": signal.detail, "department": case.department_name,
-               "item": case.item_name}
+def alert_one(row, recipients: Recipients) -> list[str]:
+    """Emit the alert(s) of one signal (a row of :func:`pending`); lines describing them."""
+    subject = f"{row.code} {row.serial} {row.item_name}"[:200]
+    details = {"serial": row.serial, "source": row.source, "code": row.code,
+               "detail": row.detail, "department": row.department_name,
+               "item": row.item_name}
+    kind = kind_of(row.level, row.code)
+    ref = f"esupervision.case:{row.case_id}"
     lines = []
-    targets = _targets(signal, case, clock, cache)
-    kind = kind_of(signal)
-    ref = f"esupervision.case:{case.id}"
-    region = _cached(cache, ("region", case.region_id), lambda: Region.get_by_id(case.region_id))
+    targets = recipients.targets(row)
     if targets:
-        emit(kind, region, subject, ref=ref, dedupe_key=signal.dedupe_key, details=details,
-             **targets)
-        lines.append(f"{signal.level} {signal.code} {case.serial} -> handler/department")
-    if signal.level == "red":
-        office = _cached(cache, ("office", region.id), lambda: supervision_office(region))
+        emit(kind, row.region_id, subject, ref=ref, dedupe_key=row.dedupe_key,
+             details=details, **targets)
+        lines.append(f"{row.level} {row.code} {row.serial} -> handler/department")
+    if row.level == "red":
+        office = recipients.office(row.region_id)
         if office is not None:
-            emit(kind, region, subject, target_department=office, ref=ref,
-                 dedupe_key=signal.dedupe_key + ":office", details=details)
-            lines.append(f"{signal.level} {signal.code} {case.serial} -> {office.name}")
+            emit(kind, row.region_id, subject, target_department=office, ref=ref,
+                 dedupe_key=row.dedupe_key + ":office", details=details)
+            lines.append(f"{row.level} {row.code} {row.serial} -> {office.name}")
     return lines
 
 
 def alert_pending(limit: int | None = None) -> list[str]:
     """Alert every signal not yet alerted, in batches, each batch in one transaction."""
     lines: list[str] = []
-    cache: dict = {}
+    recipients = Recipients()
     done = 0
     while limit is None or done < limit:
         with db.atomic():
-            batch = list(Signal.select(Signal, MonitoredCase).join(MonitoredCase)
-                         .where(Signal.alerted_at.is_null())
-                         .order_by(Signal.id)
-                         .limit(BATCH if limit is None else min(BATCH, limit - done)))
+            batch = pending(BATCH if limit is None else min(BATCH, limit - done))
             if not batch:
                 break
-            for signal in batch:
-                lines += alert_one(signal, cache)
+            recipients.load(batch)
+            for row in batch:
+                lines += alert_one(row, recipients)
             Signal.update(alerted_at=utcnow()) \
-                .where(Signal.id.in_([s.id for s in batch])).execute()
+                .where(Signal.id.in_([r.id for r in batch])).execute()
             done += len(batch)
     return lines

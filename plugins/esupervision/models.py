@@ -73,9 +73,11 @@ class Clock(BaseModel):
     ``due`` is the last allowed day, ``yellow_on`` the day the yellow warning starts;
     both already include the stopped working days. ``paused_since`` is set while the
     clock is stopped (supplement request, special procedure). ``yellow_at``/``red_at``
-    record when the sweep raised the clock's signal, so later sweeps skip it by index."""
+    record when the sweep raised the clock's signal, so later sweeps skip it by index.
+    Lookups by case use the unique (case, kind, step) index: no second index on case."""
 
-    case = pw.ForeignKeyField(MonitoredCase, backref="clocks", on_delete="CASCADE")
+    case = pw.ForeignKeyField(MonitoredCase, backref="clocks", index=False,
+                              on_delete="CASCADE")
     kind = pw.CharField(max_length=16)
     step_seq = pw.IntegerField(default=0)
     label = pw.CharField(max_length=100, default="")
@@ -96,10 +98,11 @@ class Clock(BaseModel):
 
 
 class Signal(BaseModel):
-    """A yellow warning or red correction signal (红黄牌); one per dedupe key."""
+    """A yellow warning or red correction signal (红黄牌); one per dedupe key. Lookups by
+    region use the (region, raised_at) index: no second index on region."""
 
     case = pw.ForeignKeyField(MonitoredCase, backref="signals", on_delete="CASCADE")
-    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    region = pw.ForeignKeyField(Region, index=False, on_delete="RESTRICT")
     level = pw.CharField(max_length=8)
     code = pw.CharField(max_length=40)
     dedupe_key = pw.CharField(max_length=160, unique=True)
