@@ -150,11 +150,13 @@ def _bulk(model, fields, rows) -> None:
 
 def baseline_count() -> int:
     from core.db import db
+    from plugins.esupervision.models import Clock
     today = TODAY.isoformat()
     p = _param()
-    a = db.execute_sql(f"SELECT count(*) FROM clock WHERE ended_on IS NULL AND due < {p}",
+    clock = Clock._meta.table_name
+    a = db.execute_sql(f"SELECT count(*) FROM {clock} WHERE ended_on IS NULL AND due < {p}",
                        (today,)).fetchone()[0]
-    b = db.execute_sql(f"SELECT count(*) FROM clock WHERE ended_on IS NULL AND yellow_on <= {p}"
+    b = db.execute_sql(f"SELECT count(*) FROM {clock} WHERE ended_on IS NULL AND yellow_on <= {p}"
                        f" AND due >= {p} AND paused_since IS NULL", (today, today)).fetchone()[0]
     return a + b
 

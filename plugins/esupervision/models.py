@@ -1,4 +1,7 @@
-"""E-supervision (电子监察) models: monitored cases, their events, clocks and signals."""
+"""E-supervision (电子监察) models: monitored cases, their events, clocks and signals.
+
+Every table is named ``esupervision_<name>`` (migration ``0008_table_prefix``), so the
+plugin can share a database with any other plugin (a ``cases`` plugin's ``case_event``)."""
 from __future__ import annotations
 
 import peewee as pw
@@ -16,6 +19,9 @@ class SourceToken(BaseModel):
     token_hash = pw.CharField(max_length=128)
     created_at = pw.DateTimeField(default=utcnow)
     revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "esupervision_source_token"
 
 
 class MonitoredCase(BaseModel):
@@ -49,6 +55,7 @@ class MonitoredCase(BaseModel):
     created_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
+        table_name = "esupervision_monitored_case"
         indexes = ((("source", "serial"), True), (("region", "status"), False))
 
 
@@ -64,6 +71,7 @@ class CaseEvent(BaseModel):
     payload = pw.TextField()
 
     class Meta:
+        table_name = "esupervision_case_event"
         indexes = ((("source", "event_id"), True), (("case", "occurred_at"), False))
 
 
@@ -93,6 +101,7 @@ class Clock(BaseModel):
     red_at = pw.DateTimeField(null=True)
 
     class Meta:
+        table_name = "esupervision_clock"
         indexes = ((("case", "kind", "step_seq"), True), (("ended_on", "due", "red_at"), False),
                    (("ended_on", "yellow_on", "yellow_at"), False))
 
@@ -112,6 +121,7 @@ class Signal(BaseModel):
     alerted_at = pw.DateTimeField(null=True)
 
     class Meta:
+        table_name = "esupervision_signal"
         indexes = ((("alerted_at",), False), (("region", "raised_at"), False))
 
 
@@ -126,6 +136,7 @@ class DetectorSetting(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
+        table_name = "esupervision_detector_setting"
         indexes = ((("region", "code"), True),)
 
 
@@ -149,6 +160,7 @@ class Threshold(BaseModel):
     updated_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
+        table_name = "esupervision_threshold"
         indexes = ((("region", "scope", "key"), True),)
 
 
@@ -184,6 +196,7 @@ class SupervisionCase(BaseModel):
     escalated_at = pw.DateTimeField(null=True)
 
     class Meta:
+        table_name = "esupervision_supervision_case"
         indexes = ((("state", "rectification_due"), False), (("region", "state"), False))
 
 
@@ -198,6 +211,9 @@ class Accountability(BaseModel):
     outcome = pw.TextField()
     recorded_by = pw.CharField(max_length=64)
     recorded_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "esupervision_accountability"
 
 
 class InspectionFinding(BaseModel):
@@ -215,6 +231,7 @@ class InspectionFinding(BaseModel):
     recorded_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
+        table_name = "esupervision_inspection_finding"
         indexes = ((("department", "day"), False),)
 
 
@@ -224,6 +241,9 @@ class EvaluationConfig(BaseModel):
     params = pw.TextField()
     updated_by = pw.CharField(max_length=64, default="")
     updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "esupervision_evaluation_config"
 
 
 class EvaluationRun(BaseModel):
@@ -237,6 +257,7 @@ class EvaluationRun(BaseModel):
     seconds = pw.FloatField(default=0)
 
     class Meta:
+        table_name = "esupervision_evaluation_run"
         indexes = ((("month", "version"), True),)
 
 
@@ -268,6 +289,7 @@ class EvaluationScore(BaseModel):
     suggestion = pw.TextField(default="")
 
     class Meta:
+        table_name = "esupervision_evaluation_score"
         indexes = ((("run", "level", "rank"), False), (("department", "run"), False))
 
 
