@@ -1,6 +1,8 @@
-"""Benchmark of the alert bus: emit 100,000 alerts to post holders, then drain the
-outbox through the inbox channel. Prints alerts per second and the ratio of emit time
-to a bare insert of the same rows (alert, outbox and audit rows) in the same run.
+"""Benchmark of the alert bus: raise 100,000 alerts to post holders with ``emit`` one by
+one, then the same alerts with ``emit_many`` (a batch per transaction), draining the
+outbox through the inbox channel after each. Prints alerts per second, SQL statements per
+alert, and the ratio of each to a bare insert of the same rows (alert, outbox and audit
+rows) in the same run; then ``emit_many`` of the same keys again (all deduplicated).
 
     python bench/alerts.py [--alerts 100000] [--posts 1000] [--database-url URL]
 
@@ -19,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BATCH = 1000  # emits per caller transaction
+BATCH = 1000  # alerts per caller transaction (and per emit_many batch)
 
 
 def build(settings):
@@ -149,6 +151,38 @@ def emit_all(n: int, posts, region_id) -> float:
     return time.perf_counter() - start
 
 
+def emit_many_all(n: int, posts, region_id) -> float:
+    from core.alerts import AlertSpec, emit_many
+    from core.db import db
+    start = time.perf_counter()
+    for base in range(0, n, BATCH):
+        specs = [AlertSpec("core.test", region_id, f"bench {i}",
+                           target_post=posts[i % len(posts)], dedupe_key=f"bench-{i}")
+                 for i in range(base, min(n, base + BATCH))]
+        with db.atomic():
+            emit_many(specs)
+    return time.perf_counter() - start
+
+
+class Statements:
+    """Counts the SQL statements the database runs inside the block."""
+
+    def __enter__(self):
+        from core.db import db
+        self.n, self.database = 0, db.obj
+        original = self.database.execute_sql
+
+        def execute_sql(sql, params=None):
+            self.n += 1
+            return original(sql, params)
+
+        self.database.execute_sql = execute_sql
+        return self
+
+    def __exit__(self, *exc) -> None:
+        del self.database.execute_sql
+
+
 def drain() -> tuple[float, int]:
     from core.alerts.outbox import dispatch
     start = time.perf_counter()
@@ -175,7 +209,7 @@ def main() -> None:
                         secret_key="bench", data_key="00" * 32, locale="en",
                         discover_plugins=False).resolved()
     build(settings)
-    from core.alerts.models import InboxItem, Notification
+    from core.alerts.models import Alert
     posts, region_id = seed_org(args.posts)
     holders = holders_by_post(posts)
     n = args.alerts
@@ -184,20 +218,44 @@ def main() -> None:
 
     t_bare = bare_insert(n, posts, region_id, holders)
     clear()
-    t_emit = emit_all(n, posts, region_id)
+    with Statements() as q_emit:
+        t_emit = emit_all(n, posts, region_id)
+    t_drain, drained = drain_checked()
+    clear()
+    with Statements() as q_many:
+        t_many = emit_many_all(n, posts, region_id)
+    t_drain_many, _ = drain_checked()
+    with Statements() as q_again:
+        t_again = emit_many_all(n, posts, region_id)
+    assert Alert.select().count() == n
+
+    print(f"bare insert of the same rows:     {t_bare:8.2f} s  {n / t_bare:10.0f} alerts/s")
+    print(f"emit():                           {t_emit:8.2f} s  {n / t_emit:10.0f} alerts/s  "
+          f"{q_emit.n / n:6.3f} statements/alert")
+    print(f"emit_many(), batches of {BATCH}:    {t_many:8.2f} s  {n / t_many:10.0f} alerts/s  "
+          f"{q_many.n / n:6.3f} statements/alert")
+    print(f"emit_many() again, deduplicated:  {t_again:8.2f} s  {n / t_again:10.0f} alerts/s  "
+          f"{q_again.n / n:6.3f} statements/alert")
+    print(f"drain through the inbox:          {t_drain:8.2f} s  {drained / t_drain:10.0f} "
+          f"notifications/s ({drained} inbox items)")
+    print(f"end to end (emit + drain):        {t_emit + t_drain:8.2f} s  "
+          f"{n / (t_emit + t_drain):10.0f} alerts/s")
+    print(f"end to end (emit_many + drain):   {t_many + t_drain_many:8.2f} s  "
+          f"{n / (t_many + t_drain_many):10.0f} alerts/s")
+    print(f"ratio emit / bare insert:         {t_emit / t_bare:8.2f}")
+    print(f"ratio emit_many / bare insert:    {t_many / t_bare:8.2f}")
+    print(f"ratio emit / emit_many:           {t_emit / t_many:8.2f}")
+
+
+def drain_checked() -> tuple[float, int]:
+    """Drain the outbox; every notification must now be sent, once, to an inbox."""
+    from core.alerts.models import InboxItem, Notification
     outbox = Notification.select().count()
     t_drain, drained = drain()
     inbox = InboxItem.select().count()
     assert drained == outbox == inbox, (drained, outbox, inbox)
     assert Notification.select().where(Notification.state != "sent").count() == 0
-
-    print(f"bare insert of the same rows:     {t_bare:8.2f} s  {n / t_bare:10.0f} alerts/s")
-    print(f"emit():                           {t_emit:8.2f} s  {n / t_emit:10.0f} alerts/s")
-    print(f"drain through the inbox:          {t_drain:8.2f} s  {drained / t_drain:10.0f} "
-          f"notifications/s ({inbox} inbox items)")
-    print(f"end to end (emit + drain):        {t_emit + t_drain:8.2f} s  "
-          f"{n / (t_emit + t_drain):10.0f} alerts/s")
-    print(f"ratio emit / bare insert:         {t_emit / t_bare:8.2f}")
+    return t_drain, drained
 
 
 if __name__ == "__main__":

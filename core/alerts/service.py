@@ -1,24 +1,29 @@
 """The alert bus's rules: kinds, emit, recipients, lifecycle, escalation, preferences.
 
-Alerts (预警) are raised only through :func:`emit`, in the caller's transaction: it
-writes the alert and its outbox rows; jobs deliver them later (``core.alerts.outbox``).
+Alerts (预警) are raised only through :func:`emit` (one) or :func:`emit_many` (a batch),
+in the caller's transaction: they write the alerts and their outbox rows; jobs deliver
+them later (``core.alerts.outbox``).
 """
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import threading
 import time
 import uuid
+from collections.abc import Iterable
 from contextlib import nullcontext
+from dataclasses import KW_ONLY, dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from peewee import JOIN, fn
 
 from core.alerts.models import LEVELS, Alert, AlertPreference, InboxItem, Notification
-from core.audit.service import record
+from core.audit.service import max_variables, record, record_many
 from core.auth.models import User
 from core.db import db, utcnow
 from core.i18n import _
@@ -72,70 +77,123 @@ def local_today() -> dt.date:
     return dt.datetime.now(ZoneInfo(_settings().timezone)).date()
 
 
-# -- hot path: emit() runs in every sweep of every plugin, so its three statements are
-# prepared once per database kind instead of being rebuilt by the query builder each time.
-_SQL: dict = {}
-
-
+# -- hot path: emit() and emit_many() run in every sweep of every plugin, so their
+# statements are prepared once per database kind and size instead of being rebuilt by
+# the query builder each time.
 def _q(name: str) -> str:
     return f'"{name}"'
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[dict], *, ignore: bool = False,
-            returning: bool = False):
-    """INSERT ``rows`` (dicts holding ``columns``) into ``model``'s table."""
-    key = ("insert", type(db.obj), model, columns, len(rows), ignore, returning)
-    sql = _SQL.get(key)
+@functools.lru_cache(maxsize=128)
+def _insert_sql(database_type: type, model, columns: tuple[str, ...], rows: int,
+                ignore: bool, returning: tuple[str, ...]) -> str:
     fields = model._meta.fields
-    if sql is None:
-        one = "(" + ", ".join([db.obj.param] * len(columns)) + ")"
-        sql = (f"INSERT INTO {_q(model._meta.table_name)} ("
-               + ", ".join(_q(fields[c].column_name) for c in columns) + ") VALUES "
-               + ", ".join([one] * len(rows))
-               + (" ON CONFLICT DO NOTHING" if ignore else "")
-               + (f" RETURNING {_q('id')}" if returning else ""))
-        _SQL[key] = sql
-    params = [fields[c].db_value(row[c]) for row in rows for c in columns]
-    return db.execute_sql(sql, params)
+    one = "(" + ", ".join([database_type.param] * len(columns)) + ")"
+    return (f"INSERT INTO {_q(model._meta.table_name)} ("
+            + ", ".join(_q(fields[c].column_name) for c in columns) + ") VALUES "
+            + ", ".join([one] * rows)
+            + (" ON CONFLICT DO NOTHING" if ignore else "")
+            + (" RETURNING " + ", ".join(_q(fields[c].column_name) for c in returning)
+               if returning else ""))
 
 
-def _holders_sql() -> str:
-    key = ("holders", type(db.obj))
-    if key not in _SQL:
-        p = db.obj.param
-        _SQL[key] = (
-            f"SELECT DISTINCT u.{_q('id')} FROM {_q(User._meta.table_name)} u "
-            f"JOIN {_q(PostHolding._meta.table_name)} h ON h.{_q('person_id')} = "
-            f"u.{_q('person_id')} WHERE h.{_q('post_id')} = {p} AND h.{_q('start')} <= {p} "
-            f"AND (h.{_q('end')} IS NULL OR h.{_q('end')} >= {p}) AND u.{_q('active')} = {p} "
-            f"ORDER BY u.{_q('id')}")
-    return _SQL[key]
+def _insert(model, columns: tuple[str, ...], rows: list[dict], *, ignore: bool = False,
+            returning: tuple[str, ...] = ()):
+    """INSERT ``rows`` (dicts holding ``columns``) into ``model``'s table."""
+    sql = _insert_sql(type(db.obj), model, columns, len(rows), ignore, returning)
+    convert = [(c, model._meta.fields[c].db_value) for c in columns]
+    return db.execute_sql(sql, [value(row[c]) for row in rows for c, value in convert])
+
+
+def _chunks(items: list, width: int = 1, extra: int = 0):
+    """``items`` in slices that fit one statement binding ``width`` parameters for each
+    and ``extra`` more (SQLite's variable limit: 999 or 32766, depending on its version)."""
+    if len(items) * width + extra <= 999:  # fits everywhere: the single emit's path
+        if items:
+            yield items
+        return
+    per = max(1, (max_variables() - extra) // width)
+    for start in range(0, len(items), per):
+        yield items[start:start + per]
+
+
+@functools.lru_cache(maxsize=32)
+def _holders_sql(database_type: type, posts: int) -> str:
+    p = database_type.param
+    return (
+        f"SELECT DISTINCT h.{_q('post_id')}, u.{_q('id')} FROM {_q(User._meta.table_name)} u "
+        f"JOIN {_q(PostHolding._meta.table_name)} h ON h.{_q('person_id')} = "
+        f"u.{_q('person_id')} WHERE h.{_q('post_id')} IN ({', '.join([p] * posts)}) "
+        f"AND h.{_q('start')} <= {p} AND (h.{_q('end')} IS NULL OR h.{_q('end')} >= {p}) "
+        f"AND u.{_q('active')} = {p} ORDER BY h.{_q('post_id')}, u.{_q('id')}")
 
 
 # -- recipients ----------------------------------------------------------------------
+def holders_by_post(post_ids, today: dt.date | None = None) -> dict[int, list[int]]:
+    """``{post id: ids of the active users whose person currently holds it}``; a post
+    nobody holds is missing."""
+    today = today or local_today()
+    day = PostHolding.start.db_value(today)
+    out: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(set(post_ids)), extra=3):
+        sql = _holders_sql(type(db.obj), len(chunk))
+        for post, user in db.execute_sql(sql, [*chunk, day, day, User.active.db_value(True)]):
+            out.setdefault(post, []).append(user)
+    return out
+
+
 def post_holders(post_ids, today: dt.date | None = None) -> list[int]:
     """Ids of active users whose person currently holds one of ``post_ids``."""
-    today = today or local_today()
-    post_ids = list(post_ids)
-    if len(post_ids) == 1:
-        day = PostHolding.start.db_value(today)
-        cursor = db.execute_sql(_holders_sql(), [post_ids[0], day, day,
-                                                 User.active.db_value(True)])
-        return [r[0] for r in cursor.fetchall()]
-    rows = (User.select(User.id).distinct()
-            .join(PostHolding, on=(PostHolding.person == User.person))
-            .where(PostHolding.post.in_(post_ids), PostHolding.start <= today,
-                   PostHolding.end.is_null(True) | (PostHolding.end >= today),
-                   User.active == True)
-            .order_by(User.id).tuples())
-    return [r[0] for r in rows]
+    return sorted({u for users in holders_by_post(post_ids, today).values() for u in users})
+
+
+def heads_by_department(department_ids, today: dt.date | None = None) -> dict[int, list[int]]:
+    """``{department id: ids of the users holding its head post (is_head)}``; a department
+    whose head post nobody holds is missing."""
+    heads: dict[int, list[int]] = {}
+    for chunk in _chunks(sorted(set(department_ids)), extra=1):
+        for post, dept in (Post.select(Post.id, Post.department)
+                           .where(Post.department.in_(chunk) & (Post.is_head == True))
+                           .tuples()):
+            heads.setdefault(dept, []).append(post)
+    holders = holders_by_post([p for posts in heads.values() for p in posts], today)
+    out = {dept: sorted({u for p in posts for u in holders.get(p, ())})
+           for dept, posts in heads.items()}
+    return {dept: users for dept, users in out.items() if users}
 
 
 def head_users(department_id: int, today: dt.date | None = None) -> list[int]:
     """Ids of the users holding the head post (``is_head``) of a department."""
-    heads = [p for (p,) in Post.select(Post.id).where(
-        (Post.department == department_id) & (Post.is_head == True)).tuples()]
-    return post_holders(heads, today) if heads else []
+    return heads_by_department([department_id], today).get(department_id, [])
+
+
+def _active_users(user_ids) -> set[int]:
+    out: set[int] = set()
+    for chunk in _chunks(sorted(set(user_ids)), extra=1):
+        out.update(u for (u,) in User.select(User.id)
+                   .where(User.id.in_(chunk) & (User.active == True)).tuples())
+    return out
+
+
+class _Recipients:
+    """Who alerts are addressed to — a post's holders, a department's head post holders,
+    an active user — with each distinct post, department and user of a batch looked up
+    once (a sweep's alerts share few posts and departments)."""
+
+    def __init__(self, alerts: list[Alert], today: dt.date):
+        posts = {a.target_post_id for a in alerts} - {None}
+        depts = {a.target_department_id for a in alerts} - {None}
+        users = {a.target_user_id for a in alerts} - {None}
+        self.holders = holders_by_post(posts, today) if posts else {}
+        self.heads = heads_by_department(depts, today) if depts else {}
+        self.active = _active_users(users) if users else set()
+
+    def of(self, alert: Alert) -> list[int]:
+        ids = set(self.holders.get(alert.target_post_id, ()))
+        ids.update(self.heads.get(alert.target_department_id, ()))
+        if alert.target_user_id in self.active:
+            ids.add(alert.target_user_id)
+        return sorted(ids)
 
 
 def supervision_office(region: Region) -> Department | None:
@@ -149,53 +207,87 @@ def supervision_office(region: Region) -> Department | None:
     return None
 
 
+def departments_of_users(user_ids, today: dt.date | None = None) -> dict[int, int]:
+    """``{user id: the department of the user's current post (the first by post id)}``;
+    a user holding no post is missing."""
+    today = today or local_today()
+    out: dict[int, int] = {}
+    for chunk in _chunks(sorted(set(user_ids)), extra=2):
+        for user, dept in (Post.select(User.id, Post.department).join(PostHolding)
+                           .join(User, on=(User.person == PostHolding.person))
+                           .where(User.id.in_(chunk), PostHolding.start <= today,
+                                  PostHolding.end.is_null(True) | (PostHolding.end >= today))
+                           .order_by(Post.id).tuples()):
+            out.setdefault(user, dept)
+    return out
+
+
 def department_of_user(user_id: int, today: dt.date | None = None) -> int | None:
     """The department of a user's current post (the first by post id), if any."""
-    today = today or local_today()
-    row = (Post.select(Post.department).join(PostHolding)
-           .join(User, on=(User.person == PostHolding.person))
-           .where(User.id == user_id, PostHolding.start <= today,
-                  PostHolding.end.is_null(True) | (PostHolding.end >= today))
-           .order_by(Post.id).tuples().first())
-    return row[0] if row else None
+    return departments_of_users([user_id], today).get(user_id)
+
+
+class _Ladder:
+    """The levels above alerts' targets (see :func:`escalation_chain`), with each target
+    post, target user and region of a batch looked up once."""
+
+    def __init__(self, alerts: list[Alert], today: dt.date):
+        posts = sorted({a.target_post_id for a in alerts if a.target_post_id
+                        and not a.target_department_id})
+        users = {a.target_user_id for a in alerts if a.target_user_id
+                 and not a.target_post_id and not a.target_department_id}
+        self.posts: dict[int, tuple[int, bool]] = {}
+        for chunk in _chunks(posts):
+            self.posts.update((p, (d, h)) for p, d, h in Post.select(
+                Post.id, Post.department, Post.is_head).where(Post.id.in_(chunk)).tuples())
+        self.departments = departments_of_users(users, today) if users else {}
+        self.offices: dict[int, int | None] = {}
+
+    def office(self, region_id: int) -> int | None:
+        if region_id not in self.offices:
+            office = supervision_office(Region.get_by_id(region_id))
+            self.offices[region_id] = office.id if office is not None else None
+        return self.offices[region_id]
+
+    def chain(self, alert: Alert) -> list[tuple[str, int]]:
+        steps: list[tuple[str, int]] = []
+        dept = None
+        if alert.target_department_id:
+            dept = alert.target_department_id
+        elif alert.target_post_id:
+            dept, is_head = self.posts[alert.target_post_id]
+            if not is_head:
+                steps.append(("department_head", dept))
+        elif alert.target_user_id:
+            dept = self.departments.get(alert.target_user_id)
+            if dept is not None:
+                steps.append(("department_head", dept))
+        office = self.office(alert.region_id)
+        if office is not None and office != dept:
+            steps.append(("supervision_office", office))
+        return steps
 
 
 def escalation_chain(alert: Alert) -> list[tuple[str, int]]:
     """The next levels above an alert's target: ``[(step, department id)]`` — the
     department head (unless the target already is that head), then the region's
     supervision office."""
-    steps: list[tuple[str, int]] = []
-    dept = None
-    if alert.target_department_id:
-        dept = alert.target_department_id
-    elif alert.target_post_id:
-        post = Post.get_by_id(alert.target_post_id)
-        dept = post.department_id
-        if not post.is_head:
-            steps.append(("department_head", dept))
-    elif alert.target_user_id:
-        dept = department_of_user(alert.target_user_id)
-        if dept is not None:
-            steps.append(("department_head", dept))
-    office = supervision_office(Region.get_by_id(alert.region_id))
-    if office is not None and office.id != dept:
-        steps.append(("supervision_office", office.id))
-    return steps
+    return _Ladder([alert], local_today()).chain(alert)
 
 
-def target_recipients(*, target_post=None, target_department=None,
-                      target_user=None) -> list[int]:
-    """User ids an alert is addressed to: a post's holders, a department's head, a user."""
-    ids: list[int] = []
-    if target_post is not None:
-        ids += post_holders([_id(target_post)])
-    if target_department is not None:
-        ids += head_users(_id(target_department))
-    if target_user is not None:
-        user = User.get_or_none(User.id == _id(target_user))
-        if user is not None and user.active:
-            ids.append(user.id)
-    return sorted(set(ids))
+def _escalate_vacant(alerts: list[Alert], today: dt.date) -> dict[int, tuple[int, str, list]]:
+    """Targets nobody holds go straight to the first level above them that has someone:
+    ``{alert id: (level, step, user ids)}`` for the alerts that found someone."""
+    ladder = _Ladder(alerts, today)
+    chains = {alert.id: ladder.chain(alert) for alert in alerts}
+    heads = heads_by_department({d for chain in chains.values() for _, d in chain}, today)
+    out = {}
+    for alert_id, chain in chains.items():
+        for level, (step, dept) in enumerate(chain, start=1):
+            if dept in heads:
+                out[alert_id] = (level, step, heads[dept])
+                break
+    return out
 
 
 def _id(obj) -> int:
@@ -203,33 +295,52 @@ def _id(obj) -> int:
 
 
 # -- channel choice ------------------------------------------------------------------
+class _Channels:
+    """Channel choice for a set of recipients, their accounts and preferences read once:
+    red goes to every channel a user can be reached on; other levels to the channels the
+    user chose (default: inbox and e-mail)."""
+
+    def __init__(self, user_ids):
+        self.settings = _settings()
+        self.configured = [c for c in channels().values()
+                           if c.code == "inbox" or getattr(c, "configured", _yes)(self.settings)]
+        self.inbox_only = [c.code for c in self.configured] == ["inbox"]
+        self.users: dict[int, User] = {}
+        self.prefs: dict[tuple[int, str], bool] = {}
+        self.chosen: dict[tuple, list[tuple[int, str]]] = {}
+        if self.inbox_only:
+            return
+        for chunk in _chunks(sorted(set(user_ids))):
+            self.users.update((u.id, u) for u in User.select(User, Person)
+                              .join(Person, JOIN.LEFT_OUTER, on=(User.person == Person.id))
+                              .where(User.id.in_(chunk)))
+            self.prefs.update(((u, c), e) for u, c, e in AlertPreference.select(
+                AlertPreference.user, AlertPreference.channel, AlertPreference.enabled)
+                .where(AlertPreference.user.in_(chunk)).tuples())
+
+    def pairs(self, user_ids: list[int], level: str) -> list[tuple[int, str]]:
+        """``[(user id, channel)]`` for ``user_ids`` (ids read at construction)."""
+        if self.inbox_only:
+            return [(uid, "inbox") for uid in user_ids]
+        key = (tuple(user_ids), level)
+        if key not in self.chosen:
+            out = []
+            for uid in user_ids:
+                user = self.users.get(uid)
+                for channel in self.configured if user is not None else ():
+                    if not getattr(channel, "available", _yes)(user, self.settings):
+                        continue
+                    if (channel.code == "inbox" or level == "red"
+                            or self.prefs.get((uid, channel.code), channel.code in DEFAULT_ON)):
+                        out.append((uid, channel.code))
+            self.chosen[key] = out
+        return self.chosen[key]
+
+
 def choose_channels(user_ids: list[int], level: str) -> list[tuple[int, str]]:
     """``[(user id, channel)]``: red goes to every channel a user can be reached on;
     other levels to the channels the user chose (default: inbox and e-mail)."""
-    settings = _settings()
-    chans = channels()
-    configured = [c for c in chans.values()
-                  if c.code == "inbox" or getattr(c, "configured", _yes)(settings)]
-    if not user_ids:
-        return []
-    if [c.code for c in configured] == ["inbox"]:
-        return [(uid, "inbox") for uid in user_ids]
-    users = (User.select(User, Person).join(Person, JOIN.LEFT_OUTER, on=(User.person == Person.id))
-             .where(User.id.in_(user_ids)))
-    prefs: dict[tuple[int, str], bool] = {
-        (u, c): e for u, c, e in AlertPreference.select(
-            AlertPreference.user, AlertPreference.channel, AlertPreference.enabled)
-        .where(AlertPreference.user.in_(user_ids)).tuples()}
-    out = []
-    for user in users:
-        for channel in configured:
-            if not getattr(channel, "available", _yes)(user, settings):
-                continue
-            wanted = (channel.code == "inbox" or level == "red"
-                      or prefs.get((user.id, channel.code), channel.code in DEFAULT_ON))
-            if wanted:
-                out.append((user.id, channel.code))
-    return out
+    return _Channels(user_ids).pairs(list(user_ids), level) if user_ids else []
 
 
 def _yes(*_args) -> bool:
@@ -244,6 +355,24 @@ def _notification_rows(alert_id: int, pairs, escalation_level: int, now) -> list
 
 
 # -- emit ----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class AlertSpec:
+    """One alert for :func:`emit_many`: the arguments of :func:`emit`, by the same names
+    (``AlertSpec(kind, region, subject, target_post=…, dedupe_key=…)``)."""
+
+    kind: str
+    region: Any
+    subject: str
+    _: KW_ONLY
+    target_post: Any = None
+    target_department: Any = None
+    target_user: Any = None
+    ref: str = ""
+    dedupe_key: str | None = None
+    details: dict | None = None
+    level: str | None = None
+
+
 def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
          target_department=None, ref: str = "", dedupe_key: str | None = None,
          details: dict | None = None, level: str | None = None,
@@ -253,73 +382,183 @@ def emit(kind: str, region, subject: str, *, target_post=None, target_user=None,
     With ``dedupe_key``, an alert of the same kind that is still open (or acknowledged)
     is returned instead of raising a second one (``alert.deduplicated`` is then True).
     A target nobody holds escalates at once to the next level that has someone."""
-    spec = kinds().get(kind)
-    if spec is None:
-        raise AlertError(_("Unknown alert kind %(kind)s (known: %(known)s).", kind=kind,
+    now = now or utcnow()
+    spec = AlertSpec(kind, region, subject, target_post=target_post, target_user=target_user,
+                     target_department=target_department, ref=ref, dedupe_key=dedupe_key,
+                     details=details, level=level)
+    return _raise([_alert_row(spec, now)], now)[0]
+
+
+def emit_many(specs: Iterable[AlertSpec], *, now: dt.datetime | None = None) -> list[Alert]:
+    """Raise many alerts (one :class:`AlertSpec` each) in the caller's transaction, as
+    :func:`emit` one by one would, with a few multi-row statements per thousand alerts.
+
+    Returns one alert per spec, in order: a spec whose open key (``kind|dedupe_key``) is
+    already open, or came earlier in the batch, gets that alert with ``deduplicated``
+    True. A bad spec raises :class:`AlertError` naming it, before anything is written."""
+    specs = list(specs)
+    now = now or utcnow()
+    rows = []
+    for number, spec in enumerate(specs, start=1):
+        try:
+            if not isinstance(spec, AlertSpec):
+                raise AlertError(_("An AlertSpec is required, not %(type)s.",
+                                   type=type(spec).__name__))
+            rows.append(_alert_row(spec, now))
+        except AlertError as exc:
+            name = (f"{spec.kind} {spec.dedupe_key or (spec.subject or '')[:60]}"
+                    if isinstance(spec, AlertSpec) else repr(spec)[:60])
+            raise AlertError(_("Alert %(number)s of %(count)s (%(name)s): %(error)s",
+                               number=number, count=len(specs), name=name,
+                               error=exc)) from None
+    return _raise(rows, now)
+
+
+def _alert_row(spec: AlertSpec, now: dt.datetime) -> dict:
+    """The alert row of a spec, checked: AlertError names what is wrong."""
+    kind = kinds().get(spec.kind)
+    if kind is None:
+        raise AlertError(_("Unknown alert kind %(kind)s (known: %(known)s).", kind=spec.kind,
                            known=", ".join(sorted(kinds())) or "-"))
-    level = level or spec["level"]
+    level = spec.level or kind["level"]
     if level not in LEVELS:
         raise AlertError(_("Unknown alert level %(level)s (known: %(known)s).", level=level,
                            known=", ".join(LEVELS)))
-    subject = " ".join((subject or "").split())
+    subject = " ".join((spec.subject or "").split())
     if not subject:
         raise AlertError(_("subject: a subject is required."))
     if len(subject) > 200:
         subject = subject[:199] + "…"
-    region_id = _id(region)
-    if target_post is None and target_user is None and target_department is None:
+    if spec.target_post is None and spec.target_user is None \
+            and spec.target_department is None:
         raise AlertError(_("An alert needs a target: a post, a department or a user."))
-    now = now or utcnow()
-    open_key = f"{kind}|{dedupe_key}" if dedupe_key else None
-    window = spec.get("escalate_after_hours") or 0
+    window = kind.get("escalate_after_hours") or 0
+    return {
+        "kind": spec.kind, "level": level, "region": _id(spec.region), "subject": subject,
+        "details": json.dumps(spec.details, ensure_ascii=False, default=str)
+        if spec.details else "",
+        "ref": (spec.ref or "")[:120],
+        "target_post": _id(spec.target_post) if spec.target_post is not None else None,
+        "target_department": _id(spec.target_department)
+        if spec.target_department is not None else None,
+        "target_user": _id(spec.target_user) if spec.target_user is not None else None,
+        "dedupe_key": spec.dedupe_key,
+        "open_key": f"{spec.kind}|{spec.dedupe_key}" if spec.dedupe_key else None,
+        "state": "open", "escalation_level": 0, "escalated_to": "", "created_at": now,
+        "escalate_at": now + dt.timedelta(hours=window) if window else None,
+        "resolution_note": "",
+    }
+
+
+def _raise(rows: list[dict], now: dt.datetime) -> list[Alert]:
+    """Write checked alert rows with their outbox rows and audit events; one alert per row
+    (the open one for a row whose open key is taken, or came earlier in ``rows``)."""
+    if not rows:
+        return []
+    alerts: list[Alert | None] = [None] * len(rows)
+    first: dict[str, int] = {}
+    todo, again = [], []
+    for i, row in enumerate(rows):
+        key = row["open_key"]
+        if key in first:
+            again.append((i, first[key]))
+        else:
+            todo.append(i)
+            if key is not None:
+                first[key] = i
+    new: list[Alert] = []
     # inside the caller's transaction no savepoint is needed: any error undoes it all
     with nullcontext() if db.in_transaction() else db.atomic():
-        row = {
-            "kind": kind, "level": level, "region": region_id, "subject": subject,
-            "details": json.dumps(details, ensure_ascii=False, default=str) if details else "",
-            "ref": (ref or "")[:120],
-            "target_post": _id(target_post) if target_post is not None else None,
-            "target_department": _id(target_department)
-            if target_department is not None else None,
-            "target_user": _id(target_user) if target_user is not None else None,
-            "dedupe_key": dedupe_key, "open_key": open_key, "state": "open",
-            "escalation_level": 0, "escalated_to": "", "created_at": now,
-            "escalate_at": now + dt.timedelta(hours=window) if window else None,
-            "resolution_note": "",
-        }
-        inserted = _insert(Alert, ALERT_COLUMNS, [row], ignore=True, returning=True).fetchall()
-        if not inserted:
-            existing = Alert.get(Alert.open_key == open_key)
-            existing.deduplicated = True
-            return existing
-        alert = Alert(id=inserted[0][0], **row)
-        alert.deduplicated = False
-        recipients = target_recipients(target_post=target_post, target_user=target_user,
-                                       target_department=target_department)
-        if not recipients:
-            recipients = _escalate_until_someone(alert, now)
-        pairs = choose_channels(recipients, level)
-        rows = _notification_rows(alert.id, pairs, alert.escalation_level, now)
-        for start in range(0, len(rows), 200):
-            _insert(Notification, NOTIFICATION_COLUMNS, rows[start:start + 200])
-        record("alert.raise", object_type="alert", object_id=alert.id, region_id=region_id,
-               summary=f"{kind} {level}: {subject}"[:500],
-               changes={"recipients": [None, len(recipients)],
-                        "notifications": [None, len(pairs)]})
-    kick()
+        while todo:
+            ids = _insert_alerts([rows[i] for i in todo])
+            taken = {rows[i]["open_key"]: i for i, id_ in zip(todo, ids) if id_ is None}
+            found = _open_alerts(list(taken))
+            for i, id_ in zip(todo, ids):
+                if id_ is not None:
+                    alerts[i] = _alert(rows[i], id=id_, deduplicated=False)
+                    new.append(alerts[i])
+                elif rows[i]["open_key"] in found:
+                    alerts[i] = found[rows[i]["open_key"]]
+            # an open key resolved between the insert and the read is free again
+            todo = [i for key, i in taken.items() if key not in found]
+        if new:
+            _address(new, now)
+    for i, earlier in again:
+        alerts[i] = _alert(alerts[earlier].__data__, deduplicated=True)
+    if new:
+        kick()
+    return alerts
+
+
+def _alert(data: dict, *, deduplicated: bool, **more) -> Alert:
+    """An Alert of known column values, built as peewee builds rows read back."""
+    alert = Alert(__no_default__=1)
+    alert.__data__.update(data, **more)
+    alert.deduplicated = deduplicated
     return alert
 
 
-def _escalate_until_someone(alert: Alert, now) -> list[int]:
-    """A target with no holder goes straight to the first level that has one."""
-    for level, (step, dept) in enumerate(escalation_chain(alert), start=1):
-        users = head_users(dept)
-        if users:
+def _insert_alerts(rows: list[dict]) -> list[int | None]:
+    """Insert alert rows whose open keys are distinct, skipping those whose key is open:
+    the new ids, None where skipped. ON CONFLICT DO NOTHING on the unique ``open_key``
+    keeps concurrent emits of one key to one alert; the keyed rows go in key order, so two
+    batches that share keys wait on each other in one order (no deadlock on PostgreSQL)."""
+    order = sorted(range(len(rows)), key=lambda i: (rows[i]["open_key"] or "", i))
+    ids: list[int | None] = [None] * len(rows)
+    for chunk in _chunks(order, len(ALERT_COLUMNS)):
+        returned = _insert(Alert, ALERT_COLUMNS, [rows[i] for i in chunk], ignore=True,
+                           returning=("id", "open_key")).fetchall()
+        by_key = {key: id_ for id_, key in returned if key is not None}
+        # a keyless row cannot conflict, and both SQLite and PostgreSQL number the rows
+        # of one INSERT in the order of its VALUES
+        keyless = iter(sorted(id_ for id_, key in returned if key is None))
+        for i in chunk:
+            key = rows[i]["open_key"]
+            ids[i] = next(keyless) if key is None else by_key.get(key)
+    return ids
+
+
+def _open_alerts(keys: list[str]) -> dict[str, Alert]:
+    """The open or acknowledged alerts holding ``keys``, marked deduplicated."""
+    found: dict[str, Alert] = {}
+    for chunk in _chunks(keys):
+        for alert in Alert.select().where(Alert.open_key.in_(chunk)):
+            alert.deduplicated = True
+            found[alert.open_key] = alert
+    return found
+
+
+def _address(alerts: list[Alert], now: dt.datetime) -> None:
+    """Recipients of new alerts (a vacant target escalates at once to the first level
+    above it that has someone), their outbox rows and their ``alert.raise`` events."""
+    today = local_today()
+    targets = _Recipients(alerts, today)
+    recipients = [targets.of(alert) for alert in alerts]
+    vacant = [alert for alert, users in zip(alerts, recipients) if not users]
+    above = _escalate_vacant(vacant, today) if vacant else {}
+    escalated: dict[tuple[int, str], list[int]] = {}
+    for i, alert in enumerate(alerts):
+        if alert.id in above:
+            level, step, recipients[i] = above[alert.id]
             alert.escalation_level, alert.escalated_to, alert.escalated_at = level, step, now
+            escalated.setdefault((level, step), []).append(alert.id)
+    for (level, step), ids in escalated.items():
+        for chunk in _chunks(ids, extra=3):
             Alert.update(escalation_level=level, escalated_to=step, escalated_at=now) \
-                .where(Alert.id == alert.id).execute()
-            return users
-    return []
+                .where(Alert.id.in_(chunk)).execute()
+    chooser = _Channels({u for users in recipients for u in users})
+    notifications, events = [], []
+    for alert, users in zip(alerts, recipients):
+        pairs = chooser.pairs(users, alert.level)
+        notifications += _notification_rows(alert.id, pairs, alert.escalation_level, now)
+        events.append({"object_type": "alert", "object_id": alert.id,
+                       "region_id": alert.region_id,
+                       "summary": f"{alert.kind} {alert.level}: {alert.subject}"[:500],
+                       "changes": {"recipients": [None, len(users)],
+                                   "notifications": [None, len(pairs)]}})
+    for chunk in _chunks(notifications, len(NOTIFICATION_COLUMNS)):
+        _insert(Notification, NOTIFICATION_COLUMNS, chunk)
+    record_many("alert.raise", events)
 
 
 _kick_lock = threading.Lock()
