@@ -215,13 +215,14 @@ def run(database_url: str, instance: Path) -> dict:
 
 
 def _alert_around_emit() -> list[str]:
-    """The alerting of the pending signals with ``emit`` a no-op: the plugin's own work."""
+    """The alerting of the pending signals with ``emit_many`` a no-op: the plugin's own
+    work."""
     from plugins.esupervision import alerting
-    emit, alerting.emit = alerting.emit, lambda *args, **kwargs: None
+    emit_many, alerting.emit_many = alerting.emit_many, lambda *args, **kwargs: []
     try:
         return alerting.alert_pending()
     finally:
-        alerting.emit = emit
+        alerting.emit_many = emit_many
 
 
 def db_now():

@@ -1,15 +1,15 @@
 """Signals to alerts: yellow to the handler's post holders; red to the handler, the
-department head and the region's supervision office, through ``core.alerts.emit``.
+department head and the region's supervision office, through ``core.alerts.emit_many``.
 
 A backlog (e.g. the first sweep after a backfill) is alerted in batches: one query reads
 a batch of signals with their case and clock, two more find the batch's posts and
-accounts, then each alert is one ``emit`` (the core has no batch emit) and the batch is
-marked alerted in one UPDATE, all in one transaction."""
+accounts, one ``emit_many`` raises the batch's alerts and the batch is marked alerted in
+one UPDATE, all in one transaction."""
 from __future__ import annotations
 
 from peewee import JOIN
 
-from core.alerts import emit
+from core.alerts import AlertSpec, emit_many
 from core.alerts.service import supervision_office
 from core.auth.models import User
 from core.db import db, utcnow
@@ -76,27 +76,28 @@ class Recipients:
         return {k: v for k, v in targets.items() if v is not None}
 
 
-def alert_one(row, recipients: Recipients) -> list[str]:
-    """Emit the alert(s) of one signal (a row of :func:`pending`); lines describing them."""
+def specs_of(row, recipients: Recipients) -> tuple[list[AlertSpec], list[str]]:
+    """The alert(s) of one signal (a row of :func:`pending`) and lines describing them."""
     subject = f"{row.code} {row.serial} {row.item_name}"[:200]
     details = {"serial": row.serial, "source": row.source, "code": row.code,
                "detail": row.detail, "department": row.department_name,
                "item": row.item_name}
     kind = kind_of(row.level, row.code)
     ref = f"esupervision.case:{row.case_id}"
-    lines = []
+    specs, lines = [], []
     targets = recipients.targets(row)
     if targets:
-        emit(kind, row.region_id, subject, ref=ref, dedupe_key=row.dedupe_key,
-             details=details, **targets)
+        specs.append(AlertSpec(kind, row.region_id, subject, ref=ref,
+                               dedupe_key=row.dedupe_key, details=details, **targets))
         lines.append(f"{row.level} {row.code} {row.serial} -> handler/department")
     if row.level == "red":
         office = recipients.office(row.region_id)
         if office is not None:
-            emit(kind, row.region_id, subject, target_department=office, ref=ref,
-                 dedupe_key=row.dedupe_key + ":office", details=details)
+            specs.append(AlertSpec(kind, row.region_id, subject, target_department=office,
+                                   ref=ref, dedupe_key=row.dedupe_key + ":office",
+                                   details=details))
             lines.append(f"{row.level} {row.code} {row.serial} -> {office.name}")
-    return lines
+    return specs, lines
 
 
 def alert_pending(limit: int | None = None) -> list[str]:
@@ -110,8 +111,12 @@ def alert_pending(limit: int | None = None) -> list[str]:
             if not batch:
                 break
             recipients.load(batch)
+            specs: list[AlertSpec] = []
             for row in batch:
-                lines += alert_one(row, recipients)
+                row_specs, row_lines = specs_of(row, recipients)
+                specs += row_specs
+                lines += row_lines
+            emit_many(specs)
             Signal.update(alerted_at=utcnow()) \
                 .where(Signal.id.in_([r.id for r in batch])).execute()
             done += len(batch)

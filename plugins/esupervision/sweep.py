@@ -4,8 +4,8 @@ Two INSERT … SELECT statements turn clocks past their yellow day or their due 
 signals, and two UPDATEs mark those clocks as raised (``yellow_at``/``red_at``, part of
 the sweep's indexes), so a second sweep over unchanged data reads only index entries and
 inserts nothing (the signals' unique dedupe keys guard it as well); then
-each signal not yet alerted goes through ``core.alerts.emit`` and is marked alerted in
-the same transaction. Last, stalled cases and absent handlers escalate to the unit head
+each signal not yet alerted goes through ``core.alerts.emit_many`` (in batches) and is
+marked alerted in the same transaction. Last, stalled cases and absent handlers escalate to the unit head
 (``escalation.py``).
 
 Settings per region (``regional.py``) enter the statements, not a loop over cases: a red
