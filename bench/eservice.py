@@ -215,8 +215,6 @@ def bench_lookup(args) -> None:
             holder.execute("SELECT 1").fetchall()
         port = free_port()
         env = {**os.environ, "BENCH_INSTANCE": str(instance), "PYTHONPATH": str(ROOT)}
-        (instance / PAD_NAME).write_text("placeholder")
-        (instance / PAD_HTMX).write_text("placeholder")
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "-w", str(args.workers), "-b",
              f"127.0.0.1:{port}", "--log-level", "warning", "bench.eservice:make_app()"],

@@ -6,6 +6,7 @@ QL_QUEUE_URL=redis://… for the tests that run a real worker against Redis.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import uuid
@@ -110,23 +111,32 @@ def settings(tmp_path, fresh_db_url):
     return make_settings(tmp_path, database_url=fresh_db_url)
 
 
-@pytest.fixture
-def app(settings):
-    """The app on this test's database, with every installed plugin, jobs run inline."""
+@contextlib.contextmanager
+def running_app(settings, **create_kwargs):
+    """An app built from ``settings`` (and ``create_app`` keyword arguments), its app
+    context pushed, a connection open and jobs run inline; all undone on exit."""
     from core.app import create_app
-    from core.db import db
+    from core.db import db, release_all
     from core.queue import huey
-    application = create_app(settings)
+    application = create_app(settings, **create_kwargs)
     application.config.update(TESTING=True)
     huey.immediate = True
     ctx = application.app_context()
     ctx.push()
     db.connect(reuse_if_open=True)
-    yield application
-    from core.db import release_all
-    release_all()
-    ctx.pop()
-    huey.immediate = False
+    try:
+        yield application
+    finally:
+        release_all()
+        ctx.pop()
+        huey.immediate = False
+
+
+@pytest.fixture
+def app(settings):
+    """The app on this test's database, with every installed plugin, jobs run inline."""
+    with running_app(settings) as application:
+        yield application
 
 
 @pytest.fixture

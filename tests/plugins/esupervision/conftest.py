@@ -8,6 +8,8 @@ import uuid
 
 import pytest
 
+from tests.conftest import running_app
+
 PLUGINS = {"esupervision": "plugins.esupervision"}
 
 
@@ -15,24 +17,12 @@ PLUGINS = {"esupervision": "plugins.esupervision"}
 def app(settings):
     """The app with only the esupervision plugin; its migration chain applied."""
     from core import migrate
-    from core.app import create_app
     from core.auth.roles import sync_builtin_roles
-    from core.db import db
     from core.plugins import host
-    from core.queue import huey
-    application = create_app(settings, available_plugins=PLUGINS)
-    application.config.update(TESTING=True)
-    huey.immediate = True
-    ctx = application.app_context()
-    ctx.push()
-    db.connect(reuse_if_open=True)
-    migrate.upgrade(host())
-    sync_builtin_roles(host())
-    yield application
-    if not db.is_closed():
-        db.close()
-    ctx.pop()
-    huey.immediate = False
+    with running_app(settings, available_plugins=PLUGINS) as application:
+        migrate.upgrade(host())
+        sync_builtin_roles(host())
+        yield application
 
 
 def utc(local: str) -> str:

@@ -13,24 +13,15 @@ from core import calendar
 from core.alerts.models import Alert
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 from plugins.esupervision.sweep import sweep, today_local
+from tests.conftest import running_app
 
 
 @pytest.fixture
 def app(settings):
-    """The app with every installed plugin (eservice and esupervision), jobs inline."""
-    from core.app import create_app
-    from core.db import db, release_all
-    from core.queue import huey
-    application = create_app(settings)
-    application.config.update(TESTING=True)
-    huey.immediate = True
-    ctx = application.app_context()
-    ctx.push()
-    db.connect(reuse_if_open=True)
-    yield application
-    release_all()
-    ctx.pop()
-    huey.immediate = False
+    """The app with every installed plugin (eservice and esupervision), jobs inline —
+    the suite's default app, instead of the esupervision folder's plugin-alone one."""
+    with running_app(settings) as application:
+        yield application
 
 
 def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
