@@ -35,12 +35,9 @@ browser:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-## i18n: extract messages, update both catalogues, compile
+## i18n: extract messages, update every component's catalogues (core + each plugin), compile
 i18n:
-	$(BIN)/pybabel -q extract -F babel.cfg -k _l -k lazy_gettext -o core/translations/messages.pot .
-	$(BIN)/pybabel -q update -i core/translations/messages.pot -d core/translations --no-fuzzy-matching
-	$(BIN)/python -m core.i18n_tools fill-en
-	$(BIN)/pybabel -q compile -d core/translations
+	$(BIN)/python -m core.i18n_tools update all
 
 lint:
 	$(BIN)/ruff check core plugins tests bench

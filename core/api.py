@@ -15,6 +15,7 @@ from core.auth.scope import (
     scoped,
 )
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
+from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
 from core.events import publish
 from core.hookspecs import hookimpl
@@ -34,8 +35,8 @@ def emit(*args, **kwargs):
 __all__ = [
     "BaseModel", "Department", "Page", "Person", "Post", "PostHolding", "Region", "_", "_l",
     "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "get_scoped",
-    "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "mask", "ngettext",
-    "paginate", "periodic", "publish", "record", "record_view", "region_ids",
-    "regions_enabled", "require", "scoped", "task", "utcnow", "workdays_between",
-    "workdays_in",
+    "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "local_day", "mask",
+    "ngettext", "now", "paginate", "periodic", "publish", "record", "record_view",
+    "region_ids", "regions_enabled", "require", "scoped", "task", "today", "utcnow",
+    "workdays_between", "workdays_in",
 ]

@@ -6,8 +6,9 @@ page the role lacks answers 403; nothing ever answers 200 with county A's names 
 no write reaches county A's records.
 
 The walk is generic: routes added later are covered automatically. To cover a new route
-argument with a real county-A record, add a factory to ``A_RECORDS`` (arg name -> ids of
-records built in county A); an argument the registry cannot fill gets a placeholder and
+argument with a real county-A record, add a factory to ``CORE_RECORDS`` (arg name -> ids of
+records built in county A) — or, for a plugin, to ``A_RECORDS`` in its
+``tests/plugins/<name>/matrix.py``, which also builds its county-A records; an argument the registry cannot fill gets a placeholder and
 the route must still reveal nothing.
 """
 from __future__ import annotations
@@ -59,9 +60,8 @@ def _build_county_a(org, make_user) -> dict:
         rec["notifications"] = list(rec["alert"].notifications)
     except ImportError:
         pass
-    for plugin, build in PLUGIN_RECORDS.items():
-        if _enabled(plugin):
-            build(rec)
+    for matrix in _plugin_matrices().values():
+        matrix.build(rec)
     return rec
 
 
@@ -70,49 +70,27 @@ def _enabled(name: str) -> bool:
     return bool(record and record.enabled)
 
 
-def _build_eservice(rec) -> None:
-    """An eservice item, a case filed for it, its bad rating and the rectification."""
-    import datetime as dt
-
-    from plugins.eservice import services
-    from plugins.eservice.models import Evaluation, Rectification
-    from tests.plugins.eservice.conftest import VALID_ID, item_spec
-    item = services.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
-    case = services.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
-                              received=[m.id for m in item.materials if m.required])
-    evaluation = Evaluation.create(case=case, rating=1, comment=f"{SECRET}差评")
-    rect = Rectification.create(evaluation=evaluation, department=case.department_id,
-                                region=case.region_id, due=dt.date(2026, 12, 31))
-    rec.update(es_item=item, es_case=case, es_rect=rect)
-
-
-def _build_esupervision(rec) -> None:
-    """A monitored case, a red signal on it and the supervision case opened for it."""
-    from core.db import utcnow
-    from plugins.esupervision.models import MonitoredCase, Signal
-    from plugins.esupervision.supervision import open_case
-    dept = rec["department"]
-    case = MonitoredCase.create(
-        source="matrix", serial="510104-MATRIX-1", region=rec["region"], department=dept,
-        department_code=dept.code, department_name=dept.name, item_code="MX-XK-0001",
-        item_name=f"{SECRET}事项", item_type="XK", statutory_limit_days=20,
-        committed_limit_days=10, fee_due=0, submitted_at=utcnow(),
-        handler_username=rec["user"].username)
-    signal = Signal.create(case=case, region=rec["region"], level="red", code="ILLEGAL_FEE",
-                           dedupe_key=f"matrix:{case.id}", detail=f"{SECRET}收费")
-    rec.update(mon_case=case, signal=signal, supervision=open_case(signal, None))
+def _plugin_matrices() -> dict:
+    """plugin name -> its ``tests/plugins/<name>/matrix.py`` module (for enabled plugins that
+    have one): ``build(rec)`` adds the plugin's county-A records to ``rec``, ``A_RECORDS``
+    maps route arguments to their ids, ``EXPECTED_PREFIXES`` lists URL prefixes the walk
+    must point at county A through."""
+    import importlib
+    out = {}
+    for name, record in host().records.items():
+        if not record.enabled:
+            continue
+        try:
+            out[name] = importlib.import_module(f"tests.plugins.{name}.matrix")
+        except ModuleNotFoundError as exc:
+            if exc.name != f"tests.plugins.{name}.matrix":
+                raise
+    return out
 
 
-# plugin name -> builder of its county-A records (run only when the plugin is enabled)
-PLUGIN_RECORDS = {"eservice": _build_eservice, "esupervision": _build_esupervision}
-
-
-def _ids(rec, *keys: str) -> list[int]:
-    return [rec[k].id for k in keys if k in rec]
-
-
-# arg name -> ids (or names) of county-A records. Extend for new routes' arguments.
-A_RECORDS = {
+# arg name -> ids (or names) of county-A records: the core's; each plugin's matrix.py adds
+# its own (ids of several plugins under one argument name are all walked).
+CORE_RECORDS = {
     "user_id": lambda r: [r["user"].id],
     "grant_id": lambda r: [r["grant"].id],
     "region_id": lambda r: [r["region"].id],
@@ -121,19 +99,26 @@ A_RECORDS = {
     "pid": lambda r: [r["person"].id],
     "department_id": lambda r: [r["department"].id],
     "did": lambda r: [r["department"].id],
+    "dept_id": lambda r: [r["department"].id],
     "post_id": lambda r: [r["post"].id],
     "hid": lambda r: [r["holding"].id],
     "holding_id": lambda r: [r["holding"].id],
     "alert_id": lambda r: [r["alert"].id] if "alert" in r else [],
     "notification_id": lambda r: [n.id for n in r.get("notifications", [])],
-    # eservice and esupervision both name their case "case_id": each route gets both ids
-    "case_id": lambda r: _ids(r, "es_case", "mon_case"),
-    "item_id": lambda r: _ids(r, "es_item"),
-    "rect_id": lambda r: _ids(r, "es_rect"),
-    "signal_id": lambda r: _ids(r, "signal"),
-    "sc_id": lambda r: _ids(r, "supervision"),
-    "dept_id": lambda r: _ids(r, "department"),
 }
+
+
+def a_records() -> dict:
+    """The core's argument table merged with every enabled plugin's."""
+    tables = [CORE_RECORDS, *[getattr(m, "A_RECORDS", {}) for m in _plugin_matrices().values()]]
+    merged: dict = {}
+    for table in tables:
+        for arg, make in table.items():
+            merged.setdefault(arg, []).append(make)
+    return {arg: (lambda r, makes=makes: list(dict.fromkeys(
+        i for make in makes for i in make(r)))) for arg, makes in merged.items()}
+
+
 # Arguments that only mean something together: (kind, oid) of the generic org editor.
 A_PAIRS = {
     ("kind", "oid"): lambda r: [("regions", r["region"].id),
@@ -157,8 +142,9 @@ def _urls(rule, rec) -> list[tuple[str, bool]]:
         if set(pair) <= args:
             choices.append([(dict(zip(pair, v)), True) for v in make(rec)])
             args -= set(pair)
+    records = a_records()
     for arg in sorted(args):
-        ids = A_RECORDS[arg](rec) if arg in A_RECORDS else []
+        ids = records[arg](rec) if arg in records else []
         if ids:
             choices.append([({arg: v}, True) for v in ids])
             continue
@@ -292,11 +278,8 @@ def test_the_walk_covers_core_and_plugin_routes(app, org, make_user):
     assert any(u.startswith("/admin/users/") for u in pointed)
     assert any(u.startswith("/alerts/deliveries/") for u in pointed)
     assert any(u.startswith("/org/") for u in pointed) or "org.index" not in walked
-    expected = {"eservice": ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/"),
-                "esupervision": ("/esupervision/cases/", "/esupervision/signals/",
-                                 "/esupervision/supervision/",
-                                 "/esupervision/evaluation/departments/")}
-    for plugin, prefixes in expected.items():
-        if _enabled(plugin):
-            for prefix in prefixes:
-                assert any(u.startswith(prefix) for u in pointed), prefix
+    for plugin, matrix in _plugin_matrices().items():
+        for prefix in getattr(matrix, "EXPECTED_PREFIXES", ()):
+            assert any(u.startswith(prefix) for u in pointed), (plugin, prefix)
+    assert {"eservice", "esupervision"} <= set(_plugin_matrices()) or not (
+        _enabled("eservice") and _enabled("esupervision"))

@@ -106,3 +106,23 @@ def test_admin_rules_a_day_from_the_calendar_page(client, org, make_user, login,
 def test_calendar_page_is_for_system_administrators_only(client, org, make_user, login):
     login(make_user("plain", role="staff", region=org["city"]))
     assert client.get("/admin/calendar").status_code == 403
+
+
+def test_today_is_the_deployment_time_zone_not_the_servers(app):
+    """At 23:30 UTC it is already tomorrow in Asia/Shanghai (UTC+8), and still today in
+    America/Los_Angeles: ``today()`` follows QL_TIMEZONE whatever the server's zone."""
+    import datetime as dt
+    from dataclasses import replace
+
+    from core.clock import local_day, now, today
+    assert now().utcoffset() == dt.timedelta(hours=8)
+    assert today() == now().date()
+    late = dt.datetime(2026, 12, 1, 23, 30)
+    assert local_day(late) == dt.date(2026, 12, 2)
+    settings = app.config["QL_SETTINGS"]
+    app.config["QL_SETTINGS"] = replace(settings, timezone="America/Los_Angeles")
+    try:
+        assert local_day(late) == dt.date(2026, 12, 1)
+        assert now().utcoffset() in (dt.timedelta(hours=-8), dt.timedelta(hours=-7))
+    finally:
+        app.config["QL_SETTINGS"] = settings

@@ -1,0 +1,29 @@
+"""eservice's part of the access matrix (tests/core/test_access_matrix.py): county-A
+records, the route arguments that name them, and the URLs the walk must reach."""
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.core.test_access_matrix import SECRET
+
+
+def build(rec) -> None:
+    """An eservice item, a case filed for it, its bad rating and the rectification."""
+    from plugins.eservice import services
+    from plugins.eservice.models import Evaluation, Rectification
+    from tests.plugins.eservice.conftest import VALID_ID, item_spec
+    item = services.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
+    case = services.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
+                              received=[m.id for m in item.materials if m.required])
+    evaluation = Evaluation.create(case=case, rating=1, comment=f"{SECRET}差评")
+    rect = Rectification.create(evaluation=evaluation, department=case.department_id,
+                                region=case.region_id, due=dt.date(2026, 12, 31))
+    rec.update(es_item=item, es_case=case, es_rect=rect)
+
+
+A_RECORDS = {
+    "case_id": lambda r: [r["es_case"].id],
+    "item_id": lambda r: [r["es_item"].id],
+    "rect_id": lambda r: [r["es_rect"].id],
+}
+EXPECTED_PREFIXES = ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/")
