@@ -20,6 +20,7 @@ from core.db import BaseModel, db, is_postgres, utcnow
 from core.events import publish
 from core.hookspecs import hookimpl
 from core.i18n import _, _l, ngettext
+from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.plugins import enabled_for, regions_enabled
 from core.queue import huey, periodic, task
@@ -34,9 +35,9 @@ def emit(*args, **kwargs):
 
 __all__ = [
     "BaseModel", "Department", "Page", "Person", "Post", "PostHolding", "Region", "_", "_l",
-    "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "get_scoped",
+    "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "format_number", "get_scoped",
     "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "local_day", "mask",
-    "ngettext", "now", "paginate", "periodic", "publish", "record", "record_view",
+    "next_number", "ngettext", "now", "paginate", "periodic", "publish", "record", "record_view",
     "region_ids", "regions_enabled", "require", "scoped", "task", "today", "utcnow",
     "workdays_between", "workdays_in",
 ]

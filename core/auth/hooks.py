@@ -59,5 +59,6 @@ def ql_roles():
 def ql_models():
     from core.auth.models import Grant, Role, RolePermission, User, UserSession
     from core.models import CalendarDay, CalendarOverride, PluginSwitch, WorkerHeartbeat
+    from core.numbering import DocumentSequence
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
-            CalendarOverride, WorkerHeartbeat]
+            CalendarOverride, WorkerHeartbeat, DocumentSequence]
