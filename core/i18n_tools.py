@@ -31,6 +31,7 @@ from core.settings import ROOT
 LANGS = {"zh_CN": "zh_Hans_CN", "en": "en"}
 KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 METHODS = [("**/templates/**.html", "jinja2"), ("**.py", "python")]
+TEMPLATE_FOLDER_METHODS = [("**.html", "jinja2")]  # a source that is itself a templates/
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ def template(comp: Component) -> Catalog:
     for source in comp.sources:
         if not source.is_dir():
             continue
+        methods = TEMPLATE_FOLDER_METHODS if source.name == "templates" else METHODS
         for filename, lineno, message, comments, context in extract_from_dir(
-                str(source), METHODS, keywords=KEYWORDS, comment_tags=(), strip_comment_tags=True):
+                str(source), methods, keywords=KEYWORDS, comment_tags=(),
+                strip_comment_tags=True):
             path = (source / filename).resolve()
             if translations in path.parents:
                 continue

@@ -12,6 +12,12 @@ def test_every_message_is_translated_in_both_catalogues():
         "run `make i18n` and translate: " + repr({k: v[:10] for k, v in gaps.items()}))
 
 
+def test_the_core_catalogue_holds_the_shared_templates():
+    """templates/ (layout, admin, auth pages) is the core's: its messages are extracted."""
+    core_ids = {m.id for m in i18n_tools.template(i18n_tools.core_component())}
+    assert {"Undo ruling", "Working-day calendar", "Previous month"} <= core_ids
+
+
 def test_each_plugin_has_its_own_catalogue():
     """A plugin ships its messages: its catalogue lives beside it, not in the core's."""
     names = [c.name for c in i18n_tools.components()]
