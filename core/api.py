@@ -6,6 +6,7 @@ so the core can move its internals without breaking them.
 from __future__ import annotations
 
 from core.audit.service import diff, mask, record, record_view
+from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
 from core.auth.scope import (
     descendants,
     get_scoped,
@@ -14,6 +15,7 @@ from core.auth.scope import (
     require,
     scoped,
 )
+from core.auth.service import AuthError, create_external_account
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
@@ -34,10 +36,11 @@ def emit(*args, **kwargs):
 
 
 __all__ = [
-    "BaseModel", "Department", "Page", "Person", "Post", "PostHolding", "Region", "_", "_l",
-    "add_workdays", "db", "descendants", "diff", "emit", "enabled_for", "format_number", "get_scoped",
-    "has_permission", "hookimpl", "huey", "is_postgres", "is_workday", "local_day", "mask",
-    "next_number", "ngettext", "now", "paginate", "periodic", "publish", "record", "record_view",
-    "region_ids", "regions_enabled", "require", "scoped", "task", "today", "utcnow",
-    "workdays_between", "workdays_in",
+    "STAFF", "AuthError", "BaseModel", "Department", "Page", "Person", "Post", "PostHolding",
+    "Region", "_", "_l", "add_workdays", "create_external_account", "db", "descendants",
+    "diff", "emit", "enabled_for", "for_accounts", "format_number", "get_scoped",
+    "has_permission", "hookimpl", "huey", "is_postgres", "is_staff", "is_workday", "kind_of",
+    "local_day", "mask", "next_number", "ngettext", "now", "paginate", "periodic", "publish",
+    "record", "record_view", "region_ids", "regions_enabled", "require", "scoped", "task",
+    "today", "utcnow", "workdays_between", "workdays_in",
 ]

@@ -156,6 +156,7 @@ def _plugin_gate():
 
 
 def _init_request_hooks(app):
+    from core.auth.kinds import gate
     from core.auth.scope import acting_region, roles
 
     @app.before_request
@@ -165,6 +166,8 @@ def _init_request_hooks(app):
         g.ql_user = current_user if current_user.is_authenticated else None
         g.ql_region = acting_region(current_user) if g.ql_user else None
         g.ql_roles = roles(current_user) if g.ql_user else set()
+        if g.ql_user is not None:
+            gate(g.ql_user)
         if (g.ql_user is not None and current_user.must_change_password
                 and request.endpoint not in ("auth.password", "auth.logout", "static",
                                              "auth.set_locale")):
@@ -228,6 +231,7 @@ def _error(code, message):
 
 
 def _init_templates(app):
+    from core.auth.kinds import is_staff
     from core.auth.scope import has_permission
     from core.i18n import html_lang
 
@@ -282,7 +286,7 @@ def _init_templates(app):
     def _shell():
         def nav():
             user = getattr(g, "ql_user", None)
-            if user is None:
+            if not is_staff(user):
                 return []
             items = host().collect("ql_nav_items", region=g.get("ql_region"), user=user)
             visible = [i for i in items
@@ -309,6 +313,7 @@ def _init_templates(app):
             "current_region": getattr(g, "ql_region", None),
             "demo_mode": _demo_mode(),
             "has_permission": lambda p: has_permission(getattr(g, "ql_user", None), p),
+            "staff_account": is_staff(getattr(g, "ql_user", None)),
             "session_locale": session.get("locale"),
             "csrf_token": csrf_token,  # replaces Flask-WTF's (its context processor ran first)
         }

@@ -144,6 +144,23 @@ def ql_cli(group):
 
 
 @hookspec
+def ql_account_kinds():
+    """Return account kinds other than staff: ``[{"code", "label", "home"}]``.
+
+    An account of such a kind (``core.auth.kinds``) logs in like staff but may use only
+    views decorated ``for_accounts(code)``, the public pages and its own account pages;
+    ``home`` is the endpoint it lands on after login.
+
+    Example::
+
+        @hookimpl
+        def ql_account_kinds():
+            return [{"code": "supplier", "label": _l("Supplier"),
+                     "home": "procurement_supplier.home"}]
+    """
+
+
+@hookspec
 def ql_template_dirs():
     """Return extra template directories (rarely needed: blueprints carry their own)."""
 

@@ -12,6 +12,7 @@ import re
 
 from core.audit.service import record
 from core.auth.accounts import get_user_in_scope
+from core.auth.kinds import is_staff
 from core.auth.models import Grant, Role, RolePermission, User
 from core.auth.scope import grants_of, region_ids, region_tree
 from core.auth.service import ADMIN_JOBS
@@ -147,6 +148,9 @@ def grant(actor, user: User, role: Role, region: Region) -> Grant:
     """Grant ``role`` in ``region`` to ``user``."""
     if actor.id == user.id:
         raise GrantError(_("You cannot grant yourself a role or change your own grants."))
+    if not is_staff(user):
+        raise GrantError(_("user: %(name)s is not a staff account; roles are for staff.",
+                           name=user.username))
     if get_user_in_scope(actor, user.id, MANAGE) is None:
         raise GrantError(_("user: not within your scope."))
     if region.id not in region_ids(actor, MANAGE):

@@ -23,6 +23,7 @@ class User(BaseModel):
     email = pw.CharField(max_length=120, default="")
     phone = pw.CharField(max_length=20, default="")
     is_demo = pw.BooleanField(default=False)
+    kind = pw.CharField(max_length=16, default="staff")  # core.auth.kinds
     password_changed_at = pw.DateTimeField(null=True)
     created_at = pw.DateTimeField(default=utcnow)
 

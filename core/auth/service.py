@@ -8,6 +8,7 @@ import time
 import pyotp
 
 from core.audit.service import record
+from core.auth.kinds import STAFF, check_kind
 from core.auth.models import Grant, Role, RolePermission, User, UserSession
 from core.auth.passwords import (
     check_policy,
@@ -36,11 +37,21 @@ class AuthError(ValueError):
 def create_user(username: str, password: str, *, role: str | None = None,
                 region_code: str | None = None, email: str = "", phone: str = "",
                 person: Person | None = None, must_change: bool = True,
-                by=None, is_demo: bool = False) -> User:
-    """Create an account (and its first grant). Refuse a weak password or unknown names."""
+                by=None, is_demo: bool = False, kind: str = STAFF) -> User:
+    """Create an account (and its first grant). Refuse a weak password or unknown names.
+
+    An account of a kind other than staff (``core.auth.kinds``) belongs to no person of
+    the organisation and holds no role."""
     username = (username or "").strip()
     if not username or len(username) > 64 or any(c.isspace() for c in username):
         raise AuthError(_("The user name must be 1–64 characters without spaces."))
+    try:
+        check_kind(kind)
+    except ValueError as exc:
+        raise AuthError(str(exc)) from None
+    if kind != STAFF and (role is not None or region_code is not None or person is not None):
+        raise AuthError(_("An account of kind %(kind)s holds no role and belongs to no "
+                          "person of the organisation.", kind=kind))
     check_policy(password, username)
     role_row = region = None
     if role is not None:
@@ -63,11 +74,12 @@ def create_user(username: str, password: str, *, role: str | None = None,
         user = User.create(username=username, password_hash=hash_password(password),
                            person=person, email=email, phone=phone,
                            must_change_password=must_change, is_demo=is_demo,
-                           password_changed_at=utcnow())
+                           password_changed_at=utcnow(), kind=kind)
         record("user.create", object_type="user", object_id=user.id,
                summary=f"create user {username}", user=by,
                region_id=person.region_id if person is not None else None,
-               changes={"username": [None, username], "email": [None, email]})
+               changes={"username": [None, username], "email": [None, email],
+                        **({"kind": [None, kind]} if kind != STAFF else {})})
         if role_row is not None:
             Grant.create(user=user, role=role_row, region=region,
                          granted_by=getattr(by, "username", "") or "cli")
@@ -75,6 +87,17 @@ def create_user(username: str, password: str, *, role: str | None = None,
                    summary=f"grant {role} in {region.code} to {username}", user=by,
                    region_id=region.id)
     return user
+
+
+def create_external_account(username: str, password: str, *, kind: str, email: str = "",
+                            phone: str = "", by=None, is_demo: bool = False) -> User:
+    """An account of a kind other than staff (a supplier, say), ready to log in: its owner
+    chose the password. Raises AuthError for a taken name, a weak password or an unknown
+    kind."""
+    if kind == STAFF:
+        raise AuthError(_("Staff accounts are created by the system administrator."))
+    return create_user(username, password, email=email, phone=phone, must_change=False,
+                       by=by, is_demo=is_demo, kind=kind)
 
 
 def user_roles(user: User) -> set[str]:

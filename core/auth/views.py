@@ -20,6 +20,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from core.auth import service
 from core.auth.forms import LoginForm, PasswordForm, TotpForm
+from core.auth.kinds import home_endpoint
 from core.auth.models import User
 from core.auth.passwords import PasswordPolicyError
 from core.auth.scope import region_ids
@@ -35,10 +36,10 @@ def _settings():
     return current_app.config["QL_SETTINGS"]
 
 
-def _safe_next(target: str | None) -> str:
+def _safe_next(target: str | None, user=None) -> str:
     if target and target.startswith("/") and not target.startswith("//"):
         return target
-    return url_for("web.dashboard")
+    return url_for(home_endpoint(user if user is not None else current_user))
 
 
 def _fresh_session() -> None:
@@ -64,7 +65,7 @@ def _finish_login(user: User, second_factor_ok: bool):
 @bp.route("/login", methods=["GET", "POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("web.dashboard"))
+        return redirect(url_for(home_endpoint(current_user)))
     form = LoginForm()
     error = None
     status = 200
@@ -75,7 +76,7 @@ def login():
             error = str(exc)
             status = 422
         else:
-            nxt = _safe_next(request.args.get("next"))
+            nxt = _safe_next(request.args.get("next"), user)
             if service.requires_second_factor(user):
                 _fresh_session()
                 session["pending_user"] = user.id
@@ -122,12 +123,12 @@ def totp():
                     from core.audit.service import record
                     record("user.totp_enrol", object_type="user", object_id=user.id, user=user,
                            summary="second factor enrolled")
-            nxt = session.get("pending_next") or url_for("web.dashboard")
             fresh = User.get_by_id(user.id)
+            nxt = session.get("pending_next") or url_for(home_endpoint(fresh))
             _finish_login(fresh, True)
             if fresh.must_change_password:
                 return redirect(url_for("auth.password"), 303)
-            return redirect(_safe_next(nxt), 303)
+            return redirect(_safe_next(nxt, fresh), 303)
         if service.second_factor_failed(user, _settings()):
             _fresh_session()
             flash(_("This account is locked after too many failed logins."), "error")
@@ -158,7 +159,7 @@ def password():
             status = 422
         else:
             flash(_("Your password was changed."), "success")
-            return redirect(url_for("web.dashboard"), 303)
+            return redirect(url_for(home_endpoint(current_user)), 303)
     elif request.method == "POST":
         status = 422
     return render_template("auth/password.html", form=form, error=error), status

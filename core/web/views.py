@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from core import calendar
 from core.audit.service import record
+from core.auth.kinds import home_endpoint
 from core.auth.scope import has_permission, region_ids, require
 from core.db import db
 from core.i18n import _
@@ -35,7 +36,7 @@ admin = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.route("/")
 def home():
     if current_user.is_authenticated:
-        return redirect(url_for("web.dashboard"))
+        return redirect(url_for(home_endpoint(current_user)))
     return redirect(url_for("public_portal.index"))
 
 
