@@ -26,6 +26,8 @@ from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.plugins import enabled_for, regions_enabled
 from core.queue import huey, periodic, task
+from core.sealing import service as sealing
+from core.sealing.service import SealError
 from core.web.paging import Page, paginate
 
 
@@ -37,10 +39,10 @@ def emit(*args, **kwargs):
 
 __all__ = [
     "STAFF", "AuthError", "BaseModel", "Department", "Page", "Person", "Post", "PostHolding",
-    "Region", "_", "_l", "add_workdays", "create_external_account", "db", "descendants",
-    "diff", "emit", "enabled_for", "for_accounts", "format_number", "get_scoped",
-    "has_permission", "hookimpl", "huey", "is_postgres", "is_staff", "is_workday", "kind_of",
-    "local_day", "mask", "next_number", "ngettext", "now", "paginate", "periodic", "publish",
-    "record", "record_view", "region_ids", "regions_enabled", "require", "scoped", "task",
-    "today", "utcnow", "workdays_between", "workdays_in",
+    "Region", "SealError", "_", "_l", "add_workdays", "create_external_account", "db",
+    "descendants", "diff", "emit", "enabled_for", "for_accounts", "format_number",
+    "get_scoped", "has_permission", "hookimpl", "huey", "is_postgres", "is_staff",
+    "is_workday", "kind_of", "local_day", "mask", "next_number", "ngettext", "now", "paginate",
+    "periodic", "publish", "record", "record_view", "region_ids", "regions_enabled", "require",
+    "scoped", "sealing", "task", "today", "utcnow", "workdays_between", "workdays_in",
 ]
