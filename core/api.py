@@ -19,11 +19,35 @@ from core.auth.service import AuthError, create_external_account
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
+from core.errors import FieldError
 from core.events import publish
+from core.forms import (
+    DateField,
+    DecimalField,
+    Form,
+    IntegerField,
+    MonthField,
+    TextAreaField,
+    TextField,
+    coerce_id,
+)
 from core.hookspecs import hookimpl
 from core.i18n import _, _l, ngettext
 from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
+from core.parse import (
+    check_schema,
+    clean_text,
+    fold_width,
+    parse_date,
+    parse_datetime,
+    parse_decimal,
+    parse_id,
+    parse_int,
+    parse_json,
+    parse_month,
+    parse_year,
+)
 from core.plugins import enabled_for, regions_enabled
 from core.queue import huey, periodic, task
 from core.sealing import service as sealing
@@ -38,11 +62,15 @@ def emit(*args, **kwargs):
 
 
 __all__ = [
-    "STAFF", "AuthError", "BaseModel", "Department", "Page", "Person", "Post", "PostHolding",
-    "Region", "SealError", "_", "_l", "add_workdays", "create_external_account", "db",
-    "descendants", "diff", "emit", "enabled_for", "for_accounts", "format_number",
-    "get_scoped", "has_permission", "hookimpl", "huey", "is_postgres", "is_staff",
-    "is_workday", "kind_of", "local_day", "mask", "next_number", "ngettext", "now", "paginate",
-    "periodic", "publish", "record", "record_view", "region_ids", "regions_enabled", "require",
-    "scoped", "sealing", "task", "today", "utcnow", "workdays_between", "workdays_in",
+    "AuthError", "BaseModel", "DateField", "DecimalField", "Department", "FieldError", "Form",
+    "IntegerField", "MonthField", "Page", "Person", "Post", "PostHolding", "Region", "STAFF",
+    "SealError", "TextAreaField", "TextField", "_", "_l", "add_workdays", "check_schema",
+    "clean_text", "coerce_id", "create_external_account", "db", "descendants", "diff", "emit",
+    "enabled_for", "fold_width", "for_accounts", "format_number", "get_scoped",
+    "has_permission", "hookimpl", "huey", "is_postgres", "is_staff", "is_workday", "kind_of",
+    "local_day", "mask", "next_number", "ngettext", "now", "paginate", "parse_date",
+    "parse_datetime", "parse_decimal", "parse_id", "parse_int", "parse_json", "parse_month",
+    "parse_year", "periodic", "publish", "record", "record_view", "region_ids",
+    "regions_enabled", "require", "scoped", "sealing", "task", "today", "utcnow",
+    "workdays_between", "workdays_in",
 ]

@@ -19,9 +19,12 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from htmx_flask import Htmx
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from core import db as dbmod
 from core import i18n, queue
+from core.errors import FieldError
+from core.parse import ID_MAX
 from core.plugins import PluginHost, host, switched_off_for
 from core.settings import ROOT, Settings
 
@@ -72,6 +75,7 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
         app.jinja_loader = ChoiceLoader([app.jinja_loader,
                                          *[FileSystemLoader(str(d)) for d in template_dirs]])
     Htmx(app)
+    app.url_map.converters["int"] = BoundedIntConverter
     _isolate_request_globals(app)
     csrf.init_app(app)
     _init_login(app, settings)
@@ -82,6 +86,17 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
     from core import cli
     cli.init_app(app)
     return app
+
+
+class BoundedIntConverter(IntegerConverter):
+    """``<int:id>`` limited to ASCII digits and the primary-key range: a 30-digit or an
+    Arabic-Indic id in a URL is no route (404), never an overflow in the database."""
+
+    regex = r"[0-9]{1,10}"
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", ID_MAX)
+        super().__init__(map, *args, **kwargs)
 
 
 def _translation_dirs(plugin_host):
@@ -194,6 +209,10 @@ def _init_request_hooks(app):
 
 
 def _init_errors(app):
+    @app.errorhandler(FieldError)
+    def field_error(exc: FieldError):
+        return _error(exc.status, exc.message, field=exc.field, error=exc)
+
     @app.errorhandler(CSRFError)
     def csrf_error(exc):
         from core.i18n import _
@@ -211,23 +230,29 @@ def _init_errors(app):
         return _error(500, None)
 
 
-def _error(code, message):
+def _wants_json() -> bool:
+    return (request.path.startswith("/api/") or request.is_json
+            or request.accept_mimetypes.best == "application/json")
+
+
+def _error(code, message, *, field: str | None = None, error: FieldError | None = None):
     from core.i18n import _
     titles = {400: _("Bad request"), 403: _("Not allowed"), 404: _("Not found"),
-              405: _("Method not allowed"), 422: _("Cannot process"),
+              405: _("Method not allowed"), 413: _("Too large"), 422: _("Cannot process"),
               429: _("Too many requests"), 500: _("Something went wrong")}
     texts = {403: _("Your role does not include this page."),
              404: _("There is no such page, or it is not within your scope."),
              500: _("The error was logged. Please try again later.")}
     body = message or texts.get(code, "")
-    if request.headers.get("HX-Request") == "true":
-        return render_template("errors/_fragment.html", code=code, title=titles.get(code, code),
-                               message=body), code
-    if request.accept_mimetypes.best == "application/json" or request.path.startswith("/api/"):
+    if _wants_json():
         from flask import jsonify
+        if error is not None:
+            return jsonify(error.body()), code
         return jsonify(error=titles.get(code, str(code)), message=str(body)), code
-    return render_template("errors/error.html", code=code, title=titles.get(code, code),
-                           message=body), code
+    template = ("errors/_fragment.html" if request.headers.get("HX-Request") == "true"
+                else "errors/error.html")
+    return render_template(template, code=code, title=titles.get(code, code), message=body,
+                           field=field), code
 
 
 def _init_templates(app):
