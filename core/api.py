@@ -21,6 +21,7 @@ from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
 from core.errors import FieldError
 from core.events import publish
+from core.export import Sheet, export_response, safe_cell, write_csv, write_xlsx
 from core.forms import (
     DateField,
     DecimalField,
@@ -64,13 +65,13 @@ def emit(*args, **kwargs):
 __all__ = [
     "AuthError", "BaseModel", "DateField", "DecimalField", "Department", "FieldError", "Form",
     "IntegerField", "MonthField", "Page", "Person", "Post", "PostHolding", "Region", "STAFF",
-    "SealError", "TextAreaField", "TextField", "_", "_l", "add_workdays", "check_schema",
-    "clean_text", "coerce_id", "create_external_account", "db", "descendants", "diff", "emit",
-    "enabled_for", "fold_width", "for_accounts", "format_number", "get_scoped",
-    "has_permission", "hookimpl", "huey", "is_postgres", "is_staff", "is_workday", "kind_of",
-    "local_day", "mask", "next_number", "ngettext", "now", "paginate", "parse_date",
-    "parse_datetime", "parse_decimal", "parse_id", "parse_int", "parse_json", "parse_month",
-    "parse_year", "periodic", "publish", "record", "record_view", "region_ids",
-    "regions_enabled", "require", "scoped", "sealing", "task", "today", "utcnow",
-    "workdays_between", "workdays_in",
+    "SealError", "Sheet", "TextAreaField", "TextField", "_", "_l", "add_workdays",
+    "check_schema", "clean_text", "coerce_id", "create_external_account", "db", "descendants",
+    "diff", "emit", "enabled_for", "export_response", "fold_width", "for_accounts",
+    "format_number", "get_scoped", "has_permission", "hookimpl", "huey", "is_postgres",
+    "is_staff", "is_workday", "kind_of", "local_day", "mask", "next_number", "ngettext", "now",
+    "paginate", "parse_date", "parse_datetime", "parse_decimal", "parse_id", "parse_int",
+    "parse_json", "parse_month", "parse_year", "periodic", "publish", "record", "record_view",
+    "region_ids", "regions_enabled", "require", "safe_cell", "scoped", "sealing", "task",
+    "today", "utcnow", "workdays_between", "workdays_in", "write_csv", "write_xlsx",
 ]

@@ -3,20 +3,16 @@
 with its "send now" button (audited)."""
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     redirect,
     render_template,
     request,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -31,6 +27,7 @@ from core.audit.seal import ChainError, verify
 from core.audit.service import record
 from core.auth.scope import require
 from core.db import db
+from core.export import export_response
 from core.i18n import _
 from core.org.models import Region
 from core.web.paging import paginate
@@ -102,34 +99,16 @@ def export():
                summary=f"exported {count} audit event(s) as CSV ({f.as_text()})")
     regions = {r.id: r.code for r in Region.select(Region.id, Region.code)}
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
-    resp = Response(stream_with_context(_csv_lines(query, regions)),
-                    mimetype="text/csv; charset=utf-8")
-    resp.headers["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    resp.headers["Cache-Control"] = "no-store"
-    return resp
+    return export_response(f"audit-{stamp}.csv", list(CSV_COLUMNS), _csv_rows(query, regions))
 
 
-def _csv_lines(query, regions):
-    buf = io.StringIO()
-    writer = csv.writer(buf)
-    yield "\ufeff"  # BOM: spreadsheet programs then read the Chinese text correctly
-    writer.writerow(CSV_COLUMNS)
+def _csv_rows(query, regions):
     for row in queries.export_rows(query):
-        writer.writerow([_cell(v) for v in (
-            row["id"], row.get("seq") or "", row["ts"].strftime("%Y-%m-%d %H:%M:%S.%f"),
-            row["user_id"] or "", row["username"], row["role"],
-            regions.get(row["region_id"], ""), row["ip"], row["user_agent"],
-            row["request_id"], row["action"], row["object_type"], row["object_id"],
-            row["summary"], row["changes"], "1" if row["success"] else "0")])
-        yield buf.getvalue()
-        buf.seek(0)
-        buf.truncate()
-
-
-def _cell(value) -> str:
-    """Neutralise spreadsheet formulas (CSV injection) in exported text."""
-    text = str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+        yield (row["id"], row.get("seq") or "", row["ts"].strftime("%Y-%m-%d %H:%M:%S.%f"),
+               row["user_id"] or "", row["username"], row["role"],
+               regions.get(row["region_id"], ""), row["ip"], row["user_agent"],
+               row["request_id"], row["action"], row["object_type"], row["object_id"],
+               row["summary"], row["changes"], row["success"])
 
 
 @bp.route("/verify", methods=["POST"])

@@ -23,6 +23,7 @@ from peewee import fn
 
 from core.audit.service import record
 from core.auth.scope import region_ids
+from core.clock import today as local_today
 from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Department, Person, Post, PostHolding, Region
@@ -471,15 +472,10 @@ def discard_upload(instance_path: str | Path, token: str) -> None:
 
 
 # -- export -------------------------------------------------------------------------
-def _safe(value: Any) -> str:
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-def export_people(actor, people_query) -> str:
-    """CSV (UTF-8 with BOM, the import's columns) of the people in ``people_query``, one
-    line per current post; audited as ``org.export``."""
-    today = dt.date.today()
+def export_people(actor, people_query) -> list[list]:
+    """The rows (the import's columns) of the people in ``people_query``, one line per
+    current post, for ``core.export``; audited as ``org.export``."""
+    today = local_today()
     people = list(people_query)
     ids = [p.id for p in people]
     holdings: dict[int, list[PostHolding]] = {}
@@ -490,11 +486,7 @@ def export_people(actor, people_query) -> str:
                 .order_by(PostHolding.start))
         for h in rows:
             holdings.setdefault(h.person_id, []).append(h)
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(COLUMNS["people"])
-    lines = 0
+    out: list[list] = []
     for person in people:
         base = [person.name, person.phone, person.email]
         for h in holdings.get(person.id) or [None]:
@@ -504,9 +496,8 @@ def export_people(actor, people_query) -> str:
                 d, p = h.post.department, h.post
                 cells = [person.region.code, d.code, d.name, p.title, p.risk_level,
                          "1" if p.is_head else "0", *base, h.start.isoformat()]
-            writer.writerow([_safe(c) for c in cells])
-            lines += 1
+            out.append(cells)
     with db.atomic():
         record("org.export", object_type="person", user=actor,
-               summary=f"export {len(people)} people ({lines} lines) as CSV")
-    return out.getvalue()
+               summary=f"export {len(people)} people ({len(out)} lines) as CSV")
+    return out

@@ -2,13 +2,11 @@
 import and export. Lists answer HTMX with their table block only; rows edit in place."""
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -31,6 +29,8 @@ from core.auth.scope import (
     require,
     scoped,
 )
+from core.clock import today
+from core.export import export_response
 from core.i18n import _
 from core.org import importer, services
 from core.org.forms import (
@@ -438,10 +438,9 @@ def people():
 @require(READ)
 def people_export():
     query, _rid = _people_query()
-    body = importer.export_people(current_user, query.order_by(Region.code, Person.name))
-    stamp = dt.date.today().strftime("%Y%m%d")
-    return Response(body, mimetype="text/csv", headers={
-        "Content-Disposition": f"attachment; filename=people-{stamp}.csv"})
+    rows = importer.export_people(current_user, query.order_by(Region.code, Person.name))
+    stamp = today().strftime("%Y%m%d")
+    return export_response(f"people-{stamp}.csv", importer.COLUMNS["people"], rows)
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -484,8 +483,8 @@ def _person_page(person: Person, form=None, error=None, status=200):
     return render_template("org/person.html", person=person, holdings=holdings,
                            form=_holding_form(person, form) if can_manage else None,
                            end_form=EndHoldingForm(formdata=None, data={
-                               "end": dt.date.today()}),
-                           can_manage=can_manage, error=error, today=dt.date.today(),
+                               "end": today()}),
+                           can_manage=can_manage, error=error, today=today(),
                            visible=region_ids(current_user, READ)), status
 
 

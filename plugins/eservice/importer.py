@@ -273,8 +273,9 @@ def _seq(row) -> int:
     return row.seq
 
 
-def _export_rows(query) -> list[list[str]]:
-    out = [COLUMNS]
+def export_rows(query) -> list[list[str]]:
+    """The catalogue's rows in the import's column layout (COLUMNS), for the export."""
+    out = []
     query = query.select(Item, Department, Region).join(Department).join(Region)
     for item in prefetch(query, ItemBasis, ItemMaterial, ItemStep, ItemSpecial):
         out.append([
@@ -292,20 +293,3 @@ def _export_rows(query) -> list[list[str]]:
             _fmt([[s.kind, s.name, s.limit_days] for s in item.specials]),
         ])
     return out
-
-
-def export_csv(query) -> bytes:
-    buf = io.StringIO()
-    csv.writer(buf).writerows(_export_rows(query))
-    return ("\ufeff" + buf.getvalue()).encode("utf-8")
-
-
-def export_xlsx(query) -> bytes:
-    from openpyxl import Workbook
-    wb = Workbook(write_only=True)
-    ws = wb.create_sheet("catalogue")
-    for row in _export_rows(query):
-        ws.append(row)
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()

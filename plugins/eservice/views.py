@@ -17,6 +17,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from core.api import export_response
 from core.auth.scope import get_scoped, has_permission, require, scoped
 from core.i18n import _
 from core.models import CalendarDay
@@ -258,12 +259,8 @@ def export(fmt: str):
         abort(404)
     query = scoped(Item.select().where(Item.status == "active").order_by(Item.code),
                    Item.region, "eservice.catalogue.manage")
-    data = importer.export_csv(query) if fmt == "csv" else importer.export_xlsx(query)
-    mime = "text/csv; charset=utf-8" if fmt == "csv" else \
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    resp = Response(data, mimetype=mime)
-    resp.headers["Content-Disposition"] = f"attachment; filename=catalogue.{fmt}"
-    return resp
+    return export_response("catalogue", importer.COLUMNS, importer.export_rows(query), fmt,
+                           title="catalogue")
 
 
 @bp.route("/catalogue/import", methods=["GET", "POST"])

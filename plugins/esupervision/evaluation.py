@@ -10,7 +10,6 @@ month; low scores send a rectification suggestion (监察建议书) through the 
 from __future__ import annotations
 
 import datetime as dt
-import io
 import json
 import time
 from collections import defaultdict
@@ -19,6 +18,7 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from peewee import Case, fn
 
+from core.api import Sheet
 from core.audit.service import record
 from core.auth.scope import has_permission
 from core.db import db
@@ -344,17 +344,10 @@ COLUMNS = (("rank", "Rank"), ("label", "Name"), ("total", "Total"), ("efficiency
            ("satisfaction", "Satisfaction %"))
 
 
-def export_xlsx(run: EvaluationRun, region_ids: set[int], headers: dict) -> bytes:
-    """The run's department and region rankings as an XLSX workbook (openpyxl)."""
-    from openpyxl import Workbook
-    wb = Workbook()
-    for i, level in enumerate(("department", "region")):
-        ws = wb.active if i == 0 else wb.create_sheet()
-        ws.title = str(headers[level])[:31]
-        ws.append([str(headers.get(key, label)) for key, label in COLUMNS])
-        for row in scores(run, level, region_ids):
-            ws.append([getattr(row, key) for key, _label in COLUMNS])
-    buf = io.BytesIO()
-    wb.save(buf)
-    return buf.getvalue()
+def export_sheets(run: EvaluationRun, region_ids: set[int], headers: dict) -> list[Sheet]:
+    """The run's department and region rankings, one worksheet each (for core.export)."""
+    return [Sheet(str(headers[level]), [str(headers.get(key, label)) for key, label in COLUMNS],
+                  [[getattr(row, key) for key, _label in COLUMNS]
+                   for row in scores(run, level, region_ids)])
+            for level in ("department", "region")]
 

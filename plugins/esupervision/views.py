@@ -15,6 +15,7 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
+from core.api import export_response
 from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
 from core.i18n import _
 from core.org.models import Department, Region
@@ -509,19 +510,14 @@ def evaluation_detail(run_id: int):
 @bp.get("/evaluation/<int:run_id>.xlsx")
 @require("esupervision.supervise")
 def evaluation_xlsx(run_id: int):
-    from flask import Response
     run = EvaluationRun.get_or_none(EvaluationRun.id == run_id)
     if run is None:
         abort(404)
     allowed = region_ids(current_user, "esupervision.supervise")
     headers = {"department": _("Departments"), "region": _("Regions"),
                **{k: _(label) for k, label in evaluation.COLUMNS}}
-    body = evaluation.export_xlsx(run, allowed, headers)
-    resp = Response(body, mimetype="application/vnd.openxmlformats-officedocument."
-                                   "spreadsheetml.sheet")
-    resp.headers["Content-Disposition"] = (f'attachment; filename="evaluation-{run.month}-'
-                                           f'v{run.version}.xlsx"')
-    return resp
+    return export_response(f"evaluation-{run.month}-v{run.version}", [], [], "xlsx",
+                           sheets=evaluation.export_sheets(run, allowed, headers))
 
 
 @bp.get("/evaluation/departments/<int:dept_id>")

@@ -142,7 +142,7 @@ def test_import_xlsx_roundtrip_revises_existing(app, org, item, make_user):
     wb = Workbook()
     ws = wb.active
     ws.append(importer.COLUMNS)
-    row = importer._export_rows(Item.select().where(Item.id == item.id))[1]
+    row = importer.export_rows(Item.select().where(Item.id == item.id))[0]
     row[7] = "4"  # committed days 5 -> 4: a new version
     ws.append(row)
     buf = io.BytesIO()
@@ -165,3 +165,18 @@ def test_dashboard_widget_counts_cases_in_scope(app, client, login, item, clerk)
     login(clerk)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Service hall cases" in html and case.serial in html
+
+
+def test_catalogue_exports_are_formula_safe(app, client, login, org, item, make_user):
+    from openpyxl import load_workbook
+    Item.update(name="=HYPERLINK(\"http://evil.invalid\",\"点此\")",
+                conditions="+cmd|' /C calc'!A0").where(Item.id == item.id).execute()
+    login(make_user("mgr", "eservice_manager", org["a"]))
+    text = client.get("/eservice/catalogue/export.csv").get_data().decode("utf-8-sig")
+    assert "'=HYPERLINK" in text and "'+cmd" in text
+    assert ",=HYPERLINK" not in text and ",+cmd" not in text
+    xlsx = client.get("/eservice/catalogue/export.xlsx")
+    row = list(load_workbook(io.BytesIO(xlsx.get_data())).active.iter_rows())[1]
+    name = row[importer.COLUMNS.index("name")]
+    assert name.data_type == "s" and name.value.startswith("=HYPERLINK")
+    assert row[importer.COLUMNS.index("conditions")].data_type == "s"

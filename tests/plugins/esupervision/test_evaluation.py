@@ -123,3 +123,19 @@ def test_a_county_supervisor_cannot_run_the_city_wide_evaluation(march, org, mak
     with pytest.raises(ev_mod.EvaluationError, match="whole city"):
         ev_mod.evaluate("2026-03", county)
     assert EvaluationRun.select().count() == 0
+
+
+def test_evaluation_xlsx_is_formula_safe(client, login, march, org, csrf_token):
+    from openpyxl import load_workbook
+
+    from core.org.models import Department
+    Department.update(name="=HYPERLINK(\"http://evil.invalid\")").where(
+        Department.id == org["dept_a"].id).execute()
+    login(march)
+    client.post("/esupervision/evaluation/run",
+                data={"csrf_token": csrf_token("/esupervision/evaluation"), "month": "2026-03"})
+    run = EvaluationRun.get()
+    xlsx = client.get(f"/esupervision/evaluation/{run.id}.xlsx")
+    cells = [c for row in load_workbook(io.BytesIO(xlsx.data)).worksheets[0].iter_rows()
+             for c in row if isinstance(c.value, str) and c.value.startswith("=")]
+    assert cells and all(c.data_type == "s" for c in cells)
