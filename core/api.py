@@ -8,18 +8,23 @@ from __future__ import annotations
 from core.audit.service import diff, mask, record, record_view
 from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
 from core.auth.scope import (
+    city_region_ids,
+    covers,
+    covers_city,
     descendants,
     get_scoped,
     has_permission,
     region_ids,
     require,
+    require_city_wide,
+    require_level,
     scoped,
 )
 from core.auth.service import AuthError, create_external_account
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
-from core.errors import FieldError
+from core.errors import AccessDenied, FieldError
 from core.events import publish
 from core.export import Sheet, export_response, safe_cell, write_csv, write_xlsx
 from core.forms import (
@@ -64,6 +69,7 @@ def emit(*args, **kwargs):
 
 __all__ = [
     "STAFF",
+    "AccessDenied",
     "AuthError",
     "BaseModel",
     "DateField",
@@ -86,8 +92,11 @@ __all__ = [
     "_l",
     "add_workdays",
     "check_schema",
+    "city_region_ids",
     "clean_text",
     "coerce_id",
+    "covers",
+    "covers_city",
     "create_external_account",
     "db",
     "descendants",
@@ -127,6 +136,8 @@ __all__ = [
     "region_ids",
     "regions_enabled",
     "require",
+    "require_city_wide",
+    "require_level",
     "safe_cell",
     "scoped",
     "sealing",

@@ -23,7 +23,7 @@ from werkzeug.routing import IntegerConverter
 
 from core import db as dbmod
 from core import i18n, queue
-from core.errors import FieldError
+from core.errors import AccessDenied, FieldError
 from core.parse import ID_MAX
 from core.plugins import PluginHost, host, switched_off_for
 from core.settings import ROOT, Settings
@@ -212,6 +212,10 @@ def _init_errors(app):
     @app.errorhandler(FieldError)
     def field_error(exc: FieldError):
         return _error(exc.status, exc.message, field=exc.field, error=exc)
+
+    @app.errorhandler(AccessDenied)
+    def access_denied(exc: AccessDenied):
+        return _error(403, exc.message)
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -27,3 +27,15 @@ class FieldError(ValueError):
         """The JSON answer: ``{"error", "field", "message", "fields"}``."""
         return {"error": "invalid_input", "field": self.field, "message": self.message,
                 "fields": self.errors}
+
+
+class AccessDenied(PermissionError):
+    """The acting user's grants do not reach what they asked to change (e.g. a county
+    grant and a city-wide setting). Raised by services; the app answers 403 with the
+    message."""
+
+    status = 403
+
+    def __init__(self, message):
+        self.message = str(message)
+        super().__init__(self.message)

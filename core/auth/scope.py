@@ -12,6 +12,7 @@ from flask_login import current_user
 from peewee import JOIN
 
 from core.auth.models import Grant, Role, RolePermission
+from core.errors import AccessDenied
 from core.org.models import Region
 
 
@@ -111,8 +112,13 @@ def get_scoped(query, region_field, perm: str | None = None, user=None):
     return row
 
 
-def require(perm: str):
-    """View decorator: 403 unless the current user holds ``perm`` somewhere."""
+def require(perm: str, *, city_wide: bool = False):
+    """View decorator: 403 unless the current user holds ``perm`` somewhere — or, for a
+    city-wide setting (``city_wide=True``), holds it by a grant covering the whole city.
+
+    ``city_wide`` also marks the view (``ql_city_wide``): the access matrix posts to every
+    marked route as a county user. The service behind it checks the level again
+    (:func:`require_city_wide`); the view's check only answers early."""
     def decorator(view):
         @functools.wraps(view)
         def inner(*args, **kwargs):
@@ -121,10 +127,58 @@ def require(perm: str):
                 return current_app.login_manager.unauthorized()
             if not has_permission(current_user, perm):
                 abort(403)
+            if city_wide and not covers_city(current_user, perm):
+                raise AccessDenied(_city_wide_message())
             return view(*args, **kwargs)
         inner.ql_permission = perm
+        inner.ql_city_wide = city_wide
         return inner
     return decorator
+
+
+# -- levels: a county grant never changes what holds for the whole city ----------------
+def _region_id(region) -> int:
+    return region if isinstance(region, int) else region.id
+
+
+def covers(user, perm: str, region) -> bool:
+    """True if one of ``user``'s grants carrying ``perm`` is on ``region`` (a Region or
+    its id) or on a region above it."""
+    return has_permission(user, perm, _region_id(region))
+
+
+def city_region_ids() -> set[int]:
+    """The top regions (the city; several only in a deployment of several cities)."""
+    return set(region_tree().get(None, []))
+
+
+def covers_city(user, perm: str) -> bool:
+    """True if ``user`` holds ``perm`` over every top region: a city-wide grant."""
+    tops = city_region_ids()
+    return bool(tops) and all(has_permission(user, perm, rid) for rid in tops)
+
+
+def _city_wide_message() -> str:
+    from core.i18n import _
+    return _("This setting holds for the whole city: it needs a grant at city level, not "
+             "one for a district or county.")
+
+
+def require_level(user, perm: str, region) -> None:
+    """Refuse (AccessDenied, 403) unless ``user``'s grant for ``perm`` covers ``region``
+    itself — a county grant does not reach the city or a neighbouring county. Call it in
+    the service, before writing."""
+    if not covers(user, perm, region):
+        from core.i18n import _
+        raise AccessDenied(_("Your grant does not cover this region: the change needs a "
+                             "grant for it or for a region above it."))
+
+
+def require_city_wide(user, perm: str) -> None:
+    """Refuse (AccessDenied, 403) unless ``user`` holds ``perm`` city-wide: for settings
+    that hold for every district and county. Call it in the service, before writing."""
+    if not covers_city(user, perm):
+        raise AccessDenied(_city_wide_message())
 
 
 def acting_region(user):
