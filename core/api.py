@@ -56,9 +56,11 @@ from core.parse import (
 )
 from core.plugins import enabled_for, regions_enabled
 from core.queue import huey, periodic, task
+from core.ratelimit import RateLimited, client_address, hit, hits, rate_limit
 from core.sealing import service as sealing
 from core.sealing.service import SealError
 from core.web.paging import Page, paginate
+from core.web.redirects import safe_redirect_target
 
 
 def emit(*args, **kwargs):
@@ -83,6 +85,7 @@ __all__ = [
     "Person",
     "Post",
     "PostHolding",
+    "RateLimited",
     "Region",
     "SealError",
     "Sheet",
@@ -94,6 +97,7 @@ __all__ = [
     "check_schema",
     "city_region_ids",
     "clean_text",
+    "client_address",
     "coerce_id",
     "covers",
     "covers_city",
@@ -109,6 +113,8 @@ __all__ = [
     "format_number",
     "get_scoped",
     "has_permission",
+    "hit",
+    "hits",
     "hookimpl",
     "huey",
     "is_postgres",
@@ -131,6 +137,7 @@ __all__ = [
     "parse_year",
     "periodic",
     "publish",
+    "rate_limit",
     "record",
     "record_view",
     "region_ids",
@@ -139,6 +146,7 @@ __all__ = [
     "require_city_wide",
     "require_level",
     "safe_cell",
+    "safe_redirect_target",
     "scoped",
     "sealing",
     "task",

@@ -26,6 +26,7 @@ from core import i18n, queue
 from core.errors import AccessDenied, FieldError
 from core.parse import ID_MAX
 from core.plugins import PluginHost, host, switched_off_for
+from core.ratelimit import RateLimited
 from core.settings import ROOT, Settings
 
 log = logging.getLogger("qinglian")
@@ -58,6 +59,10 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
         MAX_CONTENT_LENGTH=32 * 1024 * 1024,
         SEND_FILE_MAX_AGE_DEFAULT=dt.timedelta(days=7),
     )
+    if settings.trusted_proxies:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
+                                x_proto=settings.trusted_proxies)
     dbmod.init_db(settings.database_url)
     dbmod.init_app(app)
     queue.configure(app, settings.queue_url)
@@ -216,6 +221,13 @@ def _init_errors(app):
     @app.errorhandler(AccessDenied)
     def access_denied(exc: AccessDenied):
         return _error(403, exc.message)
+
+    @app.errorhandler(RateLimited)
+    def rate_limited(exc: RateLimited):
+        resp = _error(429, exc.message)
+        resp = app.make_response(resp)
+        resp.headers["Retry-After"] = str(exc.retry_after)
+        return resp
 
     @app.errorhandler(CSRFError)
     def csrf_error(exc):

@@ -61,6 +61,7 @@ class Settings:
     secure_cookies: bool = False
     demo: bool = False
     public_lookup_per_minute: int = 10
+    trusted_proxies: int = 0  # proxies in front of the app whose X-Forwarded-For is trusted
     audit_anchor_path: str = ""  # newest audit seal, copied outside the database
     audit_anchor_email: str = ""  # comma-separated addresses receiving each new anchor
     audit_anchor_url: str = ""  # HTTP receiver of each new anchor (e.g. a write-once log)
@@ -92,6 +93,7 @@ class Settings:
         "session_idle_minutes": "QL_SESSION_IDLE_MINUTES",
         "secure_cookies": "QL_SECURE_COOKIES",
         "public_lookup_per_minute": "QL_PUBLIC_LOOKUP_PER_MINUTE",
+        "trusted_proxies": "QL_TRUSTED_PROXIES",
         "audit_anchor_path": "QL_AUDIT_ANCHOR_PATH",
         "audit_anchor_email": "QL_AUDIT_ANCHOR_EMAIL",
         "audit_anchor_url": "QL_AUDIT_ANCHOR_URL",
@@ -150,6 +152,9 @@ class Settings:
         if new.locale not in {"zh_CN", "en"}:
             raise SettingsError(f"QL_LOCALE: {new.locale!r} is not zh_CN or en")
         new._check_audit_anchor()
+        if not 0 <= new.trusted_proxies <= 5:
+            raise SettingsError("QL_TRUSTED_PROXIES: expected the number of proxies in front "
+                                f"of the app (0–5), got {new.trusted_proxies}")
         return new
 
     def audit_anchor_emails(self) -> tuple[str, ...]:

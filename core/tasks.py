@@ -34,6 +34,12 @@ def register_periodic(huey) -> None:
     def heartbeat_job():
         heartbeat.call_local()
 
+    @periodic(crontab(minute="17"), name="core.rate_counters.purge")
+    def purge_rate_counters():
+        from core import ratelimit
+        with db.atomic():
+            return ratelimit.purge()
+
 
 def last_heartbeat():
     return WorkerHeartbeat.select(fn.MAX(WorkerHeartbeat.seen_at)).scalar()

@@ -60,5 +60,6 @@ def ql_models():
     from core.auth.models import Grant, Role, RolePermission, User, UserSession
     from core.models import CalendarDay, CalendarOverride, PluginSwitch, WorkerHeartbeat
     from core.numbering import DocumentSequence
+    from core.ratelimit import RateCounter
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
-            CalendarOverride, WorkerHeartbeat, DocumentSequence]
+            CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter]

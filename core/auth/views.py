@@ -26,6 +26,7 @@ from core.auth.passwords import PasswordPolicyError
 from core.auth.scope import region_ids
 from core.db import db
 from core.i18n import LOCALES, _
+from core.web.redirects import safe_redirect_target
 
 bp = Blueprint("auth", __name__)
 
@@ -37,9 +38,8 @@ def _settings():
 
 
 def _safe_next(target: str | None, user=None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for(home_endpoint(user if user is not None else current_user))
+    return safe_redirect_target(target, "") or url_for(
+        home_endpoint(user if user is not None else current_user))
 
 
 def _fresh_session() -> None:

@@ -49,6 +49,7 @@ from core.org.forms import (
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.org.services import MANAGE, READ, OrgError
 from core.web.paging import paginate
+from core.web.redirects import safe_redirect_target
 
 bp = Blueprint("org", __name__, url_prefix="/org")
 
@@ -263,8 +264,7 @@ def delete(kind: str, oid: int):
         if _is_htmx():
             return _message(str(exc))
         flash(str(exc), "error")
-        return redirect(request.referrer if (request.referrer or "").startswith(
-            request.host_url) else back, 303)
+        return redirect(safe_redirect_target(request.referrer, back), 303)
     if _is_htmx():
         return ""
     flash(_("Deleted."), "success")

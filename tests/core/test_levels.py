@@ -22,7 +22,7 @@ def people(app, org, make_user):
 
 def _perm(user) -> str:
     from core.auth.scope import permissions
-    return sorted(permissions(user))[0]
+    return min(permissions(user))
 
 
 def test_covers_its_region_and_below_only(app, org, people):
