@@ -1,12 +1,18 @@
 """What plugins may import from the core: the stable facade.
 
-Plugins import from here (or from ``core`` for ``hookimpl``), never from deeper modules,
-so the core can move its internals without breaking them.
+Plugins import from here (or ``core.hookimpl``), never from deeper modules, so the core can
+move its internals without breaking them; ``tests/core/test_plugin_contract.py`` fails on
+any other import. ``docs/plugin_api.md`` documents every name.
 """
 from __future__ import annotations
 
+from typing import Any
+
+from core.alerts.models import Alert
+from core.alerts.service import AlertSpec, emit, emit_many, resolve, supervision_office
 from core.audit.service import diff, mask, record, record_view
 from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
+from core.auth.models import User
 from core.auth.scope import (
     city_region_ids,
     covers,
@@ -24,6 +30,7 @@ from core.auth.service import AuthError, create_external_account
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
+from core.demo import DEMO_PASSWORD, demo_user, person_name
 from core.errors import AccessDenied, FieldError
 from core.events import publish
 from core.export import Sheet, export_response, safe_cell, write_csv, write_xlsx
@@ -37,8 +44,9 @@ from core.forms import (
     TextField,
     coerce_id,
 )
-from core.hookspecs import hookimpl
+from core.hookspecs import hookimpl, hookspec
 from core.i18n import _, _l, ngettext
+from core.models import CalendarDay
 from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.parse import (
@@ -54,7 +62,7 @@ from core.parse import (
     parse_month,
     parse_year,
 )
-from core.plugins import enabled_for, regions_enabled
+from core.plugins import enabled_for, host, regions_enabled
 from core.queue import huey, periodic, task
 from core.ratelimit import RateLimited, client_address, hit, hits, rate_limit
 from core.sealing import service as sealing
@@ -63,17 +71,30 @@ from core.web.paging import Page, paginate
 from core.web.redirects import safe_redirect_target
 
 
-def emit(*args, **kwargs):
-    """Raise an alert through the alert bus (see ``docs/alerts.md``)."""
-    from core.alerts import emit as _emit
-    return _emit(*args, **kwargs)
+def call_hook(name: str, **kwargs: Any) -> Any:
+    """Call hook ``name`` through pluggy on every enabled plugin: the list of non-None
+    results (pluggy's calling order), or the one answer of a ``firstresult`` hook. With a
+    ``region`` argument, plugins switched off there are skipped. For a plugin calling the
+    hooks it specifies in its own ``hookspecs.py``."""
+    return host().call(name, **kwargs)
 
 
-__all__ = [
+def csrf_exempt(view: Any) -> Any:
+    """Exempt a view or blueprint from the CSRF check: only for machine clients that
+    authenticate every request with a token, never for pages a browser posts to."""
+    from core.app import csrf
+    return csrf.exempt(view)
+
+
+__all__ = [  # one name a line, sorted: helpers add theirs without conflicts
+    "DEMO_PASSWORD",
     "STAFF",
     "AccessDenied",
+    "Alert",
+    "AlertSpec",
     "AuthError",
     "BaseModel",
+    "CalendarDay",
     "DateField",
     "DecimalField",
     "Department",
@@ -91,9 +112,11 @@ __all__ = [
     "Sheet",
     "TextAreaField",
     "TextField",
+    "User",
     "_",
     "_l",
     "add_workdays",
+    "call_hook",
     "check_schema",
     "city_region_ids",
     "clean_text",
@@ -102,10 +125,13 @@ __all__ = [
     "covers",
     "covers_city",
     "create_external_account",
+    "csrf_exempt",
     "db",
+    "demo_user",
     "descendants",
     "diff",
     "emit",
+    "emit_many",
     "enabled_for",
     "export_response",
     "fold_width",
@@ -116,6 +142,7 @@ __all__ = [
     "hit",
     "hits",
     "hookimpl",
+    "hookspec",
     "huey",
     "is_postgres",
     "is_staff",
@@ -136,6 +163,7 @@ __all__ = [
     "parse_month",
     "parse_year",
     "periodic",
+    "person_name",
     "publish",
     "rate_limit",
     "record",
@@ -145,10 +173,12 @@ __all__ = [
     "require",
     "require_city_wide",
     "require_level",
+    "resolve",
     "safe_cell",
     "safe_redirect_target",
     "scoped",
     "sealing",
+    "supervision_office",
     "task",
     "today",
     "utcnow",

@@ -73,12 +73,7 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
                              extra_core=extra_core)
     app.extensions["qinglian.plugins"] = plugin_host
 
-    template_dirs = plugin_host.collect("ql_template_dirs")
     i18n.init_app(app, extra_dirs=[d for d in _translation_dirs(plugin_host)])
-    if template_dirs:
-        from jinja2 import ChoiceLoader, FileSystemLoader
-        app.jinja_loader = ChoiceLoader([app.jinja_loader,
-                                         *[FileSystemLoader(str(d)) for d in template_dirs]])
     Htmx(app)
     app.url_map.converters["int"] = BoundedIntConverter
     _isolate_request_globals(app)

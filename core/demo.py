@@ -73,6 +73,22 @@ def person_name(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + given
 
 
+def demo_user(username: str, region: Region, role: str | None = None) -> User:
+    """A flagged demo account (password :data:`DEMO_PASSWORD`, no forced change), created
+    if missing, holding ``role`` in ``region`` when a role is given. For plugins' demo
+    data: idempotent, like every seed."""
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        from core.auth.service import create_user
+        return create_user(username, DEMO_PASSWORD, role=role, region_code=region.code,
+                           must_change=False, is_demo=True)
+    if role is not None and not Grant.select().join(Role).where(
+            (Grant.user == user.id) & (Role.code == role)).exists():
+        Grant.create(user=user, role=Role.get(Role.code == role), region=region,
+                     granted_by="demo")
+    return user
+
+
 def seed(host, size: str = "small", plugins: bool = True) -> list[str]:
     """Seed the organisation and demo accounts, then (unless ``plugins`` is False) each
     enabled plugin's demo data."""
@@ -101,10 +117,11 @@ def seed(host, size: str = "small", plugins: bool = True) -> list[str]:
     if has_app_context():  # the demo banner shows at once in this process
         current_app.extensions.pop("qinglian.demo_mode", None)
     import time
-    for impl in reversed(host.pm.hook.ql_demo_data.get_hookimpls() if plugins else []):
+    seeders = [i.plugin_name for i in host.pm.hook.ql_demo_data.get_hookimpls()]
+    for name in reversed(seeders if plugins else []):  # pluggy's calling order
         started = time.perf_counter()
-        impl.function(*[{"size": size}[a] for a in impl.argnames])
-        out.append(f"demo data of {impl.plugin_name}: {time.perf_counter() - started:.1f} s")
+        host.call_one(name, "ql_demo_data", size=size)
+        out.append(f"demo data of {name}: {time.perf_counter() - started:.1f} s")
     return out
 
 

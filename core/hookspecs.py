@@ -111,9 +111,9 @@ def ql_alert_channels():
 def ql_periodic_tasks(huey):
     """Register periodic jobs on ``huey`` at worker start.
 
-    Use ``core.queue.periodic(name, crontab)`` so the job takes a lock and two workers
+    Use ``core.api.periodic(crontab, name=...)`` so the job takes a lock and two workers
     never run it at once. A job that works per region asks
-    ``core.plugins.regions_enabled(plugin)`` which regions it may touch.
+    ``core.api.regions_enabled(plugin)`` which regions it may touch.
     """
 
 
@@ -161,31 +161,18 @@ def ql_account_kinds():
 
 
 @hookspec
-def ql_template_dirs():
-    """Return extra template directories (rarely needed: blueprints carry their own)."""
+def ql_hookspecs():
+    """Return the module (or class) holding this plugin's own hook specifications.
 
-
-@hookspec
-def ql_esupervision_detectors():
-    """Return extra red-signal detectors for the e-supervision plugin (电子监察).
-
-    Each detector is an object with ``code`` (upper-case, unique), ``description``
-    (lazy-translated), ``params`` (dict of integer defaults, editable by a supervisor) and
-    ``evaluate(ctx) -> [finding]``: ``ctx`` has ``case``, ``events`` (normalised case
-    events with ``short``, ``occurred_at``, ``received_at``…), ``replay`` and ``params``;
-    each finding has ``key`` (unique within the case) and ``detail``. Called when a case
-    event is ingested; a finding becomes a red signal once.
+    A hook that only one plugin calls (extra detectors of e-supervision, red-flag rules of
+    procurement) is specified in that plugin's ``hookspecs.py``, not here; the host adds it
+    with ``pm.add_hookspecs`` when the plugin loads. Implement such a hook with
+    ``@hookimpl(optionalhook=True)`` so your plugin still loads where its caller is off.
 
     Example::
 
         @hookimpl
-        def ql_esupervision_detectors():
-            class RepeatFee:
-                code, description, params = "REPEAT_FEE", _l("Fee charged twice"), {}
-
-                def evaluate(self, ctx):
-                    fees = ctx.of("fee_charged")
-                    return [SimpleNamespace(key="repeat", detail=f"{len(fees)} charges")] \
-                        if len(fees) > 1 else []
-            return [RepeatFee()]
+        def ql_hookspecs():
+            from plugins.esupervision import hookspecs
+            return hookspecs
     """

@@ -4,7 +4,6 @@ enabled set (deployment-wide from QL_PLUGINS, and switched off per region by an 
 from __future__ import annotations
 
 import importlib
-import inspect
 from collections.abc import Iterable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
@@ -83,56 +82,65 @@ class PluginHost:
                 raise PluginError(f"plugin {name!r} ({target}) cannot be imported: {exc}") \
                     from exc
             self.pm.register(module, name=name)
+            specs = self.call_one(name, "ql_hookspecs")
+            if specs is not None:
+                self.pm.add_hookspecs(specs)  # the plugin's own hooks, for its callers
             info = self.call_one(name, "ql_plugin_info") or {}
             self.records[name] = PluginRecord(
                 name, target, str(info.get("version", "")), info.get("label", name),
                 info.get("description", ""), True)
         self.pm.check_pending()
 
-    # -- calling hooks ---------------------------------------------------------------
-    def plugin_of(self, impl) -> str:
-        return impl.plugin_name
+    # -- calling hooks: always through pluggy's hook caller, so hook wrappers,
+    # tryfirst/trylast and firstresult behave as pluggy documents them ------------------
+    def _caller(self, hook: str, skip: Iterable[str]):
+        plugins = [p for p in (self.pm.get_plugin(n) for n in skip) if p is not None]
+        return self.pm.subset_hook_caller(hook, plugins) if plugins \
+            else getattr(self.pm.hook, hook)
+
+    def call(self, hook: str, **kwargs):
+        """Call ``hook`` on every core part and enabled plugin: the non-None results in
+        pluggy's calling order (the last registered first), or the one answer of a
+        ``firstresult`` hook. When ``region`` is among the arguments, plugins switched off
+        for that region are skipped."""
+        region = kwargs.get("region")
+        caller = self._caller(hook, switched_off_for(region) if region is not None else ())
+        return caller(**kwargs)
 
     def call_one(self, plugin: str, hook: str, **kwargs):
         """Call one plugin's implementation of ``hook`` (None if it has none)."""
-        for impl in getattr(self.pm.hook, hook).get_hookimpls():
-            if impl.plugin_name == plugin:
-                return _invoke(impl, kwargs)
-        return None
+        caller = getattr(self.pm.hook, hook, None)
+        if caller is None or not any(i.plugin_name == plugin for i in caller.get_hookimpls()):
+            return None
+        others = [n for n, _p in self.pm.list_name_plugin() if n != plugin]
+        result = self._caller(hook, others)(**kwargs)
+        if isinstance(result, list):
+            return result[0] if result else None
+        return result
 
     def each(self, hook: str, **kwargs) -> list[tuple[str, Any]]:
-        """Call ``hook`` on every core part and enabled plugin; return
-        ``[(plugin_name, result)]`` for non-None results. When ``region`` is among the
-        arguments, plugins switched off for that region are skipped."""
+        """Like :meth:`call`, but ``[(plugin_name, result)]``: for callers that must
+        know whose result it is (the blueprints of a plugin answer 404 where it is off)."""
         region = kwargs.get("region")
         off = switched_off_for(region) if region is not None else set()
+        impls = reversed(getattr(self.pm.hook, hook).get_hookimpls())  # calling order
+        names = dict.fromkeys(i.plugin_name for i in impls if i.plugin_name not in off)
         out = []
-        for impl in reversed(getattr(self.pm.hook, hook).get_hookimpls()):
-            if impl.plugin_name in off:
-                continue
-            result = _invoke(impl, kwargs)
+        for name in names:
+            result = self.call_one(name, hook, **kwargs)
             if result is not None:
-                out.append((impl.plugin_name, result))
+                out.append((name, result))
         return out
 
     def collect(self, hook: str, **kwargs) -> list:
         """Flatten the list results of ``hook`` into one list."""
         items = []
-        for _name, result in self.each(hook, **kwargs):
+        for result in self.call(hook, **kwargs):
             items.extend(result)
         return items
 
     def is_plugin(self, name: str) -> bool:
         return name in self.records
-
-
-def _invoke(impl, kwargs):
-    try:
-        args = [kwargs[a] for a in impl.argnames]
-    except KeyError as exc:
-        raise TypeError(f"{impl.plugin_name}.{impl.function.__name__} asks for {exc}, "
-                        "which this hook does not pass") from None
-    return impl.function(*args)
 
 
 def host() -> PluginHost:
@@ -182,7 +190,3 @@ def regions_enabled(plugin: str):
         off.add(rid)
         stack.extend(by_parent.get(rid, []))
     return [r.id for r in regions if r.id not in off]
-
-
-def signature_args(func) -> list[str]:
-    return list(inspect.signature(func).parameters)

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from core.hookspecs import hookimpl
-from core.i18n import _l
+from core.api import _l, hookimpl
 
 
 @hookimpl

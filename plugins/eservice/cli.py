@@ -4,7 +4,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
-from core.i18n import _
+from core.api import _, db
 
 eservice_cli = AppGroup("eservice", help="The service hall: follow-up jobs run by hand.")
 
@@ -12,7 +12,6 @@ eservice_cli = AppGroup("eservice", help="The service hall: follow-up jobs run b
 @eservice_cli.command("rectifications-overdue")
 def rectifications_overdue_cmd():
     """Raise the alerts of bad-rating rectifications past their due date (once each)."""
-    from core.db import db
     from plugins.eservice.services import raise_overdue_rectifications
     with db.connection_context():
         alerts = raise_overdue_rectifications()

@@ -6,12 +6,18 @@ from __future__ import annotations
 import datetime as dt
 import random
 
-from core import calendar
-from core.auth.models import Grant, Role, User
-from core.auth.service import create_user
-from core.db import db
-from core.demo import DEMO_PASSWORD, person_name
-from core.org.models import Department, Post, PostHolding, Region
+from core.api import (
+    Department,
+    Post,
+    PostHolding,
+    Region,
+    User,
+    add_workdays,
+    db,
+    demo_user,
+    is_workday,
+    person_name,
+)
 from plugins.eservice import idnumber, importer, services
 from plugins.eservice.models import Case, Item
 
@@ -127,10 +133,7 @@ def seed_catalogue(size: str, rng: random.Random) -> int:
 
 
 def _clerk(username: str, region: Region) -> User:
-    user = User.get_or_none(User.username == username)
-    if user is None:
-        user = create_user(username, DEMO_PASSWORD, role="clerk", region_code=region.code,
-                           must_change=False, is_demo=True)
+    user = demo_user(username, region, role="clerk")
     window = (Post.select().join(Department)
               .where((Department.region == region.id) & (Department.code == "ZF")
                      & (Post.title == "窗口受理员")).first())
@@ -147,7 +150,7 @@ def _demo_id(rng: random.Random, region_code: str) -> str:
 
 
 def _workday_after(day: dt.date, n: int) -> dt.date:
-    return calendar.add_workdays(day, n)
+    return add_workdays(day, n)
 
 
 def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
@@ -165,10 +168,7 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
     for county in Region.select().where((Region.parent == city.id)
                                         & (Region.id != jinjiang.id)):
         clerks[county.id] = _clerk(f"clerk_{county.code}", county)
-    manager = User.get_or_none(User.username == "demo_eservice_manager")
-    if manager is not None and not Grant.select().where(Grant.user == manager.id).exists():
-        Grant.create(user=manager, role=Role.get(Role.code == "eservice_manager"), region=city,
-                     granted_by="demo")
+    demo_user("demo_eservice_manager", city, role="eservice_manager")
     items = list(Item.select().where((Item.status == "active")
                                      & Item.region.in_(list(clerks))))
     if not items:
@@ -181,7 +181,7 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
         item = rng.choice(items)
         clerk = clerks[item.region_id]
         filed = first + dt.timedelta(days=rng.randint(0, 90))
-        if not calendar.is_workday(filed):
+        if not is_workday(filed):
             filed = _workday_after(filed, 0)
         if filed > today:
             continue

@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.i18n import _l
+from core.api import _l
 from plugins.eservice.models import RATINGS, SPECIAL_KINDS
 
 RIGHTS_NOTICE = _l("If you disagree, you may apply for administrative review within 60 days "

@@ -11,7 +11,7 @@ import os
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from flask import current_app
 
-from core.i18n import _
+from core.api import _
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"

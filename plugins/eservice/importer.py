@@ -12,10 +12,7 @@ from pathlib import Path
 from flask import current_app
 from peewee import prefetch
 
-from core.audit.service import record
-from core.db import db, utcnow
-from core.i18n import _
-from core.org.models import Department, Region
+from core.api import Department, Region, _, db, record, utcnow
 from plugins.eservice import services
 from plugins.eservice.models import Item, ItemBasis, ItemMaterial, ItemSpecial, ItemStep
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from core.auth.models import User
-from core.db import BaseModel, utcnow
-from core.i18n import _l
-from core.org.models import Department, Post, Region
+from core.api import BaseModel, Department, Post, Region, User, _l, utcnow
 
 ITEM_TYPES = {
     "XK": _l("Administrative licensing"), "CF": _l("Administrative penalty"),

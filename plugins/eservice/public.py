@@ -21,8 +21,7 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
-from core.i18n import _
-from core.org.models import Department, Region
+from core.api import Department, Region, _
 from plugins.eservice import services
 from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
 from plugins.eservice.models import (

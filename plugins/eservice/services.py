@@ -12,12 +12,22 @@ from zoneinfo import ZoneInfo
 import peewee as pw
 from flask import current_app
 
-from core import calendar
-from core.audit.service import record
-from core.db import db, utcnow
-from core.events import publish
-from core.i18n import _
-from core.org.models import Department, Post, PostHolding
+from core.api import (
+    Alert,
+    Department,
+    Post,
+    PostHolding,
+    _,
+    add_workdays,
+    db,
+    emit,
+    is_postgres,
+    publish,
+    record,
+    resolve,
+    utcnow,
+    workdays_between,
+)
 from plugins.eservice import idnumber
 from plugins.eservice.models import (
     ITEM_TYPES,
@@ -431,7 +441,7 @@ def _restart_clock(case: Case, day: dt.date) -> int:
     """End a stop: add the working days it lasted and move the deadline; return them."""
     if case.stopped_since is None:
         return 0
-    stopped = max(0, calendar.workdays_between(case.stopped_since, day))
+    stopped = max(0, workdays_between(case.stopped_since, day))
     case.stopped_days += stopped
     case.stopped_since = None
     case.deadline = compute_deadline(case)
@@ -442,8 +452,7 @@ def compute_deadline(case: Case) -> dt.date | None:
     """Acceptance day + committed limit + stopped working days (工作日), by core.calendar."""
     if case.accepted_on is None:
         return None
-    return calendar.add_workdays(case.accepted_on,
-                                 case.item.committed_days + case.stopped_days)
+    return add_workdays(case.accepted_on, case.item.committed_days + case.stopped_days)
 
 
 def remaining_days(case: Case, on: dt.date | None = None) -> int | None:
@@ -451,8 +460,8 @@ def remaining_days(case: Case, on: dt.date | None = None) -> int | None:
     if case.deadline is None:
         return None
     day = case.stopped_since or on or today()
-    return calendar.workdays_between(day, case.deadline) if day <= case.deadline \
-        else -calendar.workdays_between(case.deadline, day)
+    return workdays_between(day, case.deadline) if day <= case.deadline \
+        else -workdays_between(case.deadline, day)
 
 
 def transition(case: Case, action: str, *, user=None, note: str = "", reason: str = "",
@@ -570,7 +579,6 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
 
 
 def _for_update() -> bool:
-    from core.db import is_postgres
     return is_postgres()
 
 
@@ -841,8 +849,7 @@ def rate_case(case: Case, rating, comment: str = "") -> Evaluation:
 
 
 def _open_rectification(case: Case, evaluation: Evaluation) -> Rectification:
-    from core.alerts import emit
-    due = calendar.add_workdays(today(), RECTIFY_DAYS)
+    due = add_workdays(today(), RECTIFY_DAYS)
     rect = Rectification.create(evaluation=evaluation, department=case.department_id,
                                 region=case.region_id, due=due)
     record("eservice.rectification.open", object_type="eservice_rectification",
@@ -882,8 +889,6 @@ def close_rectification(rect: Rectification, response: str, user) -> Rectificati
         record("eservice.rectification.close", object_type="eservice_rectification",
                object_id=rect.id, summary=response[:200], region_id=rect.region_id, user=user)
         if rect.alert_id is not None:
-            from core.alerts import resolve
-            from core.alerts.models import Alert
             alert = Alert.get_or_none(Alert.id == rect.alert_id)
             if alert is not None and alert.state != "resolved":
                 resolve(alert, user, response[:2000])
@@ -905,8 +910,6 @@ def raise_overdue_rectifications(on: dt.date | None = None) -> list:
     """Raise one red alert per bad-rating rectification (差评整改) still open after its due
     date. Idempotent: a rectification whose overdue alert exists (open or resolved) is
     skipped, and the dedupe key keeps concurrent runs to one alert."""
-    from core.alerts import emit
-    from core.alerts.models import Alert
     day = on or today()
     rows = list(Rectification.select(Rectification, Evaluation, Case)
                 .join(Evaluation).join(Case)
@@ -922,7 +925,7 @@ def raise_overdue_rectifications(on: dt.date | None = None) -> list:
         if ref in done:
             continue
         case = rect.evaluation.case
-        late = calendar.workdays_between(rect.due, day)
+        late = workdays_between(rect.due, day)
         with db.atomic():
             alert = emit(
                 OVERDUE_KIND, rect.region_id,

@@ -6,8 +6,7 @@ import datetime as dt
 
 from huey import crontab
 
-from core.db import db, utcnow
-from core.queue import periodic
+from core.api import db, periodic, utcnow
 
 
 def purge_lookup_counters(older_than_minutes: int = 10) -> int:

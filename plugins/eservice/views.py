@@ -17,11 +17,19 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core.api import export_response
-from core.auth.scope import get_scoped, has_permission, require, scoped
-from core.i18n import _
-from core.models import CalendarDay
-from core.org.models import Department, Post, PostHolding
+from core.api import (
+    CalendarDay,
+    Department,
+    Post,
+    PostHolding,
+    _,
+    export_response,
+    get_scoped,
+    has_permission,
+    paginate,
+    require,
+    scoped,
+)
 from plugins.eservice import importer, services
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
@@ -243,7 +251,6 @@ def catalogue():
                    .where(Item.status == "active"), Item.region, "eservice.case.read")
     if q:
         query = query.where(Item.name.contains(q) | Item.code.contains(q))
-    from core.web.paging import paginate
     page = paginate(query, {"code": Item.code, "name": Item.name,
                             "days": Item.committed_days}, "code", target="items")
     return render_template("eservice/catalogue.html", page=page, q=q, types=ITEM_TYPES,

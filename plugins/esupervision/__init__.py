@@ -5,8 +5,7 @@ from pathlib import Path
 
 import click
 
-from core.hookspecs import hookimpl
-from core.i18n import _l
+from core.api import _l, csrf_exempt, db, hookimpl
 
 PERMISSIONS = [
     ("esupervision.view", _l("View e-supervision: monitored cases and signals")),
@@ -23,6 +22,12 @@ def ql_plugin_info():
 
 
 @hookimpl
+def ql_hookspecs():
+    from plugins.esupervision import hookspecs
+    return hookspecs
+
+
+@hookimpl
 def ql_migrations():
     return ("esupervision", Path(__file__).parent / "migrations")
 
@@ -35,10 +40,9 @@ def ql_models():
 
 @hookimpl
 def ql_blueprints():
-    from core.app import csrf
     from plugins.esupervision.api import api
     from plugins.esupervision.views import bp
-    csrf.exempt(api)
+    csrf_exempt(api)
     return [bp, api]
 
 
@@ -124,7 +128,6 @@ def ql_cli(group):
     @token_group.command("create", help="Issue a token for SOURCE (printed once).")
     @click.argument("source")
     def token_create(source):
-        from core.db import db
         from plugins.esupervision.services import create_token
         with db.connection_context():
             try:
@@ -137,7 +140,6 @@ def ql_cli(group):
     @token_group.command("revoke", help="End SOURCE's token.")
     @click.argument("source")
     def token_revoke(source):
-        from core.db import db
         from plugins.esupervision.services import revoke_token
         with db.connection_context():
             if not revoke_token(source):
@@ -146,7 +148,6 @@ def ql_cli(group):
 
     @es_group.command("sweep", help="Run one sweep now and print what it raised.")
     def sweep_cmd():
-        from core.db import db
         from plugins.esupervision.sweep import sweep
         with db.connection_context():
             result = sweep()

@@ -9,11 +9,16 @@ from __future__ import annotations
 
 from peewee import JOIN
 
-from core.alerts import AlertSpec, emit_many
-from core.alerts.service import supervision_office
-from core.auth.models import User
-from core.db import db, utcnow
-from core.org.models import Post, Region
+from core.api import (
+    AlertSpec,
+    Post,
+    Region,
+    User,
+    db,
+    emit_many,
+    supervision_office,
+    utcnow,
+)
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 from plugins.esupervision.sweep import YELLOW_KIND
 

@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
-from core import calendar
+from core.api import add_workdays, workdays_between
 
 WARNED_KINDS = ("acceptance", "step", "completion", "delivery")
 
@@ -38,7 +38,7 @@ class ClockState:
 
     def resume(self, day: dt.date) -> None:
         if self.paused_since is not None:
-            self.stopped_days += max(0, calendar.workdays_between(self.paused_since, day))
+            self.stopped_days += max(0, workdays_between(self.paused_since, day))
             self.paused_since = None
 
     def end(self, day: dt.date) -> None:
@@ -151,9 +151,9 @@ def replay(case, events: list, tz: str, acceptance_days: int = 5,
 
 def finish(clock: ClockState, share_percent: int, days_left: int) -> ClockState:
     """Fill the derived days: ``due`` and ``yellow_on`` include the stopped time."""
-    clock.due = calendar.add_workdays(clock.start_day, clock.limit_days + clock.stopped_days)
+    clock.due = add_workdays(clock.start_day, clock.limit_days + clock.stopped_days)
     if clock.kind in WARNED_KINDS:
-        clock.yellow_on = calendar.add_workdays(
+        clock.yellow_on = add_workdays(
             clock.start_day,
             yellow_elapsed(clock.limit_days, share_percent, days_left) + clock.stopped_days)
     else:
@@ -164,4 +164,4 @@ def finish(clock: ClockState, share_percent: int, days_left: int) -> ClockState:
 def elapsed(clock, today: dt.date) -> int:
     """Working days the clock has run by ``today`` (stopped time excluded)."""
     end = clock.ended_on or clock.paused_since or today
-    return max(0, calendar.workdays_between(clock.start_day, end) - clock.stopped_days)
+    return max(0, workdays_between(clock.start_day, end) - clock.stopped_days)

@@ -13,8 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from core import calendar
-from core.i18n import _l
+from core.api import _l, call_hook, workdays_between
 
 
 @dataclass
@@ -106,7 +105,7 @@ class SupplementViolation(Detector):
         received = ctx.day(ctx.case.submitted_at)
         requests = sorted(ctx.of("supplement_requested"), key=lambda e: e["occurred_at"])
         for i, ev in enumerate(requests):
-            used = calendar.workdays_between(received, ctx.day(ev["occurred_at"]))
+            used = workdays_between(received, ctx.day(ev["occurred_at"]))
             if used > int(ctx.params.get("days", 5)):
                 out.append(Finding("late:" + ev["event_id"],
                                    f"notice after {used} working days"))
@@ -220,10 +219,9 @@ ESCALATIONS = (CaseStalled(), HandlerAbsent())
 def all_detectors() -> list:
     """Built-in detectors, the escalation checks (switched and set in the same settings)
     and the detectors other plugins add through the hook."""
-    from core.plugins import host
     found = list(BUILTIN) + list(ESCALATIONS)
     seen = {d.code for d in found}
-    for det in host().collect("ql_esupervision_detectors"):
+    for det in (d for batch in call_hook("ql_esupervision_detectors") for d in batch):
         if det.code not in seen:
             found.append(det)
             seen.add(det.code)

@@ -16,13 +16,17 @@ from zoneinfo import ZoneInfo
 
 from peewee import Value
 
-from core import calendar
-from core.alerts import emit
-from core.alerts.models import Alert
-from core.alerts.service import supervision_office
-from core.auth.models import User
-from core.db import db
-from core.org.models import Post, PostHolding, Region
+from core.api import (
+    Alert,
+    Post,
+    PostHolding,
+    Region,
+    User,
+    db,
+    emit,
+    supervision_office,
+    workdays_between,
+)
 from plugins.esupervision import regional
 from plugins.esupervision.models import MonitoredCase
 
@@ -51,7 +55,7 @@ def last_quiet_day(today: dt.date, days: int) -> dt.date:
     """The latest day whose events are at least ``days`` working days before ``today``
     (``days`` calendar days back at most, further back over holidays)."""
     day = today - dt.timedelta(days=days)
-    while calendar.workdays_between(day, today) < days:
+    while workdays_between(day, today) < days:
         day -= dt.timedelta(days=1)
     return day
 
@@ -73,7 +77,7 @@ def stalled_cases(today: dt.date, quiet: list[tuple[int, object]], tz: str,
                    & MonitoredCase.last_event_at.is_null(False)
                    & reduce(operator.or_, late) & _not_alerted(STALLED_KIND))
             .order_by(MonitoredCase.id).limit(limit))
-    return [(case, calendar.workdays_between(local_day(case.last_event_at, tz), today))
+    return [(case, workdays_between(local_day(case.last_event_at, tz), today))
             for case in rows]
 
 

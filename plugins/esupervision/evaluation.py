@@ -18,13 +18,18 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from peewee import Case, fn
 
-from core.api import Sheet
-from core.audit.service import record
-from core.auth.scope import has_permission
-from core.db import db
-from core.i18n import _
-from core.models import CalendarDay
-from core.org.models import Department, Region
+from core.api import (
+    CalendarDay,
+    Department,
+    Region,
+    Sheet,
+    _,
+    db,
+    emit,
+    has_permission,
+    record,
+    region_ids,
+)
 from plugins.esupervision.models import (
     Accountability,
     Clock,
@@ -230,7 +235,6 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
     from plugins.esupervision.services import timezone
     first, last = parse_month(month)
     if user is not None:
-        from core.auth.scope import region_ids
         everywhere = {rid for (rid,) in Region.select(Region.id).tuples()}
         if not everywhere <= region_ids(user, "esupervision.manage"):
             raise EvaluationError(_("The evaluation covers every region: it needs a "
@@ -292,7 +296,6 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
 
 def _send_suggestion(run: EvaluationRun, row: dict, dept: Department) -> None:
     """The rectification suggestion (监察建议书) to the department, via the alert bus."""
-    from core.alerts import emit
     emit(SUGGESTION_KIND, dept.region_id,
          f"{run.month} efficiency evaluation: {dept.name} scored {row['total']:.1f}"[:200],
          target_department=dept, ref=f"esupervision.evaluation:{run.id}",

@@ -13,7 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.i18n import _l
+from core.api import _l
 
 SCOPE_LABELS = {"item_type": _l("Item type"), "item": _l("Item code"),
                 "all": _l("All items")}

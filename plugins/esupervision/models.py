@@ -6,8 +6,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from core.db import BaseModel, utcnow
-from core.org.models import Department, Region
+from core.api import BaseModel, Department, Region, utcnow
 
 CLOCK_KINDS = ("acceptance", "step", "completion", "suspension", "delivery")
 

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 from peewee import OP, Expression
 
-from core.org.models import Region
+from core.api import Region
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.models import THRESHOLD_SCOPES, DetectorSetting, Threshold
 

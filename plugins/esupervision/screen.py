@@ -10,8 +10,7 @@ from zoneinfo import ZoneInfo
 
 from peewee import JOIN, Case, fn
 
-from core.auth.scope import descendants
-from core.org.models import Region
+from core.api import Region, descendants
 from plugins.esupervision.clocks import local_day
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 

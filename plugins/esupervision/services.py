@@ -13,11 +13,7 @@ import secrets
 from flask import current_app
 from peewee import IntegrityError
 
-from core import calendar
-from core.audit.service import record
-from core.db import db, utcnow
-from core.i18n import _
-from core.org.models import Department, Region
+from core.api import Department, Region, _, add_workdays, db, record, utcnow
 from plugins.esupervision import clocks as clockmod
 from plugins.esupervision import regional
 from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
@@ -269,7 +265,7 @@ def restamp_yellow(region_id: int | None, scope: str, key: str) -> int:
     for clock_id, start, limit, stopped, yellow_on, rid, item_type, item_code in \
             query.tuples().iterator():
         share, days_left = thresholds.for_case(rid, item_type, item_code)
-        day = calendar.add_workdays(
+        day = add_workdays(
             start, clockmod.yellow_elapsed(limit, share, days_left) + stopped)
         if day != yellow_on:
             moved.setdefault(day, []).append(clock_id)

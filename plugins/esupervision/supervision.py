@@ -8,11 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 
-from core import calendar
-from core.audit.service import record
-from core.auth.scope import has_permission
-from core.db import db, utcnow
-from core.i18n import _
+from core.api import (
+    Region,
+    _,
+    add_workdays,
+    db,
+    emit,
+    has_permission,
+    record,
+    supervision_office,
+    utcnow,
+)
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
@@ -95,7 +101,7 @@ def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
     if not isinstance(days, int) or not 1 <= days <= 120:
         raise SupervisionError(_("days: must be a whole number from 1 to 120"))
     from plugins.esupervision.sweep import today_local
-    due = calendar.add_workdays(today or today_local(), days)
+    due = add_workdays(today or today_local(), days)
     with db.atomic():
         SupervisionCase.update(state="rectifying", rectification_demand=demand,
                                rectification_days=days, rectification_due=due) \
@@ -156,9 +162,6 @@ def record_accountability(sc: SupervisionCase, user, person_name: str, what: str
 def escalate_overdue(today: dt.date) -> list[str]:
     """Alert the department head and the supervision office about every rectification
     past its due day (once per supervision case)."""
-    from core.alerts import emit
-    from core.alerts.service import supervision_office
-    from core.org.models import Region
     lines = []
     rows = list(SupervisionCase.select().where(
         (SupervisionCase.state == "rectifying") & (SupervisionCase.rectification_due < today)

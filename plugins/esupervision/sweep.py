@@ -26,7 +26,7 @@ from functools import reduce
 
 from peewee import Case, Value
 
-from core.db import db, is_postgres, utcnow
+from core.api import db, is_postgres, utcnow
 from plugins.esupervision import regional
 from plugins.esupervision.clocks import local_day
 from plugins.esupervision.detectors import KIND_CODE

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from core.queue import periodic
+from core.api import periodic
 
 SWEEP_LOCK = "esupervision.sweep"
 EVALUATION_LOCK = "esupervision.evaluation"

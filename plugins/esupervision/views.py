@@ -15,11 +15,18 @@ from flask import (
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
-from core.api import export_response
-from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
-from core.i18n import _
-from core.org.models import Department, Region
-from core.web.paging import paginate
+from core.api import (
+    Department,
+    Region,
+    _,
+    export_response,
+    get_scoped,
+    has_permission,
+    paginate,
+    region_ids,
+    require,
+    scoped,
+)
 from plugins.esupervision import evaluation, regional, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors

@@ -5,7 +5,7 @@ import datetime as dt
 
 from flask import render_template
 
-from core.api import scoped
+from core.api import _, scoped
 from plugins.esupervision.models import MonitoredCase, Signal
 
 PERMISSION = "esupervision.view"
@@ -31,7 +31,6 @@ def signals_widget(user, region) -> str:
 
 def signal_label(code: str) -> str:
     """The translated description of a signal code (the code itself if unknown)."""
-    from core.i18n import _
     if code == "DEADLINE_YELLOW":
         return _("Time limit nearly used")
     from plugins.esupervision.detectors import all_detectors

@@ -10,9 +10,7 @@ import peewee as pw
 from flask import Blueprint, render_template_string
 from huey import crontab
 
-from core import hookimpl
-from core.auth.scope import require
-from core.db import BaseModel
+from core.api import BaseModel, hookimpl, periodic, require
 
 RECEIVED: list[tuple[str, dict]] = []
 
@@ -87,7 +85,6 @@ def ql_public_links():
 
 @hookimpl
 def ql_periodic_tasks(huey):
-    from core.queue import periodic
 
     @periodic(crontab(minute="*"), name="sample.tick")
     def tick():
