@@ -88,11 +88,12 @@ def build(instance: Path, cases: int = 200) -> str:
         migrate.upgrade(host())
         calendar.ensure()
         sync_builtin_roles(host())
-        from plugins.eservice import services
+        from plugins.eservice import catalogue
+        from plugins.eservice.cases import file_case, transition
         city = Region.create(code="510100", name="成都市", level="city")
         region = Region.create(code="510104", name="锦江区", level="district", parent=city)
         dept = Department.create(region=region, code="SC", name="锦江区市场监督管理局")
-        item = services.create_item({
+        item = catalogue.create_item({
             "name": "食品经营许可", "type": "XK", "department": dept, "statutory_days": 20,
             "committed_days": 5, "effective_from": dt.date(2026, 1, 1),
             "materials": [{"name": "申请书"}, {"name": "营业执照复印件"}],
@@ -100,10 +101,10 @@ def build(instance: Path, cases: int = 200) -> str:
                       {"code": "decide", "name": "决定", "limit_days": 2}]})
         serial = ""
         for n in range(cases):
-            case = services.file_case(item, applicant_name="张三", id_number=ID_NUMBER,
+            case = file_case(item, applicant_name="张三", id_number=ID_NUMBER,
                                       received=[m.id for m in item.materials])
             for action in ("accept", "start_review", "advance"):
-                case = services.transition(case, action)
+                case = transition(case, action)
             if n == cases // 2:
                 serial = case.serial
     return serial

@@ -12,7 +12,7 @@ eservice_cli = AppGroup("eservice", help="The service hall: follow-up jobs run b
 @eservice_cli.command("rectifications-overdue")
 def rectifications_overdue_cmd():
     """Raise the alerts of bad-rating rectifications past their due date (once each)."""
-    from plugins.eservice.services import raise_overdue_rectifications
+    from plugins.eservice.rectification import raise_overdue_rectifications
     with db.connection_context():
         alerts = raise_overdue_rectifications()
         for alert in alerts:

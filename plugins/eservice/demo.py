@@ -17,9 +17,11 @@ from core.api import (
     demo_user,
     is_workday,
     person_name,
+    today,
 )
-from plugins.eservice import idnumber, importer, services
+from plugins.eservice import cases, idnumber, importer
 from plugins.eservice.models import Case, Item
+from plugins.eservice.rating import rate_case
 
 SUBJECTS = {
     "JY": ["民办学校", "校外培训机构", "教师资格", "中外合作办学", "幼儿园"],
@@ -173,8 +175,8 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
                                      & Item.region.in_(list(clerks))))
     if not items:
         return 0
-    today = services.today()
-    first = today - dt.timedelta(days=91)
+    until = today()
+    first = until - dt.timedelta(days=91)
     count = count or (240 if size == "small" else 800)
     made = 0
     for _n in range(count):
@@ -183,10 +185,10 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
         filed = first + dt.timedelta(days=rng.randint(0, 90))
         if not is_workday(filed):
             filed = _workday_after(filed, 0)
-        if filed > today:
+        if filed > until:
             continue
         with db.atomic():
-            _walk(rng, item, clerk, filed, today)
+            _walk(rng, item, clerk, filed, until)
         made += 1
     return made
 
@@ -198,7 +200,7 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
     complete = rng.random() > 0.1
     received = [m.id for m in mats if m.required or rng.random() < 0.5] if complete else \
         [m.id for m in mats if not m.required]
-    case = services.file_case(item, applicant_name=person_name(rng),
+    case = cases.file_case(item, applicant_name=person_name(rng),
                               id_number=_demo_id(rng, item.region.code),
                               phone=f"13{rng.randint(0, 999999999):09d}",
                               channel=rng.choice(["window", "window", "online"]),
@@ -213,7 +215,7 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
         if nxt > today:
             return False
         day = nxt
-        case = services.transition(case, action, user=clerk, on=day, **kw)
+        case = cases.transition(case, action, user=clerk, on=day, **kw)
         return True
 
     if not complete:
@@ -255,7 +257,7 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
         return case
     if rng.random() < 0.7:
         rating = rng.choices([5, 4, 3, 2, 1], [60, 20, 10, 6, 4])[0]
-        services.rate_case(case, rating, rng.choice(BAD_COMMENTS) if rating <= 2 else "")
+        rate_case(case, rating, rng.choice(BAD_COMMENTS) if rating <= 2 else "")
     return case
 
 

@@ -13,7 +13,7 @@ from flask import current_app
 from peewee import prefetch
 
 from core.api import Department, Region, _, db, record, utcnow
-from plugins.eservice import services
+from plugins.eservice import catalogue, errors
 from plugins.eservice.models import Item, ItemBasis, ItemMaterial, ItemSpecial, ItemStep
 
 COLUMNS = ["code", "name", "type", "region_code", "department_code", "level",
@@ -80,14 +80,14 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
     """A row as an item specification; raise ServiceError naming the bad column."""
     dept = departments.get((row.get("region_code", ""), row.get("department_code", "")))
     if dept is None:
-        raise services.ServiceError(_("Unknown department %(d)s in region %(r)s (or outside "
+        raise errors.ServiceError(_("Unknown department %(d)s in region %(r)s (or outside "
                                       "your scope).", d=row.get("department_code", ""),
                                       r=row.get("region_code", "")), "department_code")
     try:
         effective = dt.date.fromisoformat(row["effective_from"]) \
             if row.get("effective_from") else dt.date.today()
     except ValueError:
-        raise services.ServiceError(_("Give the effective date as YYYY-MM-DD."),
+        raise errors.ServiceError(_("Give the effective date as YYYY-MM-DD."),
                                     "effective_from") from None
     try:
         materials = [{"name": e[0], "original": (e[1] if len(e) > 1 else "original")
@@ -101,11 +101,11 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
                      "limit_days": int(e[2]) if len(e) > 2 and e[2] else 0}
                     for e in _entries(row.get("specials", ""))]
     except (IndexError, ValueError):
-        raise services.ServiceError(_("A list cell is malformed (see the documented layout)."),
+        raise errors.ServiceError(_("A list cell is malformed (see the documented layout)."),
                                     "materials/steps/specials") from None
     code = row.get("code", "").strip()
-    if code and not code.startswith(services.item_code_prefix(dept, row.get("type", ""))):
-        raise services.ServiceError(_("The code %(c)s does not match its region, department "
+    if code and not code.startswith(catalogue.item_code_prefix(dept, row.get("type", ""))):
+        raise errors.ServiceError(_("The code %(c)s does not match its region, department "
                                       "and type.", c=code), "code")
     spec = {
         "code": code, "name": row.get("name", ""), "type": row.get("type", ""),
@@ -120,7 +120,7 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
                   for e in _entries(row.get("legal_bases", ""))],
         "materials": materials, "steps": steps, "specials": specials,
     }
-    return services.check_item(spec)
+    return catalogue.check_item(spec)
 
 
 def _departments(allowed) -> dict[tuple[str, str], Department]:
@@ -135,7 +135,7 @@ def validate(rows: list[dict], allowed) -> tuple[list[dict], list[tuple[int, str
     for n, row in enumerate(rows, start=2):
         try:
             spec = parse_row(row, departments)
-        except services.ServiceError as exc:
+        except errors.ServiceError as exc:
             bad.append((n, exc.field or "", str(exc)))
             continue
         if spec["code"]:
@@ -197,12 +197,12 @@ def import_specs(specs: list[dict], user=None) -> int:
         fresh = []
         for spec in specs:
             if spec["code"] in existing:
-                services.revise_item(spec["code"], spec, user)
+                catalogue.revise_item(spec["code"], spec, user)
                 continue
             if not spec["code"]:
-                prefix = services.item_code_prefix(spec["department"], spec["type"])
+                prefix = catalogue.item_code_prefix(spec["department"], spec["type"])
                 if prefix not in next_seq:
-                    last = services.next_item_code(spec["department"], spec["type"])
+                    last = catalogue.next_item_code(spec["department"], spec["type"])
                     next_seq[prefix] = int(last.rsplit("-", 1)[1])
                 spec["code"] = f"{prefix}{next_seq[prefix]:04d}"
                 next_seq[prefix] += 1

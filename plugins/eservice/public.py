@@ -21,8 +21,8 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
-from core.api import Department, Region, _
-from plugins.eservice import services
+from core.api import Department, Region, _, today
+from plugins.eservice import applications, cases, errors, lookup, rating, statistics
 from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
 from plugins.eservice.models import (
     EVENT_LABELS,
@@ -121,7 +121,7 @@ def item_page(code: str):
         materials=list(item.materials.order_by(ItemMaterial.seq)),
         steps=list(item.steps.order_by(ItemStep.seq)), specials=list(item.specials),
         levels=LEVELS, special_kinds=SPECIAL_KINDS,
-        can_apply=item.effective_from <= services.today())
+        can_apply=item.effective_from <= today())
     return _cacheable(_response(html))
 
 
@@ -142,7 +142,7 @@ def _no_store(resp, status: int = 200):
 def apply(code: str):
     """Online application (网上申报) for an item in force: the applicant's details and the
     materials they will provide; filed as a case on the channel ``online``."""
-    item = services.item_open_for_application(code)
+    item = applications.item_open_for_application(code)
     if item is None:
         abort(404)
     materials = list(item.materials.order_by(ItemMaterial.seq))
@@ -153,15 +153,15 @@ def apply(code: str):
         status = 422
         if form.validate():
             try:
-                case = services.file_online(
+                case = applications.file_online(
                     item, applicant_name=form.applicant_name.data,
                     id_number=form.id_number.data, phone=form.phone.data,
                     received=[m for m in form.received.data or []
                               if m in {x.id for x in materials}],
                     client=_client())
-            except services.RateLimited as exc:
+            except errors.RateLimited as exc:
                 status, message = 429, str(exc)
-            except services.ServiceError as exc:
+            except errors.ServiceError as exc:
                 if exc.field and exc.field in form:
                     form[exc.field].errors = [str(exc)]
                 else:
@@ -203,8 +203,8 @@ def track():
                                     for k, v in form.errors.items())
         else:
             try:
-                case = services.find_case(form.serial.data, form.id_number.data, _client())
-            except services.RateLimited as exc:
+                case = lookup.find_case(form.serial.data, form.id_number.data, _client())
+            except errors.RateLimited as exc:
                 status, message = 429, str(exc)
             else:
                 if case is None:
@@ -228,9 +228,9 @@ def track():
 
 
 def _progress(case) -> dict:
-    today = services.today()
-    return {"events": services.public_timeline(case),
-            "overdue": services.is_overdue(case, today),
+    day = today()
+    return {"events": lookup.public_timeline(case),
+            "overdue": cases.is_overdue(case, day),
             "evaluation": Evaluation.get_or_none(Evaluation.case == case.id)
             if case.state == "closed" else None,
             "ratings": RATINGS, "labels": EVENT_LABELS}
@@ -246,14 +246,14 @@ def rate():
         message = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
     else:
         try:
-            services.evaluate(form.serial.data, form.id_number.data, form.rating.data,
+            rating.evaluate(form.serial.data, form.id_number.data, form.rating.data,
                               form.comment.data or "", _client())
             done = True
-        except services.RateLimited as exc:
+        except errors.RateLimited as exc:
             status, message = 429, str(exc)
-        except services.NoMatch as exc:
+        except errors.NoMatch as exc:
             status, message = 404, str(exc)
-        except services.ServiceError as exc:
+        except errors.ServiceError as exc:
             status, message = 422, str(exc)
     resp = _response(render_template("eservice/public_rate.html", form=form, message=message,
                                      done=done))
@@ -265,6 +265,6 @@ def rate():
 @bp.route("/stats")
 def stats():
     """Public statistics: cases handled, on-time and early rates, satisfaction."""
-    data = services.statistics()
+    data = statistics.statistics()
     return _cacheable(_response(render_template("eservice/public_stats.html", data=data,
-                                                rate=services.rate)))
+                                                rate=statistics.rate)))

@@ -24,5 +24,5 @@ def register(huey) -> None:
 
     @periodic(crontab(minute="5"), name="eservice.rectifications_overdue")
     def overdue_job():
-        from plugins.eservice.services import raise_overdue_rectifications
+        from plugins.eservice.rectification import raise_overdue_rectifications
         raise_overdue_rectifications()

@@ -29,8 +29,9 @@ from core.api import (
     paginate,
     require,
     scoped,
+    today,
 )
-from plugins.eservice import importer, services
+from plugins.eservice import cases, errors, importer, rectification
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
     FileCaseForm,
@@ -62,14 +63,14 @@ def _my_departments() -> list[int]:
                    & PostHolding.end.is_null(True)).tuples()]
 
 
-def _remaining(cases: list[Case], on: dt.date) -> dict[int, int | None]:
+def _remaining(rows: list[Case], on: dt.date) -> dict[int, int | None]:
     """Remaining working days of many cases with one calendar query."""
-    days = {on} | {c.deadline for c in cases if c.deadline} | \
-        {c.stopped_since for c in cases if c.stopped_since}
+    days = {on} | {c.deadline for c in rows if c.deadline} | \
+        {c.stopped_since for c in rows if c.stopped_since}
     seq = dict(CalendarDay.select(CalendarDay.day, CalendarDay.seq)
                .where(CalendarDay.day.in_(list(days))).tuples())
     out = {}
-    for c in cases:
+    for c in rows:
         if c.deadline is None or c.deadline not in seq:
             out[c.id] = None
             continue
@@ -103,17 +104,17 @@ def worklist():
     state = request.args.get("state", "")
     if state in CASE_STATES:
         query = query.where(Case.state == state)
-    cases = list(query.order_by(Case.deadline.asc(nulls="last"), Case.id).limit(200))
-    today = services.today()
-    remaining = _remaining(cases, today)
-    cases.sort(key=lambda c: (remaining[c.id] is None, remaining[c.id] or 0, c.id))
-    return render_template("eservice/worklist.html", cases=cases, remaining=remaining,
-                           view=which, state=state, states=CASE_STATES, today=today,
+    rows = list(query.order_by(Case.deadline.asc(nulls="last"), Case.id).limit(200))
+    day = today()
+    remaining = _remaining(rows, day)
+    rows.sort(key=lambda c: (remaining[c.id] is None, remaining[c.id] or 0, c.id))
+    return render_template("eservice/worklist.html", cases=rows, remaining=remaining,
+                           view=which, state=state, states=CASE_STATES, today=day,
                            row_context=_row_context)
 
 
 def _row_context(case: Case) -> dict:
-    return {"actions": services.allowed_actions(case), "labels": services.ACTION_LABELS,
+    return {"actions": cases.allowed_actions(case), "labels": cases.ACTION_LABELS,
             "form": _transition_form(case), "can_handle": _can_handle(case)}
 
 
@@ -144,15 +145,15 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
                  failed: str | None = None, status: int = 200):
     events = list(CaseEvent.select().where(CaseEvent.case == case.id)
                   .order_by(CaseEvent.at, CaseEvent.id))
-    today = services.today()
-    days = services.remaining_days(case, today)
+    day = today()
+    days = cases.remaining_days(case, day)
     evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
     ctx = _row_context(case)
     if form is not None:
         ctx["form"] = form
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
-        urgency=urgency(days, case.state), overdue=services.is_overdue(case, today),
+        urgency=urgency(days, case.state), overdue=cases.is_overdue(case, day),
         evaluation=evaluation, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
 
@@ -164,7 +165,7 @@ def act(case_id: int, action: str):
     case = _case_or_404(case_id)
     if not _can_handle(case):
         abort(403)
-    if action not in services.TRANSITIONS:
+    if action not in cases.TRANSITIONS:
         abort(404)
     form = TransitionForm()
     form.missing.choices = [SelectChoice(m.name, m.name) for m in case.materials]
@@ -174,28 +175,28 @@ def act(case_id: int, action: str):
         error = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
     else:
         try:
-            case = services.transition(
+            case = cases.transition(
                 case, action, user=current_user, note=form.note.data or "",
                 reason=form.reason.data or "", legal_basis=form.legal_basis.data or "",
                 rights_notice=form.rights_notice.data or "", missing=form.missing_list(),
                 decision=form.decision.data or "", procedure=form.procedure.data or "",
                 expected_days=form.expected_days.data, amount=form.amount.data)
-        except services.ServiceError as exc:
+        except errors.ServiceError as exc:
             error = str(exc)
         case = Case.get_by_id(case.id)
     if in_row:
-        today = services.today()
-        remaining = _remaining([case], today)
+        day = today()
+        remaining = _remaining([case], day)
         tpl = "eservice/_row.html"
         if error:
             return render_template(tpl, case=case, remaining=remaining, error=error,
                                    failed=action, cells_only=True, row_context=_row_context,
-                                   today=today), 422
+                                   today=day), 422
         return render_template(tpl, case=case, remaining=remaining, row_context=_row_context,
-                               today=today)
+                               today=day)
     if error:
         return _render_case(case, form=form, error=error, failed=action, status=422)
-    flash(_("Case %(s)s: %(a)s done.", s=case.serial, a=services.ACTION_LABELS[action]()),
+    flash(_("Case %(s)s: %(a)s done.", s=case.serial, a=cases.ACTION_LABELS[action]()),
           "success")
     return redirect(url_for("eservice.case_page", case_id=case.id), 303)
 
@@ -207,7 +208,7 @@ def reveal_id(case_id: int):
     case = _case_or_404(case_id)
     if not has_permission(current_user, "eservice.id.unmask", case.region_id):
         abort(404)
-    number = services.reveal_id(case, current_user)
+    number = cases.reveal_id(case, current_user)
     resp = Response(render_template("eservice/_id.html", number=number))
     resp.headers["Cache-Control"] = "no-store"
     return resp
@@ -225,12 +226,12 @@ def file_case(item_id: int):
     if request.method == "POST":
         if form.validate():
             try:
-                case = services.file_case(
+                case = cases.file_case(
                     item, applicant_name=form.applicant_name.data,
                     id_number=form.id_number.data, phone=form.phone.data or "",
                     channel="window", received=form.received.data, user=current_user,
                     note=form.note.data or "")
-            except services.ServiceError as exc:
+            except errors.ServiceError as exc:
                 if exc.field and exc.field in form:
                     form[exc.field].errors = [str(exc)]
                 else:
@@ -311,7 +312,7 @@ def rectifications():
                    "eservice.rating.follow_up")
     rows = list(query.order_by(Rectification.status.desc(), Rectification.due).limit(200))
     return render_template("eservice/rectifications.html", rows=rows,
-                           today=services.today(), form=RectifyForm(formdata=None))
+                           today=today(), form=RectifyForm(formdata=None))
 
 
 @bp.route("/rectifications/<int:rect_id>", methods=["POST"])
@@ -321,9 +322,9 @@ def close_rectification(rect_id: int):
                       Rectification.region, "eservice.rating.follow_up")
     form = RectifyForm()
     try:
-        services.close_rectification(rect, form.response.data if form.validate() else "",
+        rectification.close_rectification(rect, form.response.data if form.validate() else "",
                                      current_user)
-    except services.ServiceError as exc:
+    except errors.ServiceError as exc:
         flash(str(exc), "error")
         return rectifications(), 422
     flash(_("Rectification closed."), "success")

@@ -77,7 +77,7 @@ def test_database_and_keys_alone_do_not_open(app, custodians):
     for table in db.get_tables():
         for row in db.execute_sql(f'SELECT * FROM "{table}"').fetchall():
             dump += repr(row).encode() + b"\n"
-    assert secret.encode() not in dump and "987654".encode() not in dump
+    assert secret.encode() not in dump and b"987654" not in dump
     assert secret.encode("utf-8") not in bytes(box)
     shares = list(SealShare.select().where(SealShare.seal == seal.id))
     assert len(shares) == 3 and all(s.released_share is None for s in shares)

@@ -32,8 +32,8 @@ def item_spec(dept, **over):
 
 @pytest.fixture
 def item(org):
-    from plugins.eservice import services
-    return services.create_item(item_spec(org["dept_a"]))
+    from plugins.eservice import catalogue
+    return catalogue.create_item(item_spec(org["dept_a"]))
 
 
 @pytest.fixture

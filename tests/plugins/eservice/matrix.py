@@ -9,11 +9,11 @@ from tests.core.test_access_matrix import SECRET
 
 def build(rec) -> None:
     """An eservice item, a case filed for it, its bad rating and the rectification."""
-    from plugins.eservice import services
+    from plugins.eservice import cases, catalogue
     from plugins.eservice.models import Evaluation, Rectification
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
-    item = services.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
-    case = services.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
+    item = catalogue.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
+    case = cases.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
                               received=[m.id for m in item.materials if m.required])
     evaluation = Evaluation.create(case=case, rating=1, comment=f"{SECRET}差评")
     rect = Rectification.create(evaluation=evaluation, department=case.department_id,

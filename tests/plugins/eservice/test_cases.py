@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.eservice import idnumber, services
+from plugins.eservice import cases, catalogue, errors, idnumber
 from plugins.eservice.models import Case, CaseEvent, Item
 from tests.plugins.eservice.conftest import VALID_ID, item_spec
 
@@ -15,7 +15,7 @@ MON = dt.date(2026, 3, 2)
 
 def file(item, clerk, **kw):
     received = [m.id for m in item.materials if m.required]
-    return services.file_case(item, applicant_name="张三", id_number=VALID_ID,
+    return cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
                               phone="13800000000", received=kw.pop("received", received),
                               user=clerk, **kw)
 
@@ -23,17 +23,17 @@ def file(item, clerk, **kw):
 def test_item_versions_keep_history(app, org, item):
     assert item.code == "51010400ZF-XK-0001"
     spec = item_spec(org["dept_a"], committed_days=4, effective_from=dt.date(2026, 6, 1))
-    new = services.revise_item(item.code, spec)
+    new = catalogue.revise_item(item.code, spec)
     old = Item.get_by_id(item.id)
     assert (old.status, old.effective_to, new.version, new.status) == \
         ("superseded", dt.date(2026, 6, 1), 2, "active")
-    assert services.current_item(item.code).id == new.id
-    assert services.next_item_code(org["dept_a"], "XK") == "51010400ZF-XK-0002"
+    assert catalogue.current_item(item.code).id == new.id
+    assert catalogue.next_item_code(org["dept_a"], "XK") == "51010400ZF-XK-0002"
 
 
 def test_committed_limit_cannot_exceed_statutory(app, org):
-    with pytest.raises(services.ServiceError) as err:
-        services.create_item(item_spec(org["dept_a"], committed_days=21))
+    with pytest.raises(errors.ServiceError) as err:
+        catalogue.create_item(item_spec(org["dept_a"], committed_days=21))
     assert err.value.field == "committed_days"
     assert Item.select().count() == 0
 
@@ -51,9 +51,9 @@ def test_serial_is_readable_unique_and_checked(app, item, clerk):
     b = file(item, clerk, on=MON)
     assert a.serial.startswith("510104-20260302-0001-")
     assert b.serial.startswith("510104-20260302-0002-")
-    assert services.valid_serial(a.serial)
+    assert cases.valid_serial(a.serial)
     wrong = a.serial[:-1] + ("A" if a.serial[-1] != "A" else "B")
-    assert not services.valid_serial(wrong)
+    assert not cases.valid_serial(wrong)
 
 
 @pytest.mark.parametrize("number,fragment", [
@@ -63,8 +63,8 @@ def test_serial_is_readable_unique_and_checked(app, item, clerk):
     ("1101051949123100", "18 characters"),
 ])
 def test_id_number_rejected_with_reason(app, item, clerk, number, fragment):
-    with pytest.raises(services.ServiceError) as err:
-        services.file_case(item, applicant_name="李四", id_number=number, user=clerk)
+    with pytest.raises(errors.ServiceError) as err:
+        cases.file_case(item, applicant_name="李四", id_number=number, user=clerk)
     assert err.value.field == "id_number"
     assert fragment in str(err.value)
     assert Case.select().count() == 0
@@ -93,18 +93,18 @@ def test_id_encrypted_at_rest(app, item, clerk, settings):
 def full_path(item, clerk):
     """Walk a case from filing to closed through every kind of step."""
     case = file(item, clerk, on=MON)
-    case = services.transition(case, "accept", user=clerk, on=MON)
-    case = services.transition(case, "request_supplement", user=clerk, on=MON,
+    case = cases.transition(case, "accept", user=clerk, on=MON)
+    case = cases.transition(case, "request_supplement", user=clerk, on=MON,
                                missing=["营业执照复印件", "场所平面图"], reason="复印件不清晰")
-    case = services.transition(case, "receive_supplement", user=clerk, on=MON)
-    case = services.transition(case, "start_review", user=clerk, on=MON)
-    case = services.transition(case, "suspend", user=clerk, on=MON, procedure="inspection",
+    case = cases.transition(case, "receive_supplement", user=clerk, on=MON)
+    case = cases.transition(case, "start_review", user=clerk, on=MON)
+    case = cases.transition(case, "suspend", user=clerk, on=MON, procedure="inspection",
                                reason="现场核查", expected_days=3)
-    case = services.transition(case, "resume", user=clerk, on=MON)
-    case = services.transition(case, "advance", user=clerk, on=MON)
-    case = services.transition(case, "decide", user=clerk, on=MON, decision="approved")
-    case = services.transition(case, "deliver", user=clerk, on=MON)
-    return services.transition(case, "close", user=clerk, on=MON)
+    case = cases.transition(case, "resume", user=clerk, on=MON)
+    case = cases.transition(case, "advance", user=clerk, on=MON)
+    case = cases.transition(case, "decide", user=clerk, on=MON, decision="approved")
+    case = cases.transition(case, "deliver", user=clerk, on=MON)
+    return cases.transition(case, "close", user=clerk, on=MON)
 
 
 def test_full_path_records_timeline_audit_and_events(app, item, clerk, events):
@@ -133,7 +133,7 @@ def test_full_path_records_timeline_audit_and_events(app, item, clerk, events):
     assert suspended["procedure"] == {"kind": "inspection", "expected_days": 3}
 
 
-ALL_ACTIONS = list(services.TRANSITIONS)
+ALL_ACTIONS = list(cases.TRANSITIONS)
 
 
 def case_in(state, item, clerk):
@@ -158,7 +158,7 @@ def case_in(state, item, clerk):
                    ("decide", {"decision": "approved"}), ("deliver", {}), ("close", {})],
     }
     for action, kw in paths[state]:
-        case = services.transition(case, action, user=clerk, on=MON, **kw)
+        case = cases.transition(case, action, user=clerk, on=MON, **kw)
     assert case.state == state
     return case
 
@@ -180,13 +180,13 @@ ALLOWED = {
 @pytest.mark.parametrize("state", list(ALLOWED))
 def test_every_refused_transition_changes_nothing(app, item, clerk, state):
     case = case_in(state, item, clerk)
-    assert set(services.allowed_actions(case)) == ALLOWED[state]
+    assert set(cases.allowed_actions(case)) == ALLOWED[state]
     before = (Case.get_by_id(case.id).state, CaseEvent.select().count())
     for action in ALL_ACTIONS:
         if action in ALLOWED[state]:
             continue
-        with pytest.raises(services.ServiceError) as err:
-            services.transition(case, action, user=clerk, on=MON, reason="r",
+        with pytest.raises(errors.ServiceError) as err:
+            cases.transition(case, action, user=clerk, on=MON, reason="r",
                                 rights_notice="n", missing=["m"], decision="approved",
                                 procedure="hearing", expected_days=2, amount="5")
         assert "cannot be moved" in str(err.value)
@@ -195,47 +195,47 @@ def test_every_refused_transition_changes_nothing(app, item, clerk, state):
 
 def test_supplement_received_before_acceptance_allows_decision_on_acceptance(app, item, clerk):
     case = file(item, clerk, on=MON, received=[])
-    with pytest.raises(services.ServiceError) as err:
-        services.transition(case, "accept", user=clerk, on=MON)
+    with pytest.raises(errors.ServiceError) as err:
+        cases.transition(case, "accept", user=clerk, on=MON)
     assert "Required materials are missing" in str(err.value)
-    case = services.transition(case, "request_supplement", user=clerk, on=MON,
+    case = cases.transition(case, "request_supplement", user=clerk, on=MON,
                                missing=["食品经营许可申请书", "营业执照复印件"])
-    case = services.transition(case, "receive_supplement", user=clerk, on=MON)
-    assert set(services.allowed_actions(case)) == {"accept", "not_accept"}
-    case = services.transition(case, "accept", user=clerk, on=MON)
+    case = cases.transition(case, "receive_supplement", user=clerk, on=MON)
+    assert set(cases.allowed_actions(case)) == {"accept", "not_accept"}
+    case = cases.transition(case, "accept", user=clerk, on=MON)
     assert case.accepted_on == MON and case.stopped_days == 0
     # one list of everything missing: a second request is refused
-    with pytest.raises(services.ServiceError):
-        services.transition(case, "request_supplement", user=clerk, on=MON, missing=["y"])
+    with pytest.raises(errors.ServiceError):
+        cases.transition(case, "request_supplement", user=clerk, on=MON, missing=["y"])
 
 
 def test_required_inputs(app, item, clerk):
     case = file(item, clerk, on=MON)
-    with pytest.raises(services.ServiceError) as err:
-        services.transition(case, "not_accept", user=clerk, on=MON, reason="no")
+    with pytest.raises(errors.ServiceError) as err:
+        cases.transition(case, "not_accept", user=clerk, on=MON, reason="no")
     assert err.value.field == "rights_notice"
-    with pytest.raises(services.ServiceError) as err:
-        services.transition(case, "request_supplement", user=clerk, on=MON, missing=[" "])
+    with pytest.raises(errors.ServiceError) as err:
+        cases.transition(case, "request_supplement", user=clerk, on=MON, missing=[" "])
     assert err.value.field == "missing"
     case = case_in("in_review", item, clerk)
-    with pytest.raises(services.ServiceError) as err:
-        services.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
+    with pytest.raises(errors.ServiceError) as err:
+        cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
                             reason="x")
     assert err.value.field == "expected_days"
-    case = services.transition(case, "advance", user=clerk, on=MON)
-    with pytest.raises(services.ServiceError) as err:
-        services.transition(case, "decide", user=clerk, on=MON, decision="denied")
+    case = cases.transition(case, "advance", user=clerk, on=MON)
+    with pytest.raises(errors.ServiceError) as err:
+        cases.transition(case, "decide", user=clerk, on=MON, decision="denied")
     assert err.value.field == "reason"
-    case = services.transition(case, "decide", user=clerk, on=MON, decision="denied",
+    case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",
                                reason="不符合条件", legal_basis="第三十五条")
     assert case.decision == "denied"
 
 
 def test_fee_charged_recorded(app, org, clerk, events):
-    item = services.create_item(item_spec(org["dept_a"], fee_amount="12.50",
+    item = catalogue.create_item(item_spec(org["dept_a"], fee_amount="12.50",
                                           fee_basis="发改价格〔2020〕1号"))
     case = case_in("decided", item, clerk)
-    case = services.transition(case, "charge_fee", user=clerk, on=MON, amount="12.50")
+    case = cases.transition(case, "charge_fee", user=clerk, on=MON, amount="12.50")
     assert case.state == "decided" and str(case.fee_charged) == "12.50"
     payload = dict(events)["eservice.case.fee_charged"]
     assert payload["fee_charged"] == "12.50" and payload["case"]["fee_due"] == "12.50"
@@ -243,37 +243,37 @@ def test_fee_charged_recorded(app, org, clerk, events):
 
 def test_deadline_across_spring_festival_with_stopped_time(app, org, clerk):
     # 2026: 15-23 Feb off, Sat 14 and Sat 28 Feb working days.
-    item = services.create_item(item_spec(org["dept_a"], committed_days=5))
+    item = catalogue.create_item(item_spec(org["dept_a"], committed_days=5))
     fri = dt.date(2026, 2, 13)
     case = file(item, clerk, on=fri)
-    case = services.transition(case, "accept", user=clerk, on=fri)
+    case = cases.transition(case, "accept", user=clerk, on=fri)
     # working days after Fri 13: Sat 14, Tue 24, Wed 25, Thu 26, Fri 27
     assert case.deadline == dt.date(2026, 2, 27)
-    case = services.transition(case, "start_review", user=clerk, on=dt.date(2026, 2, 14))
-    assert services.remaining_days(case, dt.date(2026, 2, 14)) == 4
-    case = services.transition(case, "suspend", user=clerk, on=dt.date(2026, 2, 24),
+    case = cases.transition(case, "start_review", user=clerk, on=dt.date(2026, 2, 14))
+    assert cases.remaining_days(case, dt.date(2026, 2, 14)) == 4
+    case = cases.transition(case, "suspend", user=clerk, on=dt.date(2026, 2, 24),
                                procedure="expert_review", reason="专家评审", expected_days=2)
     # stopped: the remaining days freeze whatever the day
-    assert services.remaining_days(case, dt.date(2026, 3, 20)) == 3
-    case = services.transition(case, "resume", user=clerk, on=dt.date(2026, 2, 26))
+    assert cases.remaining_days(case, dt.date(2026, 3, 20)) == 3
+    case = cases.transition(case, "resume", user=clerk, on=dt.date(2026, 2, 26))
     # two working days stopped (25, 26) -> Sat 28 Feb (working), Mon 2 Mar
     assert case.stopped_days == 2
     assert case.deadline == dt.date(2026, 3, 2)
-    assert not services.is_overdue(case, dt.date(2026, 3, 2))
-    assert services.is_overdue(case, dt.date(2026, 3, 3))
+    assert not cases.is_overdue(case, dt.date(2026, 3, 2))
+    assert cases.is_overdue(case, dt.date(2026, 3, 3))
 
 
 def test_deadline_across_national_day(app, org, clerk):
     # 2026: 1-7 Oct off, Sun 20 Sep and Sat 10 Oct working days, Fri 25 Sep off.
-    item = services.create_item(item_spec(org["dept_a"], committed_days=10))
+    item = catalogue.create_item(item_spec(org["dept_a"], committed_days=10))
     day = dt.date(2026, 9, 18)  # Friday
     case = file(item, clerk, on=day)
-    case = services.transition(case, "accept", user=clerk, on=day)
+    case = cases.transition(case, "accept", user=clerk, on=day)
     # Sun 20, 21-24 (Fri 25 Mid-Autumn off), 28, 29, 30 Sep, Thu 8, Fri 9 Oct
     assert case.deadline == dt.date(2026, 10, 9)
-    case = services.transition(case, "request_supplement", user=clerk,
+    case = cases.transition(case, "request_supplement", user=clerk,
                                on=dt.date(2026, 9, 29), missing=["补充材料"])
-    case = services.transition(case, "receive_supplement", user=clerk,
+    case = cases.transition(case, "receive_supplement", user=clerk,
                                on=dt.date(2026, 10, 10))
     # stopped working days after 29 Sep up to Sat 10 Oct: 30 Sep, 8, 9 and 10 Oct
     assert case.stopped_days == 4

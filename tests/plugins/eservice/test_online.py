@@ -8,8 +8,9 @@ import re
 
 import pytest
 
+from core.api import today
 from core.audit.models import AuditEvent
-from plugins.eservice import services
+from plugins.eservice import applications, catalogue, lookup
 from plugins.eservice.models import Case, CaseMaterial, Item, LookupCounter
 from tests.plugins.eservice.conftest import VALID_ID
 
@@ -61,7 +62,7 @@ def test_online_application_files_a_case(app, client, item, events):
     assert case.serial in body and "/public/services/track" in body
     assert "1101**********002X" in body and VALID_ID not in body
     assert "Keep this serial number" in body
-    found = services.find_case(case.serial, VALID_ID, "198.51.100.7")
+    found = lookup.find_case(case.serial, VALID_ID, "198.51.100.7")
     assert found is not None and found.id == case.id
 
 
@@ -89,8 +90,8 @@ def test_bad_id_number_is_refused_and_writes_nothing(app, client, item, events):
 def test_only_items_in_force_and_effective_take_applications(app, client, org, item):
     from tests.plugins.eservice.conftest import item_spec
     assert client.get("/public/services/items/NOPE/apply").status_code == 404
-    future = services.create_item(item_spec(org["dept_a"], name="未来事项",
-                                            effective_from=services.today()
+    future = catalogue.create_item(item_spec(org["dept_a"], name="未来事项",
+                                            effective_from=today()
                                             + dt.timedelta(days=30)))
     assert client.get(apply_url(future)).status_code == 404
     assert apply_url(future) not in client.get(
@@ -104,18 +105,18 @@ def test_only_items_in_force_and_effective_take_applications(app, client, org, i
 
 def test_applications_are_rate_limited_per_client(app, client, item):
     tok = token(client, apply_url(item))
-    for _ in range(services.APPLY_LIMIT):
+    for _ in range(applications.APPLY_LIMIT):
         assert client.post(apply_url(item), data=application(item, tok)).status_code == 303
     resp = client.post(apply_url(item), data=application(item, tok))
     assert resp.status_code == 429
     assert "Too many applications" in resp.get_data(as_text=True)
-    assert Case.select().count() == services.APPLY_LIMIT
+    assert Case.select().count() == applications.APPLY_LIMIT
     assert AuditEvent.select().where((AuditEvent.action == "eservice.apply.limited")
                                      & (AuditEvent.ip == "127.0.0.1")).count() == 1
     other = client.post(apply_url(item), data=application(item, tok),
                         environ_base={"REMOTE_ADDR": "203.0.113.9"})
     assert other.status_code == 303
-    assert Case.select().count() == services.APPLY_LIMIT + 1
+    assert Case.select().count() == applications.APPLY_LIMIT + 1
 
 
 def test_missing_csrf_token_is_refused(app, client, item):
@@ -126,7 +127,7 @@ def test_missing_csrf_token_is_refused(app, client, item):
 
 def test_clerk_accepts_an_online_case_from_the_worklist(app, client, login, item, clerk):
     with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
-        case = services.file_online(item, applicant_name="王五", id_number=VALID_ID,
+        case = applications.file_online(item, applicant_name="王五", id_number=VALID_ID,
                                     phone="13700000000",
                                     received=[m.id for m in item.materials if m.required],
                                     client="192.0.2.1")

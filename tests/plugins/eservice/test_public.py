@@ -6,8 +6,9 @@ import re
 
 import pytest
 
+from core.api import today
 from core.audit.models import AuditEvent
-from plugins.eservice import services
+from plugins.eservice import cases, errors, rectification, statistics
 from plugins.eservice.models import Evaluation, LookupCounter, Rectification
 from tests.plugins.eservice.conftest import VALID_ID
 from tests.plugins.eservice.test_cases import MON, case_in
@@ -48,7 +49,7 @@ def test_public_catalogue_and_item_page_are_cacheable(app, client, item):
 
 def test_lookup_shows_progress_without_personal_data(app, client, item, clerk):
     case = case_in("in_review", item, clerk)
-    services.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
+    cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
                         reason="SECRET-REASON", expected_days=2, note="INTERNAL-NOTE")
     resp = lookup(client, case.serial, VALID_ID.lower())
     body = resp.get_data(as_text=True)
@@ -162,14 +163,14 @@ def test_bad_rating_raises_alert_and_rectification(app, org, client, item, clerk
     rect = Rectification.get()
     assert rect.status == "open" and rect.department_id == case.department_id
     from core import calendar
-    assert calendar.workdays_between(services.today(), rect.due) == 15
+    assert calendar.workdays_between(today(), rect.due) == 15
     alert = Alert.get_by_id(rect.alert_id)
     assert alert.kind == "eservice.rating.bad" and alert.target_post_id == org["head_a"].id
     assert case.serial in alert.subject and alert.state == "open"
     assert dict(events)["eservice.case.evaluated"]["rating"] == 2
-    with pytest.raises(services.ServiceError):
-        services.close_rectification(rect, " ", head)
-    services.close_rectification(rect, "已回访并整改", head)
+    with pytest.raises(errors.ServiceError):
+        rectification.close_rectification(rect, " ", head)
+    rectification.close_rectification(rect, "已回访并整改", head)
     assert Rectification.get().status == "closed"
     assert Alert.get_by_id(rect.alert_id).state == "resolved"
 
@@ -177,7 +178,7 @@ def test_bad_rating_raises_alert_and_rectification(app, org, client, item, clerk
 def test_public_statistics(app, client, item, clerk):
     case = case_in("closed", item, clerk)
     rate(client, case.serial, 5)
-    data = services.statistics()
+    data = statistics.statistics()
     (dept, row), = data["departments"]
     assert row == {"handled": 1, "on_time": 1, "early": 1, "rated": 1, "satisfied": 1}
     body = client.get("/public/services/stats").get_data(as_text=True)

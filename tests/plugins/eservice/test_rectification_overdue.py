@@ -8,8 +8,9 @@ import pytest
 
 from core import calendar
 from core.alerts.models import Alert
+from core.api import today
 from core.audit.models import AuditEvent
-from plugins.eservice import services
+from plugins.eservice import rating, rectification
 from plugins.eservice.models import Rectification
 from tests.plugins.eservice.test_cases import MON, case_in
 
@@ -22,7 +23,7 @@ def rect(app, org, item, clerk, make_user):
     head = make_user("head1", "eservice_manager", org["a"])
     PostHolding.create(person=head.person_id, post=org["head_a"], start=MON)
     case = case_in("closed", item, clerk)
-    services.rate_case(case, 1, "没人理")
+    rating.rate_case(case, 1, "没人理")
     return Rectification.get()
 
 
@@ -32,7 +33,7 @@ def overdue_alerts():
 
 def test_overdue_rectification_raises_one_red_alert(app, org, rect):
     late_day = calendar.add_workdays(rect.due, 1)
-    raised = services.raise_overdue_rectifications(on=late_day)
+    raised = rectification.raise_overdue_rectifications(on=late_day)
     (alert,) = raised
     assert overdue_alerts() == [alert]
     alert = Alert.get_by_id(alert.id)
@@ -42,30 +43,30 @@ def test_overdue_rectification_raises_one_red_alert(app, org, rect):
     assert rect.evaluation.case.serial in alert.subject and alert.notifications.count() >= 1
     assert AuditEvent.select().where(AuditEvent.action == "eservice.rectification.overdue") \
         .count() == 1
-    assert services.raise_overdue_rectifications(on=late_day) == []
-    assert services.raise_overdue_rectifications(on=late_day + dt.timedelta(days=7)) == []
+    assert rectification.raise_overdue_rectifications(on=late_day) == []
+    assert rectification.raise_overdue_rectifications(on=late_day + dt.timedelta(days=7)) == []
     assert len(overdue_alerts()) == 1
 
 
 def test_resolved_overdue_alert_is_not_raised_again(app, org, rect, clerk):
     late_day = calendar.add_workdays(rect.due, 1)
-    (alert,) = services.raise_overdue_rectifications(on=late_day)
+    (alert,) = rectification.raise_overdue_rectifications(on=late_day)
     from core.alerts import resolve
     resolve(Alert.get_by_id(alert.id), clerk, "已催办")
-    assert services.raise_overdue_rectifications(on=late_day) == []
+    assert rectification.raise_overdue_rectifications(on=late_day) == []
     assert len(overdue_alerts()) == 1
 
 
 def test_not_yet_due_or_closed_rectification_raises_nothing(app, rect, clerk):
-    assert services.raise_overdue_rectifications(on=rect.due) == []
-    assert services.raise_overdue_rectifications() == []
-    services.close_rectification(rect, "已回访并整改", clerk)
-    assert services.raise_overdue_rectifications(on=rect.due + dt.timedelta(days=60)) == []
+    assert rectification.raise_overdue_rectifications(on=rect.due) == []
+    assert rectification.raise_overdue_rectifications() == []
+    rectification.close_rectification(rect, "已回访并整改", clerk)
+    assert rectification.raise_overdue_rectifications(on=rect.due + dt.timedelta(days=60)) == []
     assert overdue_alerts() == []
 
 
 def test_cli_runs_the_job_once_and_prints_it(app, runner, rect):
-    Rectification.update(due=services.today() - dt.timedelta(days=3)).where(
+    Rectification.update(due=today() - dt.timedelta(days=3)).where(
         Rectification.id == rect.id).execute()
     result = runner.invoke(args=["eservice", "rectifications-overdue"])
     assert result.exit_code == 0, result.output

@@ -6,7 +6,7 @@ import io
 import re
 
 from core.audit.models import AuditEvent
-from plugins.eservice import importer, services
+from plugins.eservice import cases, catalogue, importer
 from plugins.eservice.models import Case, Item
 from tests.plugins.eservice.conftest import VALID_ID
 from tests.plugins.eservice.test_cases import case_in
@@ -40,7 +40,7 @@ def test_file_case_at_window_with_clear_id_error(app, client, login, item, clerk
 
 def test_worklist_acts_in_place(app, client, login, item, clerk):
     late = case_in("in_review", item, clerk)
-    fresh = services.file_case(item, applicant_name="赵六", id_number=VALID_ID,
+    fresh = cases.file_case(item, applicant_name="赵六", id_number=VALID_ID,
                                received=[m.id for m in item.materials], user=clerk)
     login(clerk)
     body = client.get("/eservice/worklist").get_data(as_text=True)
@@ -152,15 +152,15 @@ def test_import_xlsx_roundtrip_revises_existing(app, org, item, make_user):
     preview = importer.preview("c.xlsx", buf.getvalue(), allowed)
     assert preview["bad"] == [] and preview["revised"] == 1
     importer.apply(preview["token"], allowed, None)
-    current = services.current_item(item.code)
+    current = catalogue.current_item(item.code)
     assert current.version == 2 and current.committed_days == 4
 
 
 def test_dashboard_widget_counts_cases_in_scope(app, client, login, item, clerk):
     """The clerk's dashboard carries the service-hall widget with the case just filed."""
-    from plugins.eservice import services
+
     from tests.plugins.eservice.conftest import VALID_ID
-    case = services.file_case(item, applicant_name="张三", id_number=VALID_ID,
+    case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
                               phone="13800000000", user=clerk)
     login(clerk)
     html = client.get("/dashboard").get_data(as_text=True)

@@ -27,16 +27,16 @@ def app(settings):
 def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
     from core.org.models import PostHolding
     from core.plugins import host
-    from plugins.eservice import services
+    from plugins.eservice import cases, catalogue
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
     assert {"eservice", "esupervision"} <= {n for n, r in host().records.items() if r.enabled}
     clerk = make_user("clerk1", "clerk", org["a"])
     PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
-    item = services.create_item(item_spec(org["dept_a"]))
-    case = services.file_case(item, applicant_name="张三", id_number=VALID_ID,
+    item = catalogue.create_item(item_spec(org["dept_a"]))
+    case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
                               received=[m.id for m in item.materials if m.required], user=clerk)
-    services.transition(case, "accept", user=clerk)
-    services.transition(case, "start_review", user=clerk)
+    cases.transition(case, "accept", user=clerk)
+    cases.transition(case, "start_review", user=clerk)
 
     monitored = MonitoredCase.get((MonitoredCase.source == "eservice")
                                   & (MonitoredCase.serial == case.serial))
@@ -63,7 +63,7 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
     again = sweep(calendar.add_workdays(step.due, 1))
     assert (again.yellow, again.red) == (0, 0)
 
-    services.transition(case, "advance", user=clerk)  # the overdue step ends: one more event
+    cases.transition(case, "advance", user=clerk)  # the overdue step ends: one more event
     ended = Clock.get_by_id(step.id)
     assert ended.ended_on == today_local()
     assert Signal.select().where((Signal.case == monitored)
@@ -75,15 +75,15 @@ def test_backdated_in_process_events_are_not_late_arrivals(app, org, make_user):
     an earlier date is not flagged as arriving late (that check is for external pushes)."""
     import datetime as dt
 
-    from plugins.eservice import services as es
+    from plugins.eservice import cases, catalogue
     from plugins.esupervision.models import MonitoredCase, Signal
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
     clerk = make_user("bd_clerk", role="clerk", region=org["a"])
-    item = es.create_item(item_spec(org["dept_a"]))
-    case = es.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="13800000000",
+    item = catalogue.create_item(item_spec(org["dept_a"]))
+    case = cases.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="13800000000",
                         received=[m.id for m in item.materials if m.required], user=clerk,
                         on=dt.date(2026, 3, 2))
-    es.transition(case, "accept", user=clerk, on=dt.date(2026, 3, 3))
+    cases.transition(case, "accept", user=clerk, on=dt.date(2026, 3, 3))
     mc = MonitoredCase.get(MonitoredCase.serial == case.serial)
     assert not Signal.select().where((Signal.case == mc.id)
                                      & (Signal.code == "OFF_SYSTEM_HANDLING")).exists()

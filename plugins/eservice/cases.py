@@ -1,0 +1,430 @@
+"""Cases (办件): filing at the window, the state machine with its working-day deadline,
+the case events published to other plugins, and revealing the ID number."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import uuid
+from decimal import Decimal
+
+import peewee as pw
+
+from core.api import (
+    Department,
+    Post,
+    PostHolding,
+    _,
+    add_workdays,
+    db,
+    is_postgres,
+    publish,
+    record,
+    today,
+    utcnow,
+    workdays_between,
+)
+from plugins.eservice import idnumber
+from plugins.eservice.catalogue import parse_amount
+from plugins.eservice.errors import ServiceError
+from plugins.eservice.models import (
+    SPECIAL_KINDS,
+    Case,
+    CaseEvent,
+    CaseMaterial,
+    Item,
+    ItemMaterial,
+    ItemStep,
+)
+
+SERIAL_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXY"
+
+
+def serial_check(digits: str) -> str:
+    """Check letter of a serial: weighted sum modulo 23 (catches one wrong digit and a swap)."""
+    total = sum((i + 1) * int(d) for i, d in enumerate(digits))
+    return SERIAL_LETTERS[total % 23]
+
+
+def make_serial(region_code: str, day: dt.date, seq: int) -> str:
+    """``510104-20260302-0007-K``: region, date, sequence of the day, check letter."""
+    body = f"{region_code}{day:%Y%m%d}{seq:04d}"
+    return f"{region_code}-{day:%Y%m%d}-{seq:04d}-{serial_check(body)}"
+
+
+def valid_serial(serial: str) -> bool:
+    parts = (serial or "").strip().upper().split("-")
+    if len(parts) != 4 or not all(p.isdigit() for p in parts[:3]) or len(parts[3]) != 1:
+        return False
+    return serial_check("".join(parts[:3])) == parts[3]
+
+
+def acting_post(user, department: Department | None = None) -> Post | None:
+    """The post the user holds today, preferring one in ``department``."""
+    if user is None or getattr(user, "person_id", None) is None:
+        return None
+    posts = list(Post.select().join(PostHolding)
+                 .where((PostHolding.person == user.person_id)
+                        & (PostHolding.end.is_null(True) | (PostHolding.end >= dt.date.today())))
+                 .order_by(Post.id))
+    for p in posts:
+        if department is not None and p.department_id == department.id:
+            return p
+    return posts[0] if posts else None
+
+
+def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "",
+              channel: str = "window", received: list[int] | None = None, user=None,
+              note: str = "", on: dt.date | None = None) -> Case:
+    """File a case (收件) for an item in force: validates the applicant and records the
+    materials checklist; the clock starts only at acceptance."""
+    if item.status != "active":
+        raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
+    name = (applicant_name or "").strip()
+    if not name or len(name) > 64:
+        raise ServiceError(_("The applicant's name is required."), "applicant_name")
+    phone = (phone or "").strip()
+    if phone and (not phone.replace("-", "").isdigit() or len(phone) > 20):
+        raise ServiceError(_("The phone number may contain only digits and dashes."), "phone")
+    try:
+        number = idnumber.normalise(id_number)
+    except idnumber.IDNumberError as exc:
+        raise ServiceError(str(exc), "id_number") from None
+    if channel not in ("window", "online"):
+        raise ServiceError(_("Unknown channel."), "channel")
+    day = on or today()
+    received_ids = set(received or [])
+    with db.atomic():
+        for attempt in range(5):
+            seq = Case.select().where((Case.region == item.region_id) & Case.serial.startswith(
+                f"{item.region.code}-{day:%Y%m%d}-")).count() + 1 + attempt
+            try:
+                with db.atomic():
+                    case = Case.create(
+                        serial=make_serial(item.region.code, day, seq), item=item,
+                        region=item.region_id, department=item.department_id, channel=channel,
+                        applicant_name=name, applicant_phone=phone,
+                        id_enc=idnumber.encrypt(number), id_hash=idnumber.blind_index(number),
+                        id_mask=idnumber.mask(number), fee_due=item.fee_amount,
+                        handler=user.id if channel == "window" and user else None,
+                        created_by=user.id if user else None,
+                        submitted_at=utcnow() if on is None else
+                        dt.datetime.combine(day, dt.time(1, 0)))
+                break
+            except pw.IntegrityError:
+                continue
+        else:
+            raise ServiceError(_("Could not number the case; please retry."))
+        rows = [{"case": case.id, "name": m.name, "required": m.required,
+                 "received": m.id in received_ids}
+                for m in item.materials.order_by(ItemMaterial.seq)]
+        if rows:
+            CaseMaterial.insert_many(rows).execute()
+        _log(case, "submitted", "", "submitted", user, note=note, at=case.submitted_at)
+        record("eservice.case.submitted", object_type="eservice_case", object_id=case.id,
+               summary=case.serial, region_id=case.region_id, user=user)
+        publish_event("submitted", case, user, at=case.submitted_at if on is not None else None)
+    return case
+
+
+# action -> (states it is allowed from, event name, state it leads to)
+TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
+    "accept": (("submitted", "supplement_received"), "accepted", "accepted"),
+    "not_accept": (("submitted", "supplement_received"), "not_accepted", "not_accepted"),
+    "request_supplement": (("submitted", "accepted", "in_review"), "supplement_requested",
+                           "supplement_requested"),
+    "receive_supplement": (("supplement_requested",), "supplement_received",
+                           "supplement_received"),
+    "start_review": (("accepted", "supplement_received"), "step_started", "in_review"),
+    "advance": (("in_review",), "step_completed", "in_review"),
+    "suspend": (("in_review",), "suspended", "suspended"),
+    "resume": (("suspended",), "resumed", "in_review"),
+    "decide": (("in_review",), "decided", "decided"),
+    "deliver": (("decided",), "delivered", "delivered"),
+    "close": (("delivered", "not_accepted"), "closed", "closed"),
+    "charge_fee": (("decided", "delivered"), "fee_charged", ""),
+}
+
+
+def allowed_actions(case: Case) -> list[str]:
+    """Actions the case's state allows now (the worklist shows one form for each)."""
+    out = []
+    for action, (sources, _event, _to) in TRANSITIONS.items():
+        if case.state not in sources:
+            continue
+        if action in ("accept", "not_accept") and case.accepted_on is not None:
+            continue
+        if action == "start_review" and case.state == "supplement_received" \
+                and case.accepted_on is None:
+            continue
+        if action == "request_supplement" and _supplement_asked(case):
+            continue
+        if action == "advance" and _is_last_step(case):
+            continue
+        if action == "decide" and not _is_last_step(case):
+            continue
+        if action == "charge_fee" and not case.fee_due:
+            continue
+        out.append(action)
+    return out
+
+
+def _supplement_asked(case: Case) -> bool:
+    return CaseEvent.select().where((CaseEvent.case == case.id)
+                                    & (CaseEvent.event == "supplement_requested")).exists()
+
+
+def _steps(case: Case) -> list[ItemStep]:
+    return list(ItemStep.select().where(ItemStep.item == case.item_id).order_by(ItemStep.seq))
+
+
+def _is_last_step(case: Case) -> bool:
+    steps = _steps(case)
+    return not steps or case.step_seq == steps[-1].seq
+
+
+def _stop_clock(case: Case, day: dt.date) -> None:
+    if case.accepted_on is not None and case.stopped_since is None:
+        case.stopped_since = day
+
+
+def _restart_clock(case: Case, day: dt.date) -> int:
+    """End a stop: add the working days it lasted and move the deadline; return them."""
+    if case.stopped_since is None:
+        return 0
+    stopped = max(0, workdays_between(case.stopped_since, day))
+    case.stopped_days += stopped
+    case.stopped_since = None
+    case.deadline = compute_deadline(case)
+    return stopped
+
+
+def compute_deadline(case: Case) -> dt.date | None:
+    """Acceptance day + committed limit + stopped working days (工作日), by core.calendar."""
+    if case.accepted_on is None:
+        return None
+    return add_workdays(case.accepted_on, case.item.committed_days + case.stopped_days)
+
+
+def remaining_days(case: Case, on: dt.date | None = None) -> int | None:
+    """Working days left until the deadline (negative when late); frozen while stopped."""
+    if case.deadline is None:
+        return None
+    day = case.stopped_since or on or today()
+    return workdays_between(day, case.deadline) if day <= case.deadline \
+        else -workdays_between(case.deadline, day)
+
+
+def transition(case: Case, action: str, *, user=None, note: str = "", reason: str = "",
+               legal_basis: str = "", rights_notice: str = "", missing: list[str] | None = None,
+               decision: str = "", procedure: str = "", expected_days: int | None = None,
+               amount=None, on: dt.date | None = None) -> Case:
+    """Move a case (办件) by one action, recording actor, post, time and note, auditing it
+    and publishing its event — or refuse with a clear message and change nothing."""
+    if action not in TRANSITIONS:
+        raise ServiceError(_("Unknown action %(a)s.", a=action), "action")
+    day = on or today()
+    at = None if on is None else dt.datetime.combine(day, dt.time(2))  # 10:00 in Beijing
+    with db.atomic():
+        case = Case.select().where(Case.id == case.id).for_update().get() \
+            if _for_update() else Case.get_by_id(case.id)
+        if action not in allowed_actions(case):
+            raise ServiceError(_("A case that is %(state)s cannot be moved by “%(action)s”.",
+                                 state=str(case.state_label), action=ACTION_LABELS[action]()),
+                               "action")
+        _sources, event, target = TRANSITIONS[action]
+        previous = case.state
+        extra: dict = {}
+        steps = _steps(case)
+        reason = (reason or "").strip()
+        if action == "accept":
+            missing_now = [m.name for m in case.materials if m.required and not m.received]
+            if missing_now:
+                raise ServiceError(_("Required materials are missing: %(m)s. Request a "
+                                     "supplement instead.", m="; ".join(missing_now)), "action")
+            case.accepted_on = day
+            case.deadline = compute_deadline(case)
+            if case.handler_id is None and user is not None:
+                case.handler = user.id
+        elif action == "not_accept":
+            if not reason:
+                raise ServiceError(_("Give the reason for not accepting."), "reason")
+            if not (rights_notice or "").strip():
+                raise ServiceError(_("State the applicant's rights to administrative review "
+                                     "and litigation."), "rights_notice")
+            extra = {"reason": reason, "legal_basis": legal_basis.strip() or None,
+                     "rights_notice": rights_notice.strip()}
+            case.decided_on = day
+        elif action == "request_supplement":
+            items = [m.strip() for m in (missing or []) if m and m.strip()]
+            if not items:
+                raise ServiceError(_("List everything that is missing, at once."), "missing")
+            extra = {"reason": reason or None, "missing_materials": items}
+            _stop_clock(case, day)
+            names = set(items)
+            CaseMaterial.update(received=False).where(
+                (CaseMaterial.case == case.id) & CaseMaterial.name.in_(names)).execute()
+        elif action == "receive_supplement":
+            CaseMaterial.update(received=True).where(CaseMaterial.case == case.id).execute()
+            extra = {"stopped_days": _restart_clock(case, day)}
+        elif action == "start_review":
+            case.step_seq = case.step_seq or (steps[0].seq if steps else None)
+        elif action == "advance":
+            current = next(s for s in steps if s.seq == case.step_seq)
+            following = next(s for s in steps if s.seq > current.seq)
+            _log(case, "step_completed", previous, "in_review", user, note=note, step=current)
+            record("eservice.case.step_completed", object_type="eservice_case",
+                   object_id=case.id, summary=f"{case.serial} {current.name}",
+                   region_id=case.region_id, user=user)
+            publish_event("step_completed", case, user, step=current, at=at)
+            case.step_seq = following.seq
+            event = "step_started"
+        elif action == "suspend":
+            if procedure not in SPECIAL_KINDS:
+                raise ServiceError(_("Choose the special procedure."), "procedure")
+            if not reason:
+                raise ServiceError(_("Give the reason for the special procedure."), "reason")
+            try:
+                days = int(expected_days or 0)
+            except (TypeError, ValueError):
+                days = 0
+            if days < 1:
+                raise ServiceError(_("Give the expected length in working days (at least 1)."),
+                                   "expected_days")
+            extra = {"reason": reason, "procedure": {"kind": procedure, "expected_days": days}}
+            _stop_clock(case, day)
+        elif action == "resume":
+            extra = {"stopped_days": _restart_clock(case, day)}
+        elif action == "decide":
+            if decision not in ("approved", "denied"):
+                raise ServiceError(_("Choose approved or denied."), "decision")
+            if decision == "denied" and not reason:
+                raise ServiceError(_("A denial needs its reason."), "reason")
+            current = next((s for s in steps if s.seq == case.step_seq), None)
+            if current is not None:
+                _log(case, "step_completed", previous, "in_review", user, step=current)
+                publish_event("step_completed", case, user, step=current, at=at)
+            case.decision, case.decided_on = decision, day
+            extra = {"decision": decision, "reason": reason or None,
+                     "legal_basis": legal_basis.strip() or None}
+        elif action == "close":
+            case.closed_at = utcnow() if on is None else dt.datetime.combine(day, dt.time(9))
+        elif action == "charge_fee":
+            amount_dec = parse_amount(amount, "amount")
+            if amount_dec <= 0:
+                raise ServiceError(_("Enter the amount charged."), "amount")
+            case.fee_charged = case.fee_charged + amount_dec
+            extra = {"fee_charged": str(amount_dec)}
+            target = previous
+        case.state = target
+        case.save()
+        step = next((s for s in steps if s.seq == case.step_seq), None) \
+            if event in ("step_started",) else None
+        _log(case, event, previous, target, user, note=note, reason=reason, step=step,
+             data=extra, at=at)
+        record(f"eservice.case.{event}", object_type="eservice_case", object_id=case.id,
+               summary=f"{case.serial}: {previous} → {target}", region_id=case.region_id,
+               user=user, changes={"state": [previous, target]})
+        publish_event(event, case, user, step=step, at=at, **extra)
+    return case
+
+
+def _for_update() -> bool:
+    return is_postgres()
+
+
+def _log(case: Case, event: str, state_from: str, state_to: str, user, *, note: str = "",
+         reason: str = "", step: ItemStep | None = None, data: dict | None = None,
+         at: dt.datetime | None = None) -> CaseEvent:
+    post = acting_post(user, case.department)
+    return CaseEvent.create(
+        case=case, at=at or utcnow(), event=event, state_from=state_from, state_to=state_to,
+        step_seq=step.seq if step else None, step_name=step.name if step else "",
+        actor=user.id if user else None, actor_name=getattr(user, "username", "") or "",
+        post=post, post_title=post.title if post else "", reason=reason, note=note or "",
+        data=json.dumps(data, ensure_ascii=False, default=str) if data else "")
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.replace(microsecond=0).isoformat() + "Z" if value else None
+
+
+def event_payload(event: str, case: Case, user=None, *, step: ItemStep | None = None,
+                  at: dt.datetime | None = None, **extra) -> dict:
+    """The self-contained payload of docs/events.md for ``eservice.case.<event>``;
+    ``occurred_at`` is when the act happened (``at``, e.g. a backdated entry), else now."""
+    item = case.item
+    post = acting_post(user, case.department)
+    payload = {
+        "event_id": str(uuid.uuid4()),
+        "event": f"eservice.case.{event}",
+        "occurred_at": _iso(at or utcnow()),
+        "source": "eservice",
+        "case": {
+            "serial": case.serial,
+            "region_code": case.region.code,
+            "department_code": case.department.code,
+            "department_name": case.department.name,
+            "item_code": item.code,
+            "item_name": item.name,
+            "item_type": item.type,
+            "item_version": item.version,
+            "statutory_limit_days": item.statutory_days,
+            "committed_limit_days": item.committed_days,
+            "fee_due": str(Decimal(case.fee_due).quantize(Decimal("0.01"))),
+            "submitted_at": _iso(case.submitted_at),
+            "channel": case.channel,
+            "handler": {"username": getattr(user, "username", None),
+                        "post_id": post.id if post else None,
+                        "post_title": post.title if post else None},
+        },
+        "step": ({"seq": step.seq, "code": step.code, "name": step.name,
+                  "limit_days": step.limit_days, "post_id": None}
+                 if step is not None else None),
+        "deadline": case.deadline.isoformat() if case.deadline else None,
+        "reason": None, "legal_basis": None, "rights_notice": None, "procedure": None,
+        "decision": None, "fee_charged": None, "rating": None, "missing_materials": None,
+    }
+    for key, value in extra.items():
+        if key in payload:
+            payload[key] = value
+    return payload
+
+
+def publish_event(event: str, case: Case, user, *, step: ItemStep | None = None,
+             at: dt.datetime | None = None, **extra) -> None:
+    publish(f"eservice.case.{event}", event_payload(event, case, user, step=step, at=at,
+                                                    **extra))
+
+
+ACTION_LABELS = {
+    "accept": lambda: _("Accept"), "not_accept": lambda: _("Do not accept"),
+    "request_supplement": lambda: _("Request a supplement"),
+    "receive_supplement": lambda: _("Supplement received"),
+    "start_review": lambda: _("Start review"), "advance": lambda: _("Complete step"),
+    "suspend": lambda: _("Start a special procedure"), "resume": lambda: _("Resume"),
+    "decide": lambda: _("Decide"), "deliver": lambda: _("Deliver"), "close": lambda: _("Close"),
+    "charge_fee": lambda: _("Record fee charged"),
+}
+
+
+def reveal_id(case: Case, user) -> str:
+    """The full ID number, for a user allowed to see it; every reveal is audited."""
+    with db.atomic():
+        record("eservice.id.view", object_type="eservice_case", object_id=case.id,
+               summary=case.serial, region_id=case.region_id, user=user)
+    return idnumber.decrypt(case.id_enc)
+
+
+def completion_day(case: Case) -> dt.date | None:
+    return case.decided_on
+
+
+def is_overdue(case: Case, on: dt.date | None = None) -> bool:
+    if case.deadline is None:
+        return False
+    done = completion_day(case)
+    if done is not None:
+        return done > case.deadline
+    if case.stopped_since is not None:
+        return case.stopped_since > case.deadline
+    return (on or today()) > case.deadline

@@ -1,0 +1,144 @@
+"""The public lookup (办件查询) by serial and ID number: counted per client and serial,
+the hot path built once per process."""
+from __future__ import annotations
+
+import datetime as dt
+
+import peewee as pw
+from flask import current_app
+
+from core.api import Department, _, db, record, utcnow
+from plugins.eservice import idnumber
+from plugins.eservice.cases import valid_serial
+from plugins.eservice.errors import RateLimited
+from plugins.eservice.models import Case, CaseEvent, Item, LookupCounter
+
+_COUNTER_SQL: dict[tuple[str, int], str] = {}
+
+
+def count_attempt(keys: list[str], window: dt.datetime) -> int:
+    """Add one attempt to each key's counter for this minute; return the highest count.
+
+    One upsert with RETURNING, so the counters hold across every web process. The
+    statement is fixed (built once per backend and number of keys): this runs on every
+    public lookup, where building it through the query builder costs more than running it."""
+    database = db.obj
+    key = (type(database).__name__, len(keys))
+    sql = _COUNTER_SQL.get(key)
+    if sql is None:
+        q0, q1 = database.quote
+        table = f"{q0}{LookupCounter._meta.table_name}{q1}"
+        key_col, window_col, count_col = (f"{q0}{f.column_name}{q1}" for f in (
+            LookupCounter.key, LookupCounter.window, LookupCounter.count))
+        values = ", ".join([f"({database.param}, {database.param}, 1)"] * len(keys))
+        sql = _COUNTER_SQL[key] = (
+            f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES {values} "
+            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET "
+            f"{count_col} = {table}.{count_col} + 1 RETURNING {count_col}")
+    stamp = LookupCounter.window.db_value(window)
+    params = [p for k in keys for p in (k[:96], stamp)]
+    return max(count for (count,) in db.execute_sql(sql, params).fetchall())
+
+
+def find_case(serial: str, id_number: str, client: str) -> Case | None:
+    """The case for a serial + ID number pair, or None — the same None whether the serial is
+    unknown, the number is wrong or malformed (no enumeration). Attempts are counted per
+    client and per serial (settings.public_lookup_per_minute, counters in the database);
+    above the limit RateLimited is raised. Every attempt is audited.
+
+    The case is read before the write transaction, so the database's write lock is held
+    only for the counter upsert and the audit row (concurrent lookups queue on it)."""
+    serial = (serial or "").strip().upper()[:32]
+    limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
+    window = utcnow().replace(second=0, microsecond=0)
+    keys = [f"ip:{client}"] + ([f"serial:{serial}"] if serial else [])
+    case = None
+    try:
+        number = idnumber.normalise(id_number)
+    except idnumber.IDNumberError:
+        number = None
+    if number and valid_serial(serial):
+        case = _lookup_case(serial, idnumber.blind_index(number))
+    with db.atomic():
+        limited = count_attempt(keys, window) > limit
+        if limited:
+            record("eservice.lookup.limited", object_type="eservice_case", summary=serial,
+                   success=False)
+        else:
+            record("eservice.lookup", object_type="eservice_case",
+                   object_id=case.id if case else None, summary=serial,
+                   region_id=case.region_id if case else None, success=case is not None)
+    if limited:
+        raise RateLimited(_("Too many lookups: at most %(n)d a minute. Please wait a minute "
+                            "and try again.", n=limit))
+    return case
+
+
+_PLANS: dict[tuple[str, str], tuple[str, list[tuple[str, object, bool]]]] = {}
+
+
+def _fetch(model, name: str, build, *params) -> list:
+    """Run a fixed query and build light instances of ``model`` from its rows.
+
+    The public lookup is hot: its SQL text and column plan are built once per process and
+    backend, and rows become instances directly (no query builder, no per-query column
+    resolution). Selected model fields fill the instance's data; aliased columns become
+    attributes of the same name."""
+    key = (name, type(db.obj).__name__)
+    plan = _PLANS.get(key)
+    if plan is None:
+        query = build()
+        columns = []
+        for node in query._returning:
+            if isinstance(node, pw.Alias):
+                field = node.node if isinstance(node.node, pw.Field) else None
+                columns.append((node._alias, field.python_value if field else None, False))
+            else:
+                columns.append((node.name, node.python_value, True))
+        plan = _PLANS[key] = (query.sql()[0], columns)
+    sql, columns = plan
+    out = []
+    for row in db.execute_sql(sql, params).fetchall():
+        inst = model(__no_default__=1)
+        data = inst.__data__
+        for (attr, convert, is_field), value in zip(columns, row):
+            if convert is not None and value is not None:
+                value = convert(value)
+            if is_field:
+                data[attr] = value
+            else:
+                setattr(inst, attr, value)
+        out.append(inst)
+    return out
+
+
+PUBLIC_CASE_FIELDS = (Case.id, Case.serial, Case.item, Case.region, Case.department,
+                      Case.state, Case.deadline, Case.stopped_since, Case.decided_on,
+                      Case.closed_at)
+
+
+def _lookup_case(serial: str, id_hash: str) -> Case | None:
+    """The case's public fields (what the lookup page shows and needs to say whether it
+    is overdue), with its item's and department's names."""
+    def build():
+        return (Case.select(*PUBLIC_CASE_FIELDS, Item.name.alias("item_name"),
+                            Department.name.alias("department_name"))
+                .join(Item).switch(Case).join(Department)
+                .where((Case.serial == serial) & (Case.id_hash == id_hash)))
+    found = _fetch(Case, "lookup", build, serial, id_hash)
+    if not found:
+        return None
+    case = found[0]
+    case.item = Item(id=case.item_id, name=case.item_name)
+    case.department = Department(id=case.department_id, name=case.department_name)
+    return case
+
+
+def public_timeline(case: Case) -> list[CaseEvent]:
+    """What the applicant sees of the timeline: events and steps, never notes or names."""
+    def build():
+        return (CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.event,
+                                 CaseEvent.step_name)
+                .where((CaseEvent.case == case.id) & (CaseEvent.public == True))
+                .order_by(CaseEvent.at, CaseEvent.id))
+    return _fetch(CaseEvent, "timeline", build, case.id, True)
