@@ -13,6 +13,7 @@ db_cli = AppGroup("db", help="Database schema: migrations of the core and enable
 plugins_cli = AppGroup("plugins", help="Installed plugins and where they are switched off.")
 users_cli = AppGroup("users", help="Accounts.")
 demo_cli = AppGroup("demo", help="Demo data.")
+jobs_cli = AppGroup("jobs", help="Periodic jobs: are they running on schedule?")
 
 
 @db_cli.command("upgrade")
@@ -210,20 +211,71 @@ def demo_totp(name):
               help="Run periodic jobs in this worker.")
 def worker(workers, periodic):
     """Run the background job consumer (Huey) with the app context."""
+    import logging
+
     from core.queue import huey
     app = current_app._get_current_object()
     url = app.config["QL_SETTINGS"].queue_url
     if url.startswith("memory://"):
         raise click.ClickException("QL_QUEUE_URL is memory://: a worker needs a shared queue")
+    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     host().pm.hook.ql_periodic_tasks(huey=huey)
+    if periodic:
+        _register_beside(app)
     consumer = huey.create_consumer(workers=workers, worker_type="thread",
                                     periodic=periodic, check_worker_health=True)
     click.echo(f"worker: {workers} thread(s) on {url.split('://')[0]}://…", err=True)
     consumer.run()
 
 
+@jobs_cli.command("status")
+def jobs_status():
+    """List the periodic jobs; exit 1 when one is late or none is registered (monitoring)."""
+    from core import jobs
+    from core.clock import local_time
+    from core.db import db
+
+    def local(value):
+        return local_time(value).strftime("%Y-%m-%d %H:%M") if value else "-"
+    with db.connection_context():
+        states = jobs.states()
+    if not states:
+        click.echo("no periodic job is registered: is a worker with periodic jobs running?",
+                   err=True)
+        sys.exit(1)
+    for s in states:
+        job = s.job
+        flag = "LATE" if s.late else "ok"
+        click.echo(f"{flag:4}  {job.name:40}  completed {local(job.last_completed_at)}  "
+                   f"due by {local(job.due_by)}  runs {job.runs}"
+                   + (f"  last error: {job.last_error}" if job.last_failed_at else ""))
+    if jobs.late_names(states):
+        sys.exit(1)
+
+
+def _register_beside(app) -> None:
+    """Record this worker's periodic jobs (``core.jobs``) in a thread of its own: the
+    consumer never waits for this bookkeeping, and a database that is busy or down at
+    start only delays it (each job also records itself when it completes)."""
+    import logging
+    import threading
+
+    from core.db import db
+    from core.queue import register_schedules
+
+    def run():
+        try:
+            with app.app_context(), db.connection_context():
+                register_schedules()
+        except Exception as exc:  # noqa: BLE001 - bookkeeping: the jobs run regardless
+            logging.getLogger("qinglian.queue").warning(
+                "periodic jobs not registered (%s); they record themselves when they run", exc)
+    threading.Thread(target=run, name="register-periodic", daemon=True).start()
+
+
 def init_app(app) -> None:
-    for cmd in (db_cli, plugins_cli, users_cli, demo_cli, worker, serve):
+    for cmd in (db_cli, plugins_cli, users_cli, demo_cli, jobs_cli, worker, serve):
         app.cli.add_command(cmd)
     host_ = app.extensions["qinglian.plugins"]
     host_.pm.hook.ql_cli(group=app.cli)

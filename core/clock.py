@@ -36,6 +36,11 @@ def today() -> dt.date:
     return now().date()
 
 
+def local_time(stored: dt.datetime) -> dt.datetime:
+    """A stored naive-UTC time as an aware time in QL_TIMEZONE."""
+    return stored.replace(tzinfo=dt.UTC).astimezone(timezone())
+
+
 def local_day(stored: dt.datetime) -> dt.date:
     """The local day (QL_TIMEZONE) of a stored naive-UTC time."""
-    return stored.replace(tzinfo=dt.UTC).astimezone(timezone()).date()
+    return local_time(stored).date()

@@ -111,8 +111,9 @@ def ql_alert_channels():
 def ql_periodic_tasks(huey):
     """Register periodic jobs on ``huey`` at worker start.
 
-    Use ``core.api.periodic(crontab, name=...)`` so the job takes a lock and two workers
-    never run it at once. A job that works per region asks
+    Use ``core.api.periodic(crontab, name=…, label=…)``: the job runs under a lease, so two
+    workers never run it at once and a killed worker holds it up only until the lease
+    runs out. A job that works per region asks
     ``core.api.regions_enabled(plugin)`` which regions it may touch.
     """
 

@@ -44,6 +44,13 @@ def lazy_gettext(string: str, **variables):
     return LazyString(gettext, string, **variables)
 
 
+def source_text(text) -> str:
+    """The untranslated source of a lazy string (what is stored, to translate when shown)."""
+    if isinstance(text, LazyString):
+        return text._args[0]
+    return "" if text is None else str(text)
+
+
 _ = gettext
 _l = lazy_gettext
 

@@ -47,3 +47,19 @@ class WorkerHeartbeat(BaseModel):
     worker = pw.CharField(max_length=128, primary_key=True)
     seen_at = pw.DateTimeField(default=utcnow)
     jobs_done = pw.IntegerField(default=0)
+
+
+class PeriodicJob(BaseModel):
+    """A periodic job (定时任务) as the workers report it: when it last completed or failed,
+    and ``due_by``, the time by which it must complete again before it counts as late (its
+    next few scheduled runs missed): ``/healthz``, ``jobs status`` and the admin page read it."""
+
+    name = pw.CharField(max_length=128, primary_key=True)
+    label = pw.CharField(max_length=200, default="")
+    registered_at = pw.DateTimeField(null=True)
+    last_completed_at = pw.DateTimeField(null=True)
+    last_duration_ms = pw.IntegerField(null=True)
+    last_failed_at = pw.DateTimeField(null=True)
+    last_error = pw.CharField(max_length=500, default="")
+    runs = pw.IntegerField(default=0)
+    due_by = pw.DateTimeField(null=True)

@@ -3,7 +3,8 @@
 Tasks are registered at import (plugins' ``tasks.py``); the storage is bound from
 QL_QUEUE_URL by :func:`configure` when the app is built, so importing this module
 touches no file or server. Task bodies run inside an app context with their own
-database connection. Periodic jobs take a lock so two workers never run one at once.
+database connection. Periodic jobs run under a lease (``core.lease``) so two workers
+never run one at once and a killed worker holds a job up only until its lease runs out.
 """
 from __future__ import annotations
 
@@ -11,9 +12,11 @@ import functools
 import logging
 from urllib.parse import unquote, urlparse
 
+from flask import current_app
 from huey import Huey
-from huey.exceptions import TaskLockedException
 from huey.storage import MemoryStorage, SqliteStorage
+
+from core.db import utcnow
 
 log = logging.getLogger("qinglian.queue")
 
@@ -90,18 +93,73 @@ def task(**options):
     return decorator
 
 
-def periodic(crontab, name: str | None = None, **options):
-    """Declare a periodic job that holds a lock while it runs (one worker at a time)."""
+DECLARED: dict = {}  # name -> core.jobs.Declared, every periodic job of this process
+
+
+def periodic(crontab, name: str | None = None, *, label=None, lease: float | None = None,
+             **options):
+    """Declare a periodic job (``@periodic(crontab(minute="*"), name="x.sweep",
+    label=_l("…"))``; the label is what the admin page shows) that runs under a lease: one worker at a time, and a worker killed mid-run blocks the job
+    only until its lease runs out (``lease`` seconds, default QL_JOB_LEASE_SECONDS; the
+    holder renews it every third of that while it runs). Each completion is recorded for
+    the health check (``core.jobs``)."""
     def decorator(fn):
-        lock_name = name or f"{fn.__module__}.{fn.__name__}"
+        job_name = name or f"{fn.__module__}.{fn.__name__}"
+        from core.i18n import source_text
+        from core.jobs import Declared
+        DECLARED[job_name] = Declared(crontab, source_text(label))
 
         @functools.wraps(fn)
-        def locked(*args, **kwargs):
-            try:
-                with huey.lock_task(lock_name):
-                    return fn(*args, **kwargs)
-            except TaskLockedException:
-                log.info("periodic job %s is running elsewhere; skipped", lock_name)
+        def leased(*args, **kwargs):
+            from core import jobs
+            from core.lease import Renewal, leases_for, new_holder
+            settings = current_app.config["QL_SETTINGS"]
+            ttl = lease or settings.job_lease_seconds
+            store, holder = leases_for(huey.storage), new_holder()
+            ok, other = store.acquire(job_name, holder, ttl)
+            if not ok:
+                _skipped(job_name, other, ttl)
                 return None
-        return huey.periodic_task(crontab, name=lock_name, **options)(_in_context(locked))
+            if other is not None:
+                log.warning("periodic job %s: the lease of %s (taken %s) ran out without "
+                            "being released, so that run never finished (a worker stopped "
+                            "mid-run?); running now", job_name, other.holder,
+                            _ago(other.held_for))
+            started = utcnow()
+            renewal = Renewal(store, job_name, holder, ttl, on_lost=lambda: log.error(
+                "periodic job %s: lease lost while running (renewal came too late); another "
+                "worker may run it at the same time", job_name))
+            try:
+                try:
+                    result = fn(*args, **kwargs)
+                except Exception as exc:
+                    jobs.failed(job_name, exc)
+                    raise
+                jobs.completed(job_name, crontab, started, periods=settings.job_late_periods,
+                               lease_seconds=ttl)
+                return result
+            finally:
+                renewal.stop()
+                store.release(job_name, holder)
+        return huey.periodic_task(crontab, name=job_name, **options)(_in_context(leased))
     return decorator
+
+
+def _skipped(name: str, holding, ttl: float) -> None:
+    """A run skipped because another holder's lease is live: normal when two workers
+    start the same minute's run; a warning when that holder has run longer than a lease."""
+    level = logging.WARNING if holding.held_for > ttl else logging.INFO
+    log.log(level, "periodic job %s skipped: %s holds its lease (for %s, lease %ds)", name,
+            holding.holder, _ago(holding.held_for), ttl)
+
+
+def _ago(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 120 else f"{seconds / 60:.0f} min"
+
+
+def register_schedules() -> None:
+    """At worker start: record the periodic jobs this worker runs (``core.jobs``)."""
+    from core import jobs
+    settings = current_app.config["QL_SETTINGS"]
+    jobs.register(dict(DECLARED), periods=settings.job_late_periods,
+                  lease_seconds=settings.job_lease_seconds)

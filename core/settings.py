@@ -54,6 +54,8 @@ class Settings:
     alert_retry_base_seconds: int = 30
     alert_max_attempts: int = 8
     alert_send_timeout: int = 10
+    job_lease_seconds: int = 30  # a periodic job's lease; renewed every third while it runs
+    job_late_periods: int = 3  # missed runs in a row before the health check says "late"
     data_key: str = ""
     login_max_failures: int = 5
     lockout_minutes: int = 15
@@ -87,6 +89,8 @@ class Settings:
         "alert_retry_base_seconds": "QL_ALERT_RETRY_BASE_SECONDS",
         "alert_max_attempts": "QL_ALERT_MAX_ATTEMPTS",
         "alert_send_timeout": "QL_ALERT_SEND_TIMEOUT",
+        "job_lease_seconds": "QL_JOB_LEASE_SECONDS",
+        "job_late_periods": "QL_JOB_LATE_PERIODS",
         "data_key": "QL_DATA_KEY",
         "login_max_failures": "QL_LOGIN_MAX_FAILURES",
         "lockout_minutes": "QL_LOCKOUT_MINUTES",
@@ -155,7 +159,16 @@ class Settings:
         if not 0 <= new.trusted_proxies <= 5:
             raise SettingsError("QL_TRUSTED_PROXIES: expected the number of proxies in front "
                                 f"of the app (0–5), got {new.trusted_proxies}")
+        new._check_jobs()
         return new
+
+    def _check_jobs(self) -> None:
+        if self.job_lease_seconds < 3:
+            raise SettingsError("QL_JOB_LEASE_SECONDS: expected at least 3 (the lease is "
+                                f"renewed every third of it), got {self.job_lease_seconds}")
+        if self.job_late_periods < 1:
+            raise SettingsError("QL_JOB_LATE_PERIODS: expected at least 1, got "
+                                f"{self.job_late_periods}")
 
     def audit_anchor_emails(self) -> tuple[str, ...]:
         """The addresses of QL_AUDIT_ANCHOR_EMAIL, in order, without blanks."""

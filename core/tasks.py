@@ -8,6 +8,7 @@ from huey import crontab
 from peewee import fn
 
 from core.db import db, utcnow
+from core.i18n import _l
 from core.models import WorkerHeartbeat
 from core.queue import periodic, task
 
@@ -30,7 +31,7 @@ def heartbeat(worker: str | None = None) -> str:
 
 
 def register_periodic(huey) -> None:
-    @periodic(crontab(minute="*"), name="core.heartbeat")
+    @periodic(crontab(minute="*"), name="core.heartbeat", label=_l("Worker heartbeat"))
     def heartbeat_job():
         heartbeat.call_local()
 

@@ -48,6 +48,29 @@ def redis_url() -> str:
     return urlunparse(parsed._replace(path=f"/{n}"))
 
 
+def local_redis_url() -> str:
+    """QL_QUEUE_URL when it is Redis, else the local Redis; one database per xdist worker
+    (for the tests that need Redis whichever queue the suite runs on)."""
+    base = BASE_QUEUE_URL if ON_REDIS else "redis://127.0.0.1:6379/0"
+    n = 1 + int(worker_id().removeprefix("gw") or 0) % 15
+    return urlunparse(urlparse(base)._replace(path=f"/{n}"))
+
+
+@pytest.fixture
+def redis_client():
+    """A client of this worker's Redis database, flushed before and after (skips the test
+    when Redis is not reachable)."""
+    import redis
+    client = redis.Redis.from_url(local_redis_url())
+    try:
+        client.ping()
+    except redis.ConnectionError:
+        pytest.skip("Redis is not reachable at " + local_redis_url())
+    client.flushdb()
+    yield client
+    client.flushdb()
+
+
 def make_settings(tmp: Path, **overrides) -> Settings:
     base = {"instance_path": tmp, "database_url": f"sqlite:///{tmp / 'ql.db'}",
                 "queue_url": f"sqlite:///{tmp / 'queue.db'}", "secret_key": TEST_SECRET,

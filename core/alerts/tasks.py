@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from huey import crontab
 
+from core.i18n import _l
 from core.queue import periodic, task
 
 
@@ -28,13 +29,14 @@ def sweep_task() -> dict:
 
 
 def register_periodic(huey) -> None:
-    """The minute jobs: outbox sweep and escalation (each locked: one worker runs it)."""
-    @periodic(crontab(minute="*"), name="core.alerts.sweep")
+    """The minute jobs: outbox sweep and escalation (each under a lease: one worker runs it)."""
+    @periodic(crontab(minute="*"), name="core.alerts.sweep", label=_l("Alert delivery sweep"))
     def alerts_sweep():
         from core.alerts.outbox import sweep
         sweep()
 
-    @periodic(crontab(minute="*"), name="core.alerts.escalate")
+    @periodic(crontab(minute="*"), name="core.alerts.escalate",
+              label=_l("Alert escalation"))
     def alerts_escalate():
         from core.alerts.service import escalate_due
         escalate_due()

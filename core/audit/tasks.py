@@ -7,14 +7,15 @@ import logging
 from huey import crontab
 
 from core.audit.seal import ChainError, SealResult, seal
+from core.i18n import _l
 from core.queue import periodic, task
 
 log = logging.getLogger("qinglian.audit")
 
 
-@periodic(crontab(minute="*"), name="core.audit.seal")
+@periodic(crontab(minute="*"), name="core.audit.seal", label=_l("Audit trail sealing"))
 def seal_job() -> SealResult | None:
-    """Seal unsealed events (locked: one worker at a time), then, the seal committed,
+    """Seal unsealed events (under a lease: one worker at a time), then, the seal committed,
     open the anchor deliveries it made due."""
     try:
         result = seal()
@@ -41,9 +42,10 @@ def send_anchor_task(ids=None) -> int:
         return 0
 
 
-@periodic(crontab(minute="*"), name="core.audit.anchor")
+@periodic(crontab(minute="*"), name="core.audit.anchor",
+          label=_l("Audit anchor delivery"))
 def anchor_job() -> int:
-    """The minute sweep of anchor deliveries (locked): open those due (a seal whose own
+    """The minute sweep of anchor deliveries (under a lease): open those due (a seal whose own
     hand-over was lost), retry those whose backoff ran out, take back lost claims."""
     from core.audit.anchor import deliver, queue
     try:

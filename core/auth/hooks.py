@@ -58,8 +58,14 @@ def ql_roles():
 @hookimpl
 def ql_models():
     from core.auth.models import Grant, Role, RolePermission, User, UserSession
-    from core.models import CalendarDay, CalendarOverride, PluginSwitch, WorkerHeartbeat
+    from core.models import (
+        CalendarDay,
+        CalendarOverride,
+        PeriodicJob,
+        PluginSwitch,
+        WorkerHeartbeat,
+    )
     from core.numbering import DocumentSequence
     from core.ratelimit import RateCounter
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
-            CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter]
+            CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter, PeriodicJob]

@@ -20,6 +20,8 @@ def ql_nav_items(user, region):
          "permission": "core.settings.manage"},
         {"label": _l("Working-day calendar"), "endpoint": "admin.calendar_page", "icon": "calendar",
          "order": 91, "permission": "core.settings.manage"},
+        {"label": _l("Background jobs"), "endpoint": "admin.jobs_page", "icon": "clock",
+         "order": 92, "permission": "core.settings.manage"},
     ]
 
 

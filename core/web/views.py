@@ -17,7 +17,7 @@ from flask import (
 from flask_login import current_user
 from markupsafe import Markup
 
-from core import calendar
+from core import calendar, jobs
 from core.audit.service import record
 from core.auth.kinds import home_endpoint
 from core.auth.scope import has_permission, region_ids, require
@@ -62,7 +62,9 @@ def _widgets():
 
 @bp.route("/healthz")
 def healthz():
-    """Database and queue reachable: 200, else 503 naming what failed."""
+    """For the load balancer: 200 while the database and the queue answer, else 503
+    naming what failed. Late periodic jobs are reported (status ``degraded``) but do not
+    fail it: a stopped worker must not take every web process out of service."""
     checks = {}
     try:
         db.execute_sql("SELECT 1").fetchone()
@@ -75,10 +77,37 @@ def healthz():
     except Exception as exc:  # noqa: BLE001
         checks["queue"] = f"error: {type(exc).__name__}"
     ok = all(v == "ok" for v in checks.values())
-    resp = jsonify(status="ok" if ok else "fail", **checks)
+    if checks["database"] == "ok":
+        states = jobs.states()
+        late = jobs.late_names(states)
+        checks["jobs"] = ("late: " + ", ".join(late)) if late else ("ok" if states else "none")
+    status = "fail" if not ok else ("degraded" if checks["jobs"].startswith("late") else "ok")
+    resp = jsonify(status=status, **checks)
     resp.status_code = 200 if ok else 503
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+@bp.route("/healthz/jobs")
+def healthz_jobs():
+    """For monitoring: 200 when every periodic job completed within its last
+    QL_JOB_LATE_PERIODS runs, 503 when one is late or no worker ever registered any."""
+    states = jobs.states()
+    late = jobs.late_names(states)
+    status = "late" if late else ("ok" if states else "none")
+    resp = jsonify(status=status, late=late, jobs=[_job_json(s) for s in states])
+    resp.status_code = 200 if status == "ok" else 503
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
+def _job_json(state) -> dict:
+    def iso(value):
+        return value.isoformat() + "Z" if value else None
+    job = state.job
+    return {"name": job.name, "late": state.late, "last_completed_at": iso(job.last_completed_at),
+            "due_by": iso(job.due_by), "last_failed_at": iso(job.last_failed_at),
+            "last_error": job.last_error or None, "runs": job.runs}
 
 
 @public.route("/")
@@ -127,6 +156,15 @@ def switch_plugin(name, region_id):
                                off=off)
     flash(_("Saved."), "success")
     return redirect(url_for("admin.plugins"), 303)
+
+
+# -- administration: background jobs ------------------------------------------------
+@admin.route("/jobs")
+@require("core.settings.manage")
+def jobs_page():
+    from core.tasks import last_heartbeat
+    return render_template("admin/jobs.html", states=jobs.states(),
+                           heartbeat=last_heartbeat())
 
 
 # -- administration: calendar -----------------------------------------------------

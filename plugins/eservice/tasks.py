@@ -6,7 +6,7 @@ import datetime as dt
 
 from huey import crontab
 
-from core.api import db, periodic, utcnow
+from core.api import _l, db, periodic, utcnow
 
 
 def purge_lookup_counters(older_than_minutes: int = 10) -> int:
@@ -18,11 +18,13 @@ def purge_lookup_counters(older_than_minutes: int = 10) -> int:
 
 
 def register(huey) -> None:
-    @periodic(crontab(minute="*/10"), name="eservice.purge_lookup_counters")
+    @periodic(crontab(minute="*/10"), name="eservice.purge_lookup_counters",
+              label=_l("Purge of public lookup counters"))
     def purge_job():
         purge_lookup_counters()
 
-    @periodic(crontab(minute="5"), name="eservice.rectifications_overdue")
+    @periodic(crontab(minute="5"), name="eservice.rectifications_overdue",
+              label=_l("Alerts of overdue rectifications"))
     def overdue_job():
         from plugins.eservice.rectification import raise_overdue_rectifications
         raise_overdue_rectifications()

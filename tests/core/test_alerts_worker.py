@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
-import time
-from urllib.parse import urlparse, urlunparse
 
 import pytest
 
@@ -17,42 +13,14 @@ from core.alerts.models import InboxItem, Notification
 from core.auth.models import User
 from core.db import db
 from core.org.models import Person
-from core.queue import huey
-from core.settings import ROOT
-from tests.conftest import (
-    BASE_QUEUE_URL,
-    ON_REDIS,
-    TEST_DATA_KEY,
-    TEST_SECRET,
-    make_settings,
-    worker_id,
-)
+from tests import workers
+from tests.conftest import local_redis_url, make_settings
 from tests.core.alert_receivers import HttpReceiver
 
 pytestmark = pytest.mark.redis
 
 ALERTS = 24
 LEASE = 3
-
-
-def redis_queue_url() -> str:
-    """QL_QUEUE_URL when it is Redis, else the local Redis; one database per xdist worker."""
-    base = BASE_QUEUE_URL if ON_REDIS else "redis://127.0.0.1:6379/0"
-    n = 1 + int(worker_id().removeprefix("gw") or 0) % 15
-    return urlunparse(urlparse(base)._replace(path=f"/{n}"))
-
-
-@pytest.fixture
-def redis_client():
-    import redis
-    client = redis.Redis.from_url(redis_queue_url())
-    try:
-        client.ping()
-    except redis.ConnectionError:
-        pytest.skip("Redis is not reachable at " + redis_queue_url())
-    client.flushdb()
-    yield client
-    client.flushdb()
 
 
 @pytest.fixture
@@ -64,50 +32,21 @@ def sms():
 
 @pytest.fixture
 def settings(tmp_path, fresh_db_url, sms):
-    return make_settings(tmp_path, database_url=fresh_db_url, queue_url=redis_queue_url(),
+    return make_settings(tmp_path, database_url=fresh_db_url, queue_url=local_redis_url(),
                          sms_gateway_url=sms.url + "/sms", alert_lease_seconds=LEASE,
                          alert_send_timeout=2)
 
 
 @pytest.fixture
 def redis_queue(app, redis_client):
-    huey.immediate = False
-    huey.configure(redis_queue_url())
-    yield huey
-    huey.immediate = True
+    with workers.real_queue(local_redis_url()) as queue:
+        yield queue
 
 
 def start_worker(settings):
-    env = dict(os.environ)
-    env.update(QL_DATABASE_URL=settings.database_url, QL_QUEUE_URL=redis_queue_url(),
-               QL_INSTANCE_PATH=str(settings.instance_path), QL_SECRET_KEY=TEST_SECRET,
-               QL_DATA_KEY=TEST_DATA_KEY, QL_LOCALE="en",
-               QL_SMS_GATEWAY_URL=settings.sms_gateway_url,
-               QL_ALERT_LEASE_SECONDS=str(LEASE), QL_ALERT_SEND_TIMEOUT="2")
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker",
-                             "-w", "2", "--no-periodic"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-
-
-def stop(proc) -> str:
-    proc.terminate()
-    try:
-        out, _ = proc.communicate(timeout=10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return out
-
-
-def wait_for(predicate, timeout: float, every: float = 0.1, tick=None) -> bool:
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        if tick:
-            tick()
-        time.sleep(every)
-    return predicate()
+    return workers.start_worker(settings, local_redis_url(), "-w", "2", "--no-periodic",
+                                QL_SMS_GATEWAY_URL=settings.sms_gateway_url,
+                                QL_ALERT_LEASE_SECONDS=str(LEASE), QL_ALERT_SEND_TIMEOUT="2")
 
 
 def test_killed_worker_and_flushed_queue_lose_and_double_nothing(app, settings, org, sms,
@@ -127,7 +66,7 @@ def test_killed_worker_and_flushed_queue_lose_and_double_nothing(app, settings, 
 
     first = start_worker(settings)
     try:
-        assert wait_for(lambda: len(sms.accepted) >= 4, 60), stop(first)
+        assert workers.wait_for(lambda: len(sms.accepted) >= 4, 60), workers.stop(first)
         os.kill(first.pid, signal.SIGKILL)
         first.wait(10)
     finally:
@@ -143,9 +82,9 @@ def test_killed_worker_and_flushed_queue_lose_and_double_nothing(app, settings, 
     try:
         def all_sent():
             return (Notification.select().where(Notification.state != "sent").count() == 0)
-        assert wait_for(all_sent, 90, every=1.0, tick=sweep_task), stop(second)
+        assert workers.wait_for(all_sent, 90, every=1.0, tick=sweep_task), workers.stop(second)
     finally:
-        out = stop(second)
+        out = workers.stop(second)
     assert "Traceback" not in out, out
 
     rows = list(Notification.select())

@@ -4,7 +4,7 @@
 def test_healthz_reports_database_and_queue(client):
     resp = client.get("/healthz")
     assert resp.status_code == 200
-    assert resp.json == {"status": "ok", "database": "ok", "queue": "ok"}
+    assert resp.json == {"status": "ok", "database": "ok", "queue": "ok", "jobs": "none"}
 
 
 def test_security_headers(client):

@@ -356,9 +356,11 @@ def test_no_state_change_on_get(app, org, make_user, login):
         url = _fill(rule, ids)
         if url is None:
             continue
+        health = rule.endpoint.startswith("web.healthz")  # 503 is its answer, not a fault
         for c in clients:
             resp = c.get(url)
-            assert resp.status_code < 500, (url, resp.status_code)
+            assert resp.status_code < 500 or (health and resp.status_code == 503), \
+                (url, resp.status_code)
             walked += 1
     assert walked > 20
     assert _snapshot() == before

@@ -8,17 +8,10 @@ import time
 import pytest
 from huey import crontab
 
-from core.queue import huey, periodic
+from core.queue import periodic
 from core.settings import ROOT
-from tests.conftest import ON_REDIS, TEST_DATA_KEY, TEST_SECRET, redis_url
-
-
-def worker_env(settings, queue_url):
-    env = dict(os.environ)
-    env.update(QL_DATABASE_URL=settings.database_url, QL_QUEUE_URL=queue_url,
-               QL_INSTANCE_PATH=str(settings.instance_path), QL_SECRET_KEY=TEST_SECRET,
-               QL_DATA_KEY=TEST_DATA_KEY, QL_LOCALE="en")
-    return env
+from tests import workers
+from tests.conftest import ON_REDIS, redis_url
 
 
 @pytest.fixture
@@ -34,37 +27,22 @@ def queue_url(settings):
 @pytest.fixture
 def real_queue(app, queue_url):
     """Switch the queue from immediate mode to the real storage for this test."""
-    huey.immediate = False
-    huey.configure(queue_url)
-    yield huey
-    huey.flush()
-    huey.immediate = True
+    with workers.real_queue(queue_url) as queue:
+        yield queue
 
 
 def test_real_consumer_process_runs_a_job(app, settings, queue_url, real_queue):
     from core.models import WorkerHeartbeat
     from core.tasks import heartbeat
-    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", "-w", "1",
-                             "--no-periodic"], cwd=ROOT, env=worker_env(settings, queue_url),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = workers.start_worker(settings, queue_url, "-w", "1", "--no-periodic")
     try:
         heartbeat("pytest-worker")
-        deadline = time.time() + 30
-        row = None
-        while time.time() < deadline:
-            row = WorkerHeartbeat.get_or_none(WorkerHeartbeat.worker == "pytest-worker")
-            if row is not None:
-                break
-            time.sleep(0.2)
-        assert row is not None, "the worker did not run the job"
-        assert row.jobs_done == 1
+        assert workers.wait_for(lambda: WorkerHeartbeat.get_or_none(
+            WorkerHeartbeat.worker == "pytest-worker") is not None, 30, every=0.2), \
+            "the worker did not run the job"
+        assert WorkerHeartbeat.get_by_id("pytest-worker").jobs_done == 1
     finally:
-        proc.terminate()
-        try:
-            out, _ = proc.communicate(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            out, _ = proc.communicate()
+        out = workers.stop(proc)
     assert "Traceback" not in out, out
 
 
