@@ -1,0 +1,53 @@
+"""Post integrity-risk prevention (岗位廉政风险防控): the risk register of posts and
+duties, warnings and triggered reminders, talks, notices and accountability, integrity
+education, the prevention rules library and the evaluation of the effect."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.api import _l, hookimpl
+
+PERMISSIONS = [
+    ("risk.view", _l("View risk prevention: registers, warnings, reminders, rules")),
+    ("risk.register.edit", _l("Draft and submit a unit's risk register; track its measures")),
+    ("risk.register.review", _l("Review risk registers: approve or return them")),
+    ("risk.warning.manage", _l("Raise and handle post warnings")),
+    ("risk.talk.manage", _l("Record talks, issue notices, record accountability")),
+    ("risk.education.manage", _l("Publish integrity education and assign it")),
+    ("risk.rules.manage", _l("Edit the prevention rules library")),
+    ("risk.sites.manage", _l("Set up project sites for arrival reminders")),
+    ("risk.evaluation.run", _l("Run the evaluation of the prevention effect")),
+    ("risk.settings", _l("Change the risk matrix and the risk prevention settings")),
+    ("risk.self", _l("Own integrity tasks: check in at sites, study, hand in self-analyses")),
+]
+
+
+@hookimpl
+def ql_plugin_info():
+    return {"name": "risk", "label": _l("Risk prevention"), "version": "1.0",
+            "description": _l("Post risk registers, warnings, site reminders, talks, "
+                              "education, rules and evaluation")}
+
+
+@hookimpl
+def ql_migrations():
+    return ("risk", Path(__file__).parent / "migrations")
+
+
+@hookimpl
+def ql_models():
+    from plugins.risk.models import MODELS
+    return MODELS
+
+
+@hookimpl
+def ql_permissions():
+    return PERMISSIONS
+
+
+@hookimpl
+def ql_roles():
+    everything = [code for code, _label in PERMISSIONS]
+    return [{"code": "supervisor", "label": _l("Supervisor"), "permissions": everything},
+            {"code": "staff", "label": _l("Staff member"),
+             "permissions": ["risk.view", "risk.register.edit", "risk.self"]}]
