@@ -11,9 +11,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from core.api import _, _l, db, record, utcnow
-from plugins.risk.access import actor, require_city_wide
-from plugins.risk.errors import FieldError
+from core.api import FieldError, _, _l, db, record, utcnow
+from plugins.risk.access import actor, require_city
 from plugins.risk.models import Setting
 
 PERM = "risk.settings"
@@ -190,7 +189,7 @@ def check(key: str, value) -> Any:
 
 def save(user, key: str, value) -> Any:
     """Save a setting (city-wide grant of ``risk.settings`` only), audited."""
-    require_city_wide(user, PERM)
+    require_city(user, PERM)
     clean = check(key, value)
     before = get(key)
     with db.atomic():

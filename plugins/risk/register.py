@@ -18,19 +18,23 @@ from peewee import JOIN, fn
 
 from core.api import (
     Department,
+    FieldError,
     Person,
     Post,
     _,
     add_workdays,
+    clean_text,
     db,
+    parse_date,
+    parse_id,
+    parse_int,
     record,
     today,
     utcnow,
 )
 from plugins.risk import scoring
 from plugins.risk.access import actor, require_region
-from plugins.risk.errors import FieldError, RiskError
-from plugins.risk.inputs import clean_text, parse_date, parse_int
+from plugins.risk.errors import RiskError
 from plugins.risk.models import (
     MEASURE_STATES,
     RISK_TYPES,
@@ -102,7 +106,7 @@ def _fresh(register: Register) -> Register:
 
 def _person(value, field: str, region_id: int) -> int | None:
     """A person of the unit's region, by id (blank: none)."""
-    pid = parse_int(value, field, min=1, required=False)
+    pid = parse_id(value, field, default=None)
     if pid is None:
         return None
     person = Person.get_or_none(Person.id == pid)
@@ -124,33 +128,33 @@ class PointInput:
             Post.department == self.register.department_id).tuples()}
 
     def values(self, data: dict, partial_code: str | None = None) -> dict:
-        post = parse_int(data.get("post"), "post", min=1)
+        post = parse_id(data.get("post"), "post")
         if post not in self.posts:
             raise FieldError("post", _("Choose a post of this unit."))
         risk_type = data.get("risk_type")
         if risk_type not in RISK_TYPES:
             raise FieldError("risk_type", _("Choose a risk type."))
         likelihood = parse_int(data.get("likelihood"), "likelihood", min=1, max=9,
-                               required=False)
-        impact = parse_int(data.get("impact"), "impact", min=1, max=9, required=False)
+                               default=None)
+        impact = parse_int(data.get("impact"), "impact", min=1, max=9, default=None)
         criteria = _criteria(data.get("criteria"), len(self.grading.criteria))
         region = self.register.region_id
         values = {
             "post": post,
-            "duty": clean_text(data.get("duty"), "duty", max_length=200, required=False),
+            "duty": clean_text(data.get("duty"), "duty", max_length=200),
             "power_code": _power_code(data.get("power_code")),
             "description": clean_text(data.get("description"), "description",
-                                      max_length=2000, multiline=True),
+                                      max_length=2000, multiline=True, required=True),
             "risk_type": risk_type, "likelihood": likelihood, "impact": impact,
             "criteria": criteria,
             "level": self.grading.level(likelihood, impact, criteria),
             "reminder_text": clean_text(data.get("reminder_text"), "reminder_text",
-                                        max_length=120, required=False),
+                                        max_length=120),
             "leader": _person(data.get("leader"), "leader", region),
             "owner": _person(data.get("owner"), "owner", region),
             "supervisor": _person(data.get("supervisor"), "supervisor", region),
         }
-        code = clean_text(data.get("code"), "code", max_length=32, required=False, nfkc=True)
+        code = clean_text(data.get("code"), "code", max_length=32, nfkc=True)
         if code and not all(c.isalnum() or c in "-_." for c in code):
             raise FieldError("code", _("Letters, digits, '-', '_' or '.' only."))
         values["code"] = code or partial_code
@@ -175,7 +179,7 @@ def _criteria(value, count: int) -> int:
 
 
 def _power_code(value) -> str:
-    code = clean_text(value, "power_code", max_length=64, required=False, nfkc=True)
+    code = clean_text(value, "power_code", max_length=64, nfkc=True)
     if code and not all(c.isalnum() or c in "-_." for c in code):
         raise FieldError("power_code", _("A power item code: letters, digits, '-' or '_'."))
     return code
@@ -343,7 +347,8 @@ def delete_point(user, point: Point) -> None:
 
 
 def _measure_values(data: dict, region_id: int) -> dict:
-    return {"text": clean_text(data.get("text"), "text", max_length=1000, multiline=True),
+    return {"text": clean_text(data.get("text"), "text", max_length=1000, multiline=True,
+                               required=True),
             "owner": _person(data.get("owner"), "owner", region_id),
             "deadline_days": parse_int(data.get("deadline_days"), "deadline_days",
                                        min=1, max=250)}
@@ -399,7 +404,7 @@ def delete_measure(user, measure: Measure) -> None:
 def set_point_rules(user, point: Point, rule_ids) -> list[int]:
     """The rules a point rests on (依据), replacing the earlier choice."""
     require_region(user, EDIT, point.region_id)
-    wanted = sorted({parse_int(r, "rules", min=1) for r in rule_ids})
+    wanted = sorted({parse_id(r, "rules") for r in rule_ids})
     with db.atomic():
         _editable(Register.get_by_id(point.register_id))
         found = {rid for (rid,) in Rule.select(Rule.id).where(Rule.id.in_(wanted)).tuples()} \
@@ -422,7 +427,7 @@ def set_point_rules(user, point: Point, rule_ids) -> list[int]:
 def submit(user, register: Register, note: str = "") -> Register:
     """draft/returned → submitted: every point needs at least one measure."""
     require_region(user, EDIT, register.region_id)
-    note = clean_text(note, "note", max_length=2000, multiline=True, required=False)
+    note = clean_text(note, "note", max_length=2000, multiline=True)
     with db.atomic():
         register = _fresh(register)
         _editable(register)
@@ -460,7 +465,7 @@ def _reviewable(user, register: Register) -> Register:
 
 def return_register(user, register: Register, reasons: str) -> Register:
     """submitted → returned, with the reasons the unit reads."""
-    reasons = clean_text(reasons, "reasons", max_length=4000, multiline=True)
+    reasons = clean_text(reasons, "reasons", max_length=4000, multiline=True, required=True)
     with db.atomic():
         register = _reviewable(user, register)
         Register.update(state="returned", reviewed_by=actor(user), reviewed_at=utcnow(),
@@ -476,7 +481,7 @@ def approve(user, register: Register, note: str = "", on: dt.date | None = None)
     """submitted → approved and in force from ``on`` (today); the version it replaces is
     superseded. Measures new to this version get their due day (their deadline in working
     days from today); copied measures and points keep their tracking."""
-    note = clean_text(note, "note", max_length=2000, multiline=True, required=False)
+    note = clean_text(note, "note", max_length=2000, multiline=True)
     day = on or today()
     with db.atomic():
         register = _reviewable(user, register)
@@ -566,9 +571,8 @@ def track_measure(user, measure: Measure, status: str, done_on=None, note: str =
     require_region(user, EDIT, point.region_id)
     if status not in MEASURE_STATES:
         raise FieldError("status", _("Choose a status."))
-    done = parse_date(done_on, "done_on", max=today(), required=status == "done") \
-        if status == "done" else None
-    note = clean_text(note, "progress_note", max_length=500, required=False)
+    done = parse_date(done_on, "done_on", max=today()) if status == "done" else None
+    note = clean_text(note, "progress_note", max_length=500)
     with db.atomic():
         _in_force_point(point)
         before = {"status": measure.status, "done_on": measure.done_on,

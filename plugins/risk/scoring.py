@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import copy
 
-from core.api import _, db, record
-from plugins.risk.access import actor, require_city_wide
-from plugins.risk.errors import FieldError
+from core.api import FieldError, _, db, record
+from plugins.risk.access import actor, require_city
 from plugins.risk.models import Matrix
 
 PERM = "risk.settings"
@@ -201,7 +200,7 @@ def check(definition) -> dict:
 def save_version(user, definition, note: str = "") -> Matrix:
     """Save a changed matrix as a new version (city-wide ``risk.settings`` only);
     registers already scored keep theirs."""
-    require_city_wide(user, PERM)
+    require_city(user, PERM)
     clean = check(definition)
     note = " ".join((note or "").split())[:200]
     with db.atomic():

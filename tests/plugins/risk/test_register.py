@@ -8,11 +8,11 @@ import datetime as dt
 
 import pytest
 
+from core.api import AccessDenied, FieldError
 from core.audit.models import AuditEvent
 from plugins.risk import register as reg
 from plugins.risk import scoring
-from plugins.risk.access import Forbidden
-from plugins.risk.errors import FieldError, RiskError
+from plugins.risk.errors import RiskError
 from plugins.risk.models import Matrix, Measure, Point, PointRule, Register, Rule
 from tests.plugins.risk.conftest import point_data
 
@@ -38,7 +38,7 @@ def test_the_workflow_from_draft_to_in_force(unit):
     assert copy.state == "submitted"
     with pytest.raises(RiskError, match="cannot be edited"):
         reg.add_point(clerk, copy, point_data(unit["clerk_post"]))
-    with pytest.raises(Forbidden):
+    with pytest.raises(AccessDenied):
         reg.approve(clerk, copy)  # a unit clerk holds no review grant
     with pytest.raises(FieldError) as err:
         reg.return_register(reviewer, copy, "  ")
@@ -125,7 +125,7 @@ def test_a_change_is_a_new_version_and_the_old_one_stays_readable(unit, approved
 
 def test_the_matrix_a_version_was_scored_on_stays_with_it(unit, approved, make_user, org):
     city_admin = make_user("city_admin", role="supervisor", region=org["city"])
-    with pytest.raises(Forbidden):
+    with pytest.raises(AccessDenied):
         scoring.save_version(unit["reviewer"], Matrix.get().definition)  # a county grant
     changed = dict(Matrix.get().definition)
     changed["grid"] = [[3] * 5 for _ in range(5)]  # nothing is level 1 or 2 any more
@@ -184,13 +184,13 @@ def test_a_post_of_another_unit_is_refused(unit, org):
 
 def test_grants_of_another_county_do_not_reach_the_unit(unit, org, make_user):
     outsider = make_user("b_sup", role="supervisor", region=org["b"])
-    with pytest.raises(Forbidden):
+    with pytest.raises(AccessDenied):
         reg.open_working_copy(outsider, unit["dept"])
     copy = reg.open_working_copy(unit["clerk"], unit["dept"])
     point = reg.add_point(unit["clerk"], copy, point_data(unit["land"]))
     reg.add_measure(unit["clerk"], point, {"text": "集体研究", "deadline_days": 5})
     reg.submit(unit["clerk"], copy)
-    with pytest.raises(Forbidden):
+    with pytest.raises(AccessDenied):
         reg.approve(outsider, copy)
     city = make_user("city_sup", role="supervisor", region=org["city"])
     assert reg.approve(city, copy).state == "approved"  # a grant on an ancestor covers it
@@ -202,7 +202,7 @@ def test_staff_may_draft_but_not_review(unit, make_user, org):
     point = reg.add_point(unit["clerk"], copy, point_data(unit["land"]))
     reg.add_measure(unit["clerk"], point, {"text": "集体研究", "deadline_days": 5})
     reg.submit(unit["clerk"], copy)
-    with pytest.raises(Forbidden):
+    with pytest.raises(AccessDenied):
         reg.approve(other_clerk, copy)
 
 
