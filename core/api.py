@@ -9,7 +9,14 @@ from __future__ import annotations
 from typing import Any
 
 from core.alerts.models import Alert
-from core.alerts.service import AlertSpec, emit, emit_many, resolve, supervision_office
+from core.alerts.service import (
+    AlertSpec,
+    emit,
+    emit_many,
+    notifications_of,
+    resolve,
+    supervision_office,
+)
 from core.audit.service import diff, mask, record, record_view
 from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
 from core.auth.models import User
@@ -152,6 +159,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "mask",
     "next_number",
     "ngettext",
+    "notifications_of",
     "now",
     "paginate",
     "parse_date",

@@ -95,7 +95,9 @@ def ql_public_links():
 def ql_alert_kinds():
     """Return alert kinds: ``[{"code", "label", "level", "escalate_after_hours"}]``.
 
-    ``level`` is one of ``reminder``, ``yellow``, ``red``.
+    ``level`` is one of ``reminder``, ``yellow``, ``red``. An optional ``"channels"``
+    lists channel codes alerts of the kind always use, whatever the user's preferences
+    (where the user can be reached on them).
     """
 
 

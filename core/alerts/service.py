@@ -55,6 +55,9 @@ def kinds() -> dict[str, dict]:
             if spec.get("level") not in LEVELS:
                 raise AlertError(f"alert kind {spec.get('code')!r}: level must be one of "
                                  + ", ".join(LEVELS))
+            if not all(isinstance(c, str) for c in spec.get("channels", ())):
+                raise AlertError(f"alert kind {spec.get('code')!r}: channels is a list of "
+                                 "channel codes")
             cache[spec["code"]] = spec
     return cache
 
@@ -298,7 +301,8 @@ def _id(obj) -> int:
 class _Channels:
     """Channel choice for a set of recipients, their accounts and preferences read once:
     red goes to every channel a user can be reached on; other levels to the channels the
-    user chose (default: inbox and e-mail)."""
+    user chose (default: inbox and e-mail), and to the channels the alert's kind always
+    uses (``"channels"`` in ``ql_alert_kinds``: a site-arrival reminder is an SMS)."""
 
     def __init__(self, user_ids):
         self.settings = _settings()
@@ -318,29 +322,31 @@ class _Channels:
                 AlertPreference.user, AlertPreference.channel, AlertPreference.enabled)
                 .where(AlertPreference.user.in_(chunk)).tuples())
 
-    def pairs(self, user_ids: list[int], level: str) -> list[tuple[int, str]]:
+    def pairs(self, user_ids: list[int], level: str, kind: str = "") -> list[tuple[int, str]]:
         """``[(user id, channel)]`` for ``user_ids`` (ids read at construction)."""
         if self.inbox_only:
             return [(uid, "inbox") for uid in user_ids]
-        key = (tuple(user_ids), level)
+        key = (tuple(user_ids), level, kind)
         if key not in self.chosen:
+            forced = set(kinds()[kind].get("channels", ())) if kind in kinds() else set()
             out = []
             for uid in user_ids:
                 user = self.users.get(uid)
                 for channel in self.configured if user is not None else ():
                     if not getattr(channel, "available", _yes)(user, self.settings):
                         continue
-                    if (channel.code == "inbox" or level == "red"
+                    if (channel.code == "inbox" or level == "red" or channel.code in forced
                             or self.prefs.get((uid, channel.code), channel.code in DEFAULT_ON)):
                         out.append((uid, channel.code))
             self.chosen[key] = out
         return self.chosen[key]
 
 
-def choose_channels(user_ids: list[int], level: str) -> list[tuple[int, str]]:
+def choose_channels(user_ids: list[int], level: str, kind: str = "") -> list[tuple[int, str]]:
     """``[(user id, channel)]``: red goes to every channel a user can be reached on;
-    other levels to the channels the user chose (default: inbox and e-mail)."""
-    return _Channels(user_ids).pairs(list(user_ids), level) if user_ids else []
+    other levels to the channels the user chose (default: inbox and e-mail) and those
+    the kind always uses."""
+    return _Channels(user_ids).pairs(list(user_ids), level, kind) if user_ids else []
 
 
 def _yes(*_args) -> bool:
@@ -549,7 +555,7 @@ def _address(alerts: list[Alert], now: dt.datetime) -> None:
     chooser = _Channels({u for users in recipients for u in users})
     notifications, events = [], []
     for alert, users in zip(alerts, recipients):
-        pairs = chooser.pairs(users, alert.level)
+        pairs = chooser.pairs(users, alert.level, alert.kind)
         notifications += _notification_rows(alert.id, pairs, alert.escalation_level, now)
         events.append({"object_type": "alert", "object_id": alert.id,
                        "region_id": alert.region_id,
@@ -687,7 +693,7 @@ def escalate(alert: Alert, now: dt.datetime | None = None) -> bool:
                     & Alert.state.in_(("open", "acknowledged"))).execute())
         if not n:
             return False
-        pairs = choose_channels(users, alert.level)
+        pairs = choose_channels(users, alert.level, alert.kind)
         if pairs:
             Notification.insert_many(_notification_rows(alert.id, pairs, level, now)) \
                 .on_conflict_ignore().execute()
@@ -736,6 +742,25 @@ def set_preferences(user, wanted: dict[str, bool]) -> dict[str, bool]:
                summary="alert channel preferences",
                changes={k: [before[k], after[k]] for k in after if before.get(k) != after[k]})
     return after
+
+
+# -- delivery, as the people who raised alerts see it -----------------------------------
+def notifications_of(alert_ids) -> dict[int, list[dict]]:
+    """``{alert id: [{"user_id", "channel", "state", "attempts", "sent_at", "last_error"}]}``
+    — every outbox row of the alerts, for the plugin that raised them to show what was
+    delivered where (an alert without rows is missing)."""
+    out: dict[int, list[dict]] = {}
+    for chunk in _chunks(sorted(set(alert_ids))):
+        for row in (Notification.select(Notification.alert, Notification.user,
+                                        Notification.channel, Notification.state,
+                                        Notification.attempts, Notification.sent_at,
+                                        Notification.last_error)
+                    .where(Notification.alert.in_(chunk))
+                    .order_by(Notification.alert, Notification.id).dicts()):
+            alert_id = row.pop("alert")
+            row["user_id"] = row.pop("user")
+            out.setdefault(alert_id, []).append(row)
+    return out
 
 
 # -- outbox figures --------------------------------------------------------------------

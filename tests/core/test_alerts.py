@@ -246,6 +246,50 @@ def test_channel_choice_follows_preferences_and_red_goes_everywhere(app, org, ma
         service.set_preferences(user, {"pigeon": True})
 
 
+class SmsKinds:
+    """A throw-away plugin declaring a reminder kind that always goes by SMS."""
+
+    @staticmethod
+    def ql_alert_kinds():
+        return [{"code": "test.arrival", "label": "Arrival", "level": "reminder",
+                 "escalate_after_hours": 0, "channels": ["sms"]}]
+
+
+def test_a_kind_names_the_channels_it_always_uses(app, org, make_user):
+    """A site-arrival reminder is an SMS whatever the preferences (which still hold for
+    other kinds); a user who cannot be reached there gets the rest; the raiser reads what
+    went where with notifications_of."""
+    from dataclasses import replace
+
+    from core.hookspecs import hookimpl
+    from core.plugins import host
+    app.config["QL_SETTINGS"] = replace(app.config["QL_SETTINGS"], smtp_url="smtp://127.0.0.1:1",
+                                        sms_gateway_url="http://127.0.0.1:1/sms")
+    plugin = SmsKinds()
+    hookimpl(SmsKinds.ql_alert_kinds)
+    host().pm.register(plugin, name="test-sms-kinds")
+    app.extensions.pop("qinglian.alert_kinds", None)
+    try:
+        phone = make_user("wang", person=person("受理员a"), email="w@example.cn",
+                          phone="13800000000")
+        no_phone = make_user("li", person=person("局长a"), email="l@example.cn")
+        service.set_preferences(phone, {"email": True, "sms": False})
+        arrival = service.emit("test.arrival", org["a"], "到场提醒", target_user=phone)
+        plain = service.emit("core.test", org["a"], "普通提醒", target_user=phone)
+        other = service.emit("test.arrival", org["a"], "到场提醒", target_user=no_phone)
+        assert {n.channel for n in arrival.notifications} == {"inbox", "email", "sms"}
+        assert {n.channel for n in plain.notifications} == {"inbox", "email"}
+        assert {n.channel for n in other.notifications} == {"inbox", "email"}
+        rows = service.notifications_of([arrival.id, plain.id])
+        assert sorted(r["channel"] for r in rows[arrival.id]) == ["email", "inbox", "sms"]
+        assert {(r["user_id"], r["state"], r["attempts"]) for r in rows[plain.id]} == \
+            {(phone.id, "pending", 0)}
+        assert service.notifications_of([]) == {}
+    finally:
+        host().pm.unregister(plugin)
+        app.extensions.pop("qinglian.alert_kinds", None)
+
+
 def test_emit_survives_a_queue_outage(app, org, people, settings, caplog):
     """The outbox is the truth: an unreachable queue must not undo the caller's work."""
     from core.queue import huey
