@@ -102,7 +102,7 @@ def build(instance: Path, cases: int = 200) -> str:
         serial = ""
         for n in range(cases):
             case = file_case(item, applicant_name="张三", id_number=ID_NUMBER,
-                                      received=[m.id for m in item.materials])
+                             received=[m.id for m in item.materials])
             for action in ("accept", "start_review", "advance"):
                 case = transition(case, action)
             if n == cases // 2:

@@ -1,4 +1,4 @@
-"""The service hall plugin (网上政务大厅): power catalogue, cases, public lookup, evaluation.
+"""The service hall plugin (网上政务大厅): power catalogue, cases, public lookup, ratings.
 
 Publishes the case events of docs/events.md (``eservice.case.*``) for other plugins."""
 from __future__ import annotations
@@ -11,7 +11,7 @@ from core.api import _l, hookimpl
 @hookimpl
 def ql_plugin_info():
     return {"name": "eservice", "label": _l("Service hall"), "version": "1.0",
-            "description": _l("Power catalogue, cases, public lookup and evaluation")}
+            "description": _l("Power catalogue, cases, public lookup and ratings")}
 
 
 @hookimpl

@@ -201,10 +201,10 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
     received = [m.id for m in mats if m.required or rng.random() < 0.5] if complete else \
         [m.id for m in mats if not m.required]
     case = cases.file_case(item, applicant_name=person_name(rng),
-                              id_number=_demo_id(rng, item.region.code),
-                              phone=f"13{rng.randint(0, 999999999):09d}",
-                              channel=rng.choice(["window", "window", "online"]),
-                              received=received, user=clerk, on=filed)
+                           id_number=_demo_id(rng, item.region.code),
+                           phone=f"13{rng.randint(0, 999999999):09d}",
+                           channel=rng.choice(["window", "window", "online"]),
+                           received=received, user=clerk, on=filed)
     if rng.random() < 0.04:
         return case  # still waiting at the window
     day = filed

@@ -81,14 +81,14 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
     dept = departments.get((row.get("region_code", ""), row.get("department_code", "")))
     if dept is None:
         raise errors.ServiceError(_("Unknown department %(d)s in region %(r)s (or outside "
-                                      "your scope).", d=row.get("department_code", ""),
-                                      r=row.get("region_code", "")), "department_code")
+                                    "your scope).", d=row.get("department_code", ""),
+                                    r=row.get("region_code", "")), "department_code")
     try:
         effective = dt.date.fromisoformat(row["effective_from"]) \
             if row.get("effective_from") else dt.date.today()
     except ValueError:
         raise errors.ServiceError(_("Give the effective date as YYYY-MM-DD."),
-                                    "effective_from") from None
+                                  "effective_from") from None
     try:
         materials = [{"name": e[0], "original": (e[1] if len(e) > 1 else "original")
                       != "copy", "copies": int(e[2]) if len(e) > 2 and e[2] else 1,
@@ -102,11 +102,11 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
                     for e in _entries(row.get("specials", ""))]
     except (IndexError, ValueError):
         raise errors.ServiceError(_("A list cell is malformed (see the documented layout)."),
-                                    "materials/steps/specials") from None
+                                  "materials/steps/specials") from None
     code = row.get("code", "").strip()
     if code and not code.startswith(catalogue.item_code_prefix(dept, row.get("type", ""))):
         raise errors.ServiceError(_("The code %(c)s does not match its region, department "
-                                      "and type.", c=code), "code")
+                                    "and type.", c=code), "code")
     spec = {
         "code": code, "name": row.get("name", ""), "type": row.get("type", ""),
         "department": dept, "level": row.get("level") or "county",

@@ -1,5 +1,5 @@
 """Service hall models: the power catalogue (事项, one row per version), cases (办件) with
-their timeline, evaluations (好差评) with their rectification, and lookup counters."""
+their timeline, ratings (好差评) with their rectification, and lookup counters."""
 from __future__ import annotations
 
 import peewee as pw
@@ -212,24 +212,24 @@ class CaseEvent(BaseModel):
         indexes = ((("case", "at"), False),)
 
 
-class Evaluation(BaseModel):
-    """A rating (好差评) of a closed case: once per case (一事一评)."""
+class Rating(BaseModel):
+    """The applicant's rating (好差评) of a closed case, 1 to 5: once per case (一事一评)."""
 
-    case = pw.ForeignKeyField(Case, backref="evaluations", on_delete="CASCADE", unique=True)
-    rating = pw.SmallIntegerField()
+    case = pw.ForeignKeyField(Case, backref="ratings", on_delete="CASCADE", unique=True)
+    score = pw.SmallIntegerField()
     comment = pw.TextField(default="")
     at = pw.DateTimeField(default=utcnow)
 
     class Meta:
-        table_name = "eservice_evaluation"
-        constraints = (pw.Check("rating BETWEEN 1 AND 5"),)
+        table_name = "eservice_rating"
+        constraints = (pw.Check("score BETWEEN 1 AND 5"),)
 
 
 class Rectification(BaseModel):
     """Follow-up of a bad rating (差评整改): the department rectifies within 15 working days."""
 
-    evaluation = pw.ForeignKeyField(Evaluation, backref="rectifications",
-                                    on_delete="CASCADE", unique=True)
+    rating = pw.ForeignKeyField(Rating, backref="rectifications", on_delete="CASCADE",
+                                unique=True)
     department = pw.ForeignKeyField(Department, backref="+", on_delete="RESTRICT")
     region = pw.ForeignKeyField(Region, backref="+", on_delete="RESTRICT")
     due = pw.DateField()
@@ -258,4 +258,4 @@ class LookupCounter(BaseModel):
 
 
 MODELS = [Item, ItemBasis, ItemMaterial, ItemStep, ItemSpecial, Case, CaseMaterial, CaseEvent,
-          Evaluation, Rectification, LookupCounter]
+          Rating, Rectification, LookupCounter]

@@ -31,11 +31,11 @@ from plugins.eservice.models import (
     RATINGS,
     SPECIAL_KINDS,
     Case,
-    Evaluation,
     Item,
     ItemBasis,
     ItemMaterial,
     ItemStep,
+    Rating,
 )
 
 bp = Blueprint("public_eservice", __name__, url_prefix="/public/services",
@@ -213,7 +213,7 @@ def track():
     ctx = {"form": form, "case": case, "message": message}
     if case is not None:
         ctx.update(_progress(case))
-        if case.state == "closed" and ctx["evaluation"] is None:
+        if case.state == "closed" and ctx["rating"] is None:
             rating_form = RatingForm(formdata=None)
             rating_form.serial.data = case.serial
             ctx["rating_form"] = rating_form
@@ -231,7 +231,7 @@ def _progress(case) -> dict:
     day = today()
     return {"events": lookup.public_timeline(case),
             "overdue": cases.is_overdue(case, day),
-            "evaluation": Evaluation.get_or_none(Evaluation.case == case.id)
+            "rating": Rating.get_or_none(Rating.case == case.id)
             if case.state == "closed" else None,
             "ratings": RATINGS, "labels": EVENT_LABELS}
 
@@ -246,8 +246,8 @@ def rate():
         message = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
     else:
         try:
-            rating.evaluate(form.serial.data, form.id_number.data, form.rating.data,
-                              form.comment.data or "", _client())
+            rating.rate_online(form.serial.data, form.id_number.data, form.rating.data,
+                               form.comment.data or "", _client())
             done = True
         except errors.RateLimited as exc:
             status, message = 429, str(exc)
@@ -267,4 +267,4 @@ def stats():
     """Public statistics: cases handled, on-time and early rates, satisfaction."""
     data = statistics.statistics()
     return _cacheable(_response(render_template("eservice/public_stats.html", data=data,
-                                                rate=statistics.rate)))
+                                                percent=statistics.percent)))

@@ -6,26 +6,26 @@ from core.api import _, db, record
 from plugins.eservice.cases import publish_event
 from plugins.eservice.errors import NoMatch, ServiceError
 from plugins.eservice.lookup import find_case
-from plugins.eservice.models import Case, Evaluation
+from plugins.eservice.models import Case, Rating
 from plugins.eservice.rectification import open_rectification
 
 
-def evaluate(serial: str, id_number: str, rating, comment: str, client: str) -> Evaluation:
+def rate_online(serial: str, id_number: str, score, comment: str, client: str) -> Rating:
     """Rate a closed case once (一事一评); a rating of 2 or below opens a rectification
     due in 15 working days and raises an alert to the department."""
     found = find_case(serial, id_number, client)
     if found is None:
         raise NoMatch(_("No case matches this serial number and ID number."), "serial")
-    return rate_case(Case.get_by_id(found.id), rating, comment)
+    return rate_case(Case.get_by_id(found.id), score, comment)
 
 
-def rate_case(case: Case, rating, comment: str = "") -> Evaluation:
+def rate_case(case: Case, score, comment: str = "") -> Rating:
     """Record the rating of a closed case (once) and open the follow-up of a bad one."""
     try:
-        rating = int(rating)
+        score = int(score)
     except (TypeError, ValueError):
-        rating = 0
-    if rating not in range(1, 6):
+        score = 0
+    if score not in range(1, 6):
         raise ServiceError(_("Choose a rating from 1 to 5."), "rating")
     comment = (comment or "").strip()
     if len(comment) > 1000:
@@ -33,13 +33,13 @@ def rate_case(case: Case, rating, comment: str = "") -> Evaluation:
     if case.state != "closed":
         raise ServiceError(_("A case can be rated once it is closed."), "serial")
     with db.atomic():
-        if Evaluation.select().where(Evaluation.case == case.id).exists():
+        if Rating.select().where(Rating.case == case.id).exists():
             raise ServiceError(_("This case has already been rated: each case is rated once."),
                                "serial")
-        evaluation = Evaluation.create(case=case, rating=rating, comment=comment)
+        rating = Rating.create(case=case, score=score, comment=comment)
         record("eservice.case.evaluated", object_type="eservice_case", object_id=case.id,
-               summary=f"{case.serial} {rating}", region_id=case.region_id)
-        if rating <= 2:
-            open_rectification(case, evaluation)
-        publish_event("evaluated", case, None, rating=rating)
-    return evaluation
+               summary=f"{case.serial} {score}", region_id=case.region_id)
+        if score <= 2:
+            open_rectification(case, rating)
+        publish_event("evaluated", case, None, rating=score)
+    return rating

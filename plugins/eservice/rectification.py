@@ -18,7 +18,7 @@ from core.api import (
     workdays_between,
 )
 from plugins.eservice.errors import ServiceError
-from plugins.eservice.models import Case, Evaluation, Rectification
+from plugins.eservice.models import Case, Rating, Rectification
 
 RECTIFY_DAYS = 15
 
@@ -26,27 +26,27 @@ RECTIFY_DAYS = 15
 ALERT_KIND = "eservice.rating.bad"
 
 
-def open_rectification(case: Case, evaluation: Evaluation) -> Rectification:
+def open_rectification(case: Case, rating: Rating) -> Rectification:
     due = add_workdays(today(), RECTIFY_DAYS)
-    rect = Rectification.create(evaluation=evaluation, department=case.department_id,
+    rect = Rectification.create(rating=rating, department=case.department_id,
                                 region=case.region_id, due=due)
     record("eservice.rectification.open", object_type="eservice_rectification",
            object_id=rect.id, summary=f"{case.serial} due {due}", region_id=case.region_id)
-    alert = emit(**alert_arguments(case, evaluation, rect))
+    alert = emit(**alert_arguments(case, rating, rect))
     Rectification.update(alert_id=alert.id).where(Rectification.id == rect.id).execute()
     rect.alert_id = alert.id
     return rect
 
 
-def alert_arguments(case: Case, evaluation: Evaluation, rect: Rectification) -> dict:
+def alert_arguments(case: Case, rating: Rating, rect: Rectification) -> dict:
     """The bad-rating alert: to the department head's post (else the department)."""
     args = {
         "kind": ALERT_KIND,
         "region": case.region_id,
         "subject": _("Bad rating (%(r)d) for case %(s)s: rectify by %(d)s",
-                     r=evaluation.rating, s=case.serial, d=rect.due.isoformat()),
-        "details": {"serial": case.serial, "item": case.item.name, "rating": evaluation.rating,
-                    "comment": evaluation.comment, "due": rect.due.isoformat()},
+                     r=rating.score, s=case.serial, d=rect.due.isoformat()),
+        "details": {"serial": case.serial, "item": case.item.name, "rating": rating.score,
+                    "comment": rating.comment, "due": rect.due.isoformat()},
         "ref": f"eservice_rectification:{rect.id}",
         "dedupe_key": f"rating:{case.serial}",
     }
@@ -89,8 +89,8 @@ def raise_overdue_rectifications(on: dt.date | None = None) -> list:
     date. Idempotent: a rectification whose overdue alert exists (open or resolved) is
     skipped, and the dedupe key keeps concurrent runs to one alert."""
     day = on or today()
-    rows = list(Rectification.select(Rectification, Evaluation, Case)
-                .join(Evaluation).join(Case)
+    rows = list(Rectification.select(Rectification, Rating, Case)
+                .join(Rating).join(Case)
                 .where((Rectification.status != "closed") & (Rectification.due < day))
                 .order_by(Rectification.due, Rectification.id))
     if not rows:
@@ -102,7 +102,7 @@ def raise_overdue_rectifications(on: dt.date | None = None) -> list:
     for ref, rect in refs.items():
         if ref in done:
             continue
-        case = rect.evaluation.case
+        case = rect.rating.case
         late = workdays_between(rect.due, day)
         with db.atomic():
             alert = emit(
@@ -110,7 +110,7 @@ def raise_overdue_rectifications(on: dt.date | None = None) -> list:
                 _("Rectification of the bad rating of case %(s)s is overdue: due %(d)s",
                   s=case.serial, d=rect.due.isoformat()),
                 ref=ref, dedupe_key=f"rectification:{rect.id}", level="red",
-                details={"serial": case.serial, "rating": rect.evaluation.rating,
+                details={"serial": case.serial, "rating": rect.rating.score,
                          "due": rect.due.isoformat(), "working_days_late": late},
                 **_head_target(rect.department_id))
             if not alert.deduplicated:

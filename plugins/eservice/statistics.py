@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from core.api import Department
-from plugins.eservice.models import Case, Evaluation
+from plugins.eservice.models import Case, Rating
 
 
 def statistics(months: int = 6) -> dict:
@@ -18,14 +18,14 @@ def statistics(months: int = 6) -> dict:
             row["handled"] += 1
             row["on_time"] += decided <= deadline
             row["early"] += decided < deadline
-    ratings = (Evaluation.select(Case.department, Evaluation.at, Evaluation.rating)
+    ratings = (Rating.select(Case.department, Rating.at, Rating.score)
                .join(Case).tuples())
-    for dept_id, at, rating in ratings:
+    for dept_id, at, score in ratings:
         for key, bucket in ((dept_id, by_dept), (at.strftime("%Y-%m"), by_month)):
             row = bucket.setdefault(key, {"handled": 0, "on_time": 0, "early": 0,
                                           "rated": 0, "satisfied": 0})
             row["rated"] += 1
-            row["satisfied"] += rating >= 3
+            row["satisfied"] += score >= 3
     names = {d.id: d for d in Department.select().where(Department.id.in_(list(by_dept) or [0]))}
     dept_rows = sorted(((names[k], v) for k, v in by_dept.items() if k in names),
                        key=lambda r: (-r[1]["handled"], r[0].id))
@@ -33,5 +33,6 @@ def statistics(months: int = 6) -> dict:
     return {"departments": dept_rows, "months": month_rows}
 
 
-def rate(part: int, whole: int) -> str:
+def percent(part: int, whole: int) -> str:
+    """``part`` of ``whole`` as a percentage with one decimal, a dash when ``whole`` is 0."""
     return f"{100 * part / whole:.1f}%" if whole else "—"

@@ -45,8 +45,8 @@ from plugins.eservice.models import (
     ITEM_TYPES,
     Case,
     CaseEvent,
-    Evaluation,
     Item,
+    Rating,
     Rectification,
 )
 
@@ -147,14 +147,14 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
                   .order_by(CaseEvent.at, CaseEvent.id))
     day = today()
     days = cases.remaining_days(case, day)
-    evaluation = Evaluation.get_or_none(Evaluation.case == case.id)
+    rating = Rating.get_or_none(Rating.case == case.id)
     ctx = _row_context(case)
     if form is not None:
         ctx["form"] = form
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
         urgency=urgency(days, case.state), overdue=cases.is_overdue(case, day),
-        evaluation=evaluation, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
+        rating=rating, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
 
 
@@ -307,8 +307,8 @@ def import_catalogue():
 @require("eservice.rating.follow_up")
 def rectifications():
     """Bad ratings to follow up and rectify within 15 working days, tracked to closure."""
-    query = scoped(Rectification.select(Rectification, Evaluation, Case)
-                   .join(Evaluation).join(Case), Rectification.region,
+    query = scoped(Rectification.select(Rectification, Rating, Case)
+                   .join(Rating).join(Case), Rectification.region,
                    "eservice.rating.follow_up")
     rows = list(query.order_by(Rectification.status.desc(), Rectification.due).limit(200))
     return render_template("eservice/rectifications.html", rows=rows,
@@ -323,7 +323,7 @@ def close_rectification(rect_id: int):
     form = RectifyForm()
     try:
         rectification.close_rectification(rect, form.response.data if form.validate() else "",
-                                     current_user)
+                                          current_user)
     except errors.ServiceError as exc:
         flash(str(exc), "error")
         return rectifications(), 422

@@ -3,7 +3,7 @@
 Four dimensions, each 0–100, weighted (configurable): efficiency (on-time and early
 completion, time used against the limit), abnormal handling (yellow −5 / red −10 per
 signal per 100 cases), daily supervision (finding points and accountability records,
-问责, −10 each), public evaluation (satisfaction); plus
+问责, −10 each), public rating (satisfaction with the applicants' ratings, 好差评); plus
 a bonus for early completion. Every run is stored as a new immutable version of its
 month; low scores send a rectification suggestion (监察建议书) through the alert bus.
 """
@@ -340,7 +340,7 @@ def department_history(department_id: int) -> dict:
 
 COLUMNS = (("rank", "Rank"), ("label", "Name"), ("total", "Total"), ("efficiency", "Efficiency"),
            ("abnormal", "Abnormal handling"), ("supervision", "Daily supervision"),
-           ("public", "Public evaluation"), ("bonus", "Bonus"), ("cases", "Cases"),
+           ("public", "Public rating"), ("bonus", "Bonus"), ("cases", "Cases"),
            ("decided", "Decided"), ("on_time_rate", "On time %"), ("early_rate", "Early %"),
            ("time_ratio", "Time used / limit"), ("yellow", "Yellow"), ("red", "Red"),
            ("finding_points", "Finding points"), ("accountability", "Accountability records"),

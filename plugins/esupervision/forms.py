@@ -86,7 +86,7 @@ class WeightsForm(FlaskForm):
                                    validators=[NumberRange(0, 100)])
     weight_supervision = IntegerField(_l("Weight: daily supervision"),
                                       validators=[NumberRange(0, 100)])
-    weight_public = IntegerField(_l("Weight: public evaluation"),
+    weight_public = IntegerField(_l("Weight: public rating"),
                                  validators=[NumberRange(0, 100)])
     yellow_points = IntegerField(_l("Points per yellow signal (per 100 cases)"),
                                  validators=[NumberRange(0, 100)])

@@ -10,13 +10,13 @@ from tests.core.test_access_matrix import SECRET
 def build(rec) -> None:
     """An eservice item, a case filed for it, its bad rating and the rectification."""
     from plugins.eservice import cases, catalogue
-    from plugins.eservice.models import Evaluation, Rectification
+    from plugins.eservice.models import Rating, Rectification
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
     item = catalogue.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
     case = cases.file_case(item, applicant_name=f"{SECRET}申请人", id_number=VALID_ID,
-                              received=[m.id for m in item.materials if m.required])
-    evaluation = Evaluation.create(case=case, rating=1, comment=f"{SECRET}差评")
-    rect = Rectification.create(evaluation=evaluation, department=case.department_id,
+                           received=[m.id for m in item.materials if m.required])
+    rating = Rating.create(case=case, score=1, comment=f"{SECRET}差评")
+    rect = Rectification.create(rating=rating, department=case.department_id,
                                 region=case.region_id, due=dt.date(2026, 12, 31))
     rec.update(es_item=item, es_case=case, es_rect=rect)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plugins.eservice.models import Case, Evaluation
+from plugins.eservice.models import Case, Rating
 from tests.conftest import STRONG
 from tests.e2e.conftest import browser_login, shot
 from tests.plugins.eservice.conftest import VALID_ID
@@ -80,4 +80,4 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
     page.fill("textarea[name=comment]", "办事很快")
     page.click("form[action$='/rate'] button[type=submit]")
     page.wait_for_url("**/public/services/rate")
-    assert Evaluation.get().rating == 5
+    assert Rating.get().score == 5

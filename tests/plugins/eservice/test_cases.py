@@ -16,8 +16,8 @@ MON = dt.date(2026, 3, 2)
 def file(item, clerk, **kw):
     received = [m.id for m in item.materials if m.required]
     return cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
-                              phone="13800000000", received=kw.pop("received", received),
-                              user=clerk, **kw)
+                           phone="13800000000", received=kw.pop("received", received),
+                           user=clerk, **kw)
 
 
 def test_item_versions_keep_history(app, org, item):
@@ -95,11 +95,11 @@ def full_path(item, clerk):
     case = file(item, clerk, on=MON)
     case = cases.transition(case, "accept", user=clerk, on=MON)
     case = cases.transition(case, "request_supplement", user=clerk, on=MON,
-                               missing=["营业执照复印件", "场所平面图"], reason="复印件不清晰")
+                            missing=["营业执照复印件", "场所平面图"], reason="复印件不清晰")
     case = cases.transition(case, "receive_supplement", user=clerk, on=MON)
     case = cases.transition(case, "start_review", user=clerk, on=MON)
     case = cases.transition(case, "suspend", user=clerk, on=MON, procedure="inspection",
-                               reason="现场核查", expected_days=3)
+                            reason="现场核查", expected_days=3)
     case = cases.transition(case, "resume", user=clerk, on=MON)
     case = cases.transition(case, "advance", user=clerk, on=MON)
     case = cases.transition(case, "decide", user=clerk, on=MON, decision="approved")
@@ -187,8 +187,8 @@ def test_every_refused_transition_changes_nothing(app, item, clerk, state):
             continue
         with pytest.raises(errors.ServiceError) as err:
             cases.transition(case, action, user=clerk, on=MON, reason="r",
-                                rights_notice="n", missing=["m"], decision="approved",
-                                procedure="hearing", expected_days=2, amount="5")
+                             rights_notice="n", missing=["m"], decision="approved",
+                             procedure="hearing", expected_days=2, amount="5")
         assert "cannot be moved" in str(err.value)
         assert (Case.get_by_id(case.id).state, CaseEvent.select().count()) == before
 
@@ -199,7 +199,7 @@ def test_supplement_received_before_acceptance_allows_decision_on_acceptance(app
         cases.transition(case, "accept", user=clerk, on=MON)
     assert "Required materials are missing" in str(err.value)
     case = cases.transition(case, "request_supplement", user=clerk, on=MON,
-                               missing=["食品经营许可申请书", "营业执照复印件"])
+                            missing=["食品经营许可申请书", "营业执照复印件"])
     case = cases.transition(case, "receive_supplement", user=clerk, on=MON)
     assert set(cases.allowed_actions(case)) == {"accept", "not_accept"}
     case = cases.transition(case, "accept", user=clerk, on=MON)
@@ -220,20 +220,20 @@ def test_required_inputs(app, item, clerk):
     case = case_in("in_review", item, clerk)
     with pytest.raises(errors.ServiceError) as err:
         cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
-                            reason="x")
+                         reason="x")
     assert err.value.field == "expected_days"
     case = cases.transition(case, "advance", user=clerk, on=MON)
     with pytest.raises(errors.ServiceError) as err:
         cases.transition(case, "decide", user=clerk, on=MON, decision="denied")
     assert err.value.field == "reason"
     case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",
-                               reason="不符合条件", legal_basis="第三十五条")
+                            reason="不符合条件", legal_basis="第三十五条")
     assert case.decision == "denied"
 
 
 def test_fee_charged_recorded(app, org, clerk, events):
     item = catalogue.create_item(item_spec(org["dept_a"], fee_amount="12.50",
-                                          fee_basis="发改价格〔2020〕1号"))
+                                           fee_basis="发改价格〔2020〕1号"))
     case = case_in("decided", item, clerk)
     case = cases.transition(case, "charge_fee", user=clerk, on=MON, amount="12.50")
     assert case.state == "decided" and str(case.fee_charged) == "12.50"
@@ -252,7 +252,7 @@ def test_deadline_across_spring_festival_with_stopped_time(app, org, clerk):
     case = cases.transition(case, "start_review", user=clerk, on=dt.date(2026, 2, 14))
     assert cases.remaining_days(case, dt.date(2026, 2, 14)) == 4
     case = cases.transition(case, "suspend", user=clerk, on=dt.date(2026, 2, 24),
-                               procedure="expert_review", reason="专家评审", expected_days=2)
+                            procedure="expert_review", reason="专家评审", expected_days=2)
     # stopped: the remaining days freeze whatever the day
     assert cases.remaining_days(case, dt.date(2026, 3, 20)) == 3
     case = cases.transition(case, "resume", user=clerk, on=dt.date(2026, 2, 26))
@@ -272,9 +272,9 @@ def test_deadline_across_national_day(app, org, clerk):
     # Sun 20, 21-24 (Fri 25 Mid-Autumn off), 28, 29, 30 Sep, Thu 8, Fri 9 Oct
     assert case.deadline == dt.date(2026, 10, 9)
     case = cases.transition(case, "request_supplement", user=clerk,
-                               on=dt.date(2026, 9, 29), missing=["补充材料"])
+                            on=dt.date(2026, 9, 29), missing=["补充材料"])
     case = cases.transition(case, "receive_supplement", user=clerk,
-                               on=dt.date(2026, 10, 10))
+                            on=dt.date(2026, 10, 10))
     # stopped working days after 29 Sep up to Sat 10 Oct: 30 Sep, 8, 9 and 10 Oct
     assert case.stopped_days == 4
     assert case.deadline == dt.date(2026, 10, 14)  # + Sat 10, 12, 13, 14 Oct

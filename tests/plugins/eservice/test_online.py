@@ -128,9 +128,9 @@ def test_missing_csrf_token_is_refused(app, client, item):
 def test_clerk_accepts_an_online_case_from_the_worklist(app, client, login, item, clerk):
     with app.test_request_context(environ_base={"REMOTE_ADDR": "192.0.2.1"}):
         case = applications.file_online(item, applicant_name="王五", id_number=VALID_ID,
-                                    phone="13700000000",
-                                    received=[m.id for m in item.materials if m.required],
-                                    client="192.0.2.1")
+                                        phone="13700000000",
+                                        received=[m.id for m in item.materials if m.required],
+                                        client="192.0.2.1")
     login(clerk)
     body = client.get("/eservice/worklist?view=department").get_data(as_text=True)
     assert case.serial in body and "Filed online" in body and "1101**********002X" in body

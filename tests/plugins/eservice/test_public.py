@@ -9,7 +9,7 @@ import pytest
 from core.api import today
 from core.audit.models import AuditEvent
 from plugins.eservice import cases, errors, rectification, statistics
-from plugins.eservice.models import Evaluation, LookupCounter, Rectification
+from plugins.eservice.models import LookupCounter, Rating, Rectification
 from tests.plugins.eservice.conftest import VALID_ID
 from tests.plugins.eservice.test_cases import MON, case_in
 
@@ -50,7 +50,7 @@ def test_public_catalogue_and_item_page_are_cacheable(app, client, item):
 def test_lookup_shows_progress_without_personal_data(app, client, item, clerk):
     case = case_in("in_review", item, clerk)
     cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
-                        reason="SECRET-REASON", expected_days=2, note="INTERNAL-NOTE")
+                     reason="SECRET-REASON", expected_days=2, note="INTERNAL-NOTE")
     resp = lookup(client, case.serial, VALID_ID.lower())
     body = resp.get_data(as_text=True)
     assert resp.status_code == 200
@@ -148,7 +148,7 @@ def test_rating_once_after_closing(app, client, item, clerk):
     assert resp.status_code == 200
     resp = rate(client, case.serial, 1)
     assert resp.status_code == 422 and "already been rated" in resp.get_data(as_text=True)
-    assert [(e.rating, e.comment) for e in Evaluation.select()] == [(4, "很快")]
+    assert [(r.score, r.comment) for r in Rating.select()] == [(4, "很快")]
     assert Rectification.select().count() == 0
 
 

@@ -40,7 +40,7 @@ def test_overdue_rectification_raises_one_red_alert(app, org, rect):
     assert (alert.level, alert.target_post_id, alert.region_id) == \
         ("red", org["head_a"].id, rect.region_id)
     assert alert.ref == f"eservice_rectification:{rect.id}"
-    assert rect.evaluation.case.serial in alert.subject and alert.notifications.count() >= 1
+    assert rect.rating.case.serial in alert.subject and alert.notifications.count() >= 1
     assert AuditEvent.select().where(AuditEvent.action == "eservice.rectification.overdue") \
         .count() == 1
     assert rectification.raise_overdue_rectifications(on=late_day) == []

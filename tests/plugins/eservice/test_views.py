@@ -41,7 +41,7 @@ def test_file_case_at_window_with_clear_id_error(app, client, login, item, clerk
 def test_worklist_acts_in_place(app, client, login, item, clerk):
     late = case_in("in_review", item, clerk)
     fresh = cases.file_case(item, applicant_name="赵六", id_number=VALID_ID,
-                               received=[m.id for m in item.materials], user=clerk)
+                            received=[m.id for m in item.materials], user=clerk)
     login(clerk)
     body = client.get("/eservice/worklist").get_data(as_text=True)
     assert body.index(late.serial) < body.index(fresh.serial)  # the late one first
@@ -161,7 +161,7 @@ def test_dashboard_widget_counts_cases_in_scope(app, client, login, item, clerk)
 
     from tests.plugins.eservice.conftest import VALID_ID
     case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
-                              phone="13800000000", user=clerk)
+                           phone="13800000000", user=clerk)
     login(clerk)
     html = client.get("/dashboard").get_data(as_text=True)
     assert "Service hall cases" in html and case.serial in html

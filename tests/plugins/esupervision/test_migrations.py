@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import uuid
 
 import peewee as pw
 import pytest
 
-from core.db import db, is_postgres, make_database
+from core.db import db, is_postgres
 from plugins.esupervision.models import (
     MODELS,
     CaseEvent,
@@ -20,7 +19,8 @@ from plugins.esupervision.models import (
     Signal,
     SupervisionCase,
 )
-from tests.conftest import ON_POSTGRES, make_settings, pg_admin, pg_url
+from tests.conftest import ON_POSTGRES
+from tests.migrations import app_before, insert, model_names, names
 
 PLUGINS = {"esupervision": "plugins.esupervision"}
 PREVIOUS = "0007_fewer_indexes"
@@ -30,50 +30,12 @@ OLD_TABLES = ("source_token", "monitored_case", "case_event", "clock", "signal",
 NOW = "2026-03-02 09:00:00"
 
 
-def _database(tmp_path, stem: str):
-    """(url, drop) of an empty database of this test's own."""
-    if ON_POSTGRES:
-        name = f"ql_esm_{stem}_{uuid.uuid4().hex[:8]}"
-        admin = pg_admin()
-        admin.execute_sql(f'CREATE DATABASE "{name}"')
-
-        def drop():
-            admin.execute_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-            admin.close()
-        return pg_url(name), drop
-    return f"sqlite:///{tmp_path / f'{stem}.db'}", lambda: None
-
-
 @pytest.fixture
 def old_app(tmp_path):
     """The app on a database whose esupervision chain stops before the prefix (0007);
     the core's chain is complete."""
-    from core import migrate
-    from core.app import create_app
-    from core.db import release_all
-    from core.plugins import host
-    url, drop = _database(tmp_path, "old")
-    app = create_app(make_settings(tmp_path, database_url=url), available_plugins=PLUGINS)
-    ctx = app.app_context()
-    ctx.push()
-    db.connect(reuse_if_open=True)
-    for component, directory in migrate.chains(host()):
-        target = PREVIOUS if component == "esupervision" else None
-        migrate.runner(component, directory).up(target=target)
-    yield app
-    release_all()
-    ctx.pop()
-    drop()
-
-
-def _insert(table: str, **values) -> int:
-    """One row under the old table name, by plain SQL (the models name the new tables)."""
-    mark = "%s" if is_postgres() else "?"
-    sql = (f'INSERT INTO "{table}" ({", ".join(values)}) '
-           f'VALUES ({", ".join([mark] * len(values))})')
-    if is_postgres():
-        return db.execute_sql(sql + " RETURNING id", list(values.values())).fetchone()[0]
-    return db.execute_sql(sql, list(values.values())).lastrowid
+    with app_before(tmp_path, PLUGINS, "esupervision", PREVIOUS) as app:
+        yield app
 
 
 def _seed_old_schema() -> dict:
@@ -82,31 +44,31 @@ def _seed_old_schema() -> dict:
     from core.org.models import Department, Region
     region = Region.create(code="510104", name="锦江区", level="district")
     dept = Department.create(region=region, code="ZF", name="锦江区政务服务局")
-    case = _insert("monitored_case", source="eservice", serial="510104-00001",
+    case = insert("monitored_case", source="eservice", serial="510104-00001",
                    region_id=region.id, department_id=dept.id, department_code="ZF",
                    department_name=dept.name, item_code="XK-0001", item_name="食品经营许可",
                    item_type="XK", item_version=1, statutory_limit_days=20,
                    committed_limit_days=10, fee_due="0.00", channel="window",
                    handler_username="clerk1", submitted_at=NOW, status="accepted",
                    decision="", created_at=NOW)
-    event = _insert("case_event", source="eservice", event_id="ev-1",
+    event = insert("case_event", source="eservice", event_id="ev-1",
                     name="eservice.case.accepted", case_id=case, occurred_at=NOW,
                     received_at=NOW, payload="{}")
 
     def clock(seq: int, **raised) -> int:
-        return _insert("clock", case_id=case, kind="step", step_seq=seq, label=f"审查{seq}",
+        return insert("clock", case_id=case, kind="step", step_seq=seq, label=f"审查{seq}",
                        start_day="2026-03-02", limit_days=3, stopped_days=0,
                        due="2026-03-05", yellow_on="2026-03-04", **raised)
     clocks = [clock(1, red_at=NOW), clock(2)]
-    signal = _insert("signal", case_id=case, region_id=region.id, level="red",
+    signal = insert("signal", case_id=case, region_id=region.id, level="red",
                      code="STEP_OVERDUE", dedupe_key=f"R:{case}:step:1", detail="overdue",
                      clock_id=clocks[0], raised_at=NOW)
-    supervision = _insert("supervision_case", signal_id=signal, case_id=case,
+    supervision = insert("supervision_case", signal_id=signal, case_id=case,
                           region_id=region.id, department_id=dept.id, state="opened",
                           opened_by="sup1", opened_at=NOW, finding="", finding_reason="",
                           verified_by="", rectification_demand="", report_text="",
                           closing_note="")
-    _insert("detector_setting", code="ILLEGAL_FEE", enabled=False, params="{}",
+    insert("detector_setting", code="ILLEGAL_FEE", enabled=False, params="{}",
             updated_at=NOW)
     return {"region": region, "case": case, "event": event, "clocks": clocks,
             "signal": signal, "supervision": supervision}
@@ -162,38 +124,14 @@ def test_upgrade_renames_tables_and_keeps_rows_ids_and_keys(old_app):
                      re.MULTILINE)
 
 
-def _names(database: pw.Database) -> dict:
-    """Every name the plugin's tables carry: indexes (with their columns), and on
-    PostgreSQL constraints and id sequences too."""
-    out = {}
-    for table in sorted(t for t in database.get_tables() if t.startswith("esupervision_")):
-        out[table] = {"indexes": sorted((i.name, tuple(i.columns), i.unique)
-                                        for i in database.get_indexes(table))}
-        if isinstance(database, pw.PostgresqlDatabase):
-            out[table]["constraints"] = sorted(r[0] for r in database.execute_sql(
-                "SELECT conname FROM pg_constraint WHERE conrelid = %s::regclass", (table,)))
-            out[table]["sequence"] = database.execute_sql(
-                "SELECT pg_get_serial_sequence(%s, 'id')", (table,)).fetchone()[0]
-    return out
-
-
 def test_upgraded_names_are_the_ones_the_models_create(old_app, tmp_path):
     """Index, constraint and sequence names after the upgrade equal those of tables the
     models create today (tests/core/test_schema.py compares columns, not names)."""
     from core import migrate
     from core.plugins import host
     migrate.upgrade(host())
-    migrated = _names(db.obj)
-    url, drop = _database(tmp_path, "models")
-    target = make_database(url, pooled=False)
-    try:
-        models = old_app.extensions["qinglian.plugins"].collect("ql_models")
-        with target.bind_ctx(models):
-            target.create_tables(models)
-        declared = _names(target)
-    finally:
-        target.close()
-        drop()
+    migrated = names(db.obj, "esupervision_")
+    declared = model_names(old_app, tmp_path, "esupervision_")
     assert set(migrated) == {m._meta.table_name for m in MODELS}
     assert migrated == declared
     if ON_POSTGRES:

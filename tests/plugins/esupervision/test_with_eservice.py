@@ -34,7 +34,7 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
     PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
     item = catalogue.create_item(item_spec(org["dept_a"]))
     case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
-                              received=[m.id for m in item.materials if m.required], user=clerk)
+                           received=[m.id for m in item.materials if m.required], user=clerk)
     cases.transition(case, "accept", user=clerk)
     cases.transition(case, "start_review", user=clerk)
 
@@ -81,8 +81,8 @@ def test_backdated_in_process_events_are_not_late_arrivals(app, org, make_user):
     clerk = make_user("bd_clerk", role="clerk", region=org["a"])
     item = catalogue.create_item(item_spec(org["dept_a"]))
     case = cases.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="13800000000",
-                        received=[m.id for m in item.materials if m.required], user=clerk,
-                        on=dt.date(2026, 3, 2))
+                           received=[m.id for m in item.materials if m.required], user=clerk,
+                           on=dt.date(2026, 3, 2))
     cases.transition(case, "accept", user=clerk, on=dt.date(2026, 3, 3))
     mc = MonitoredCase.get(MonitoredCase.serial == case.serial)
     assert not Signal.select().where((Signal.case == mc.id)
