@@ -87,10 +87,36 @@ def _other_admin_jobs(actor, user: User) -> set[str]:
     return theirs - mine
 
 
+def admin_jobs(user) -> set[str]:
+    """The administrator jobs (三员: system, security, audit) ``user``'s grants carry."""
+    return {ADMIN_JOBS[p] for _r, _g, perms in grants_of(user) for p in perms
+            if p in ADMIN_JOBS}
+
+
+def may_change_activation(actor, user: User) -> bool:
+    """Whether ``actor`` may disable or enable ``user`` (see :func:`set_active`)."""
+    theirs = admin_jobs(user)
+    if actor is None or not theirs:
+        return True
+    mine = admin_jobs(actor)
+    return "security_admin" in mine and not theirs & mine
+
+
 def set_active(actor, user: User, active: bool) -> User:
     """Disable or enable an account. Disabling ends its sessions at once: the next
-    request of a live session is refused."""
+    request of a live session is refused.
+
+    An account holding an administrator's job (三员分立) is disabled or enabled only by the
+    security administrator — never by the system administrator, whose peers the security
+    and audit administrators are — and never by someone holding the same job (a peer of
+    one's own kind, or oneself): otherwise one administrator could silence the others."""
     _not_self(actor, user)
+    if not may_change_activation(actor, user):
+        if "security_admin" in admin_jobs(actor) and admin_jobs(user) & admin_jobs(actor):
+            raise AuthError(_("This account holds your own administrator job: another "
+                              "administrator of the separation must act on it."))
+        raise AuthError(_("This account holds an administrator's job: only the security "
+                          "administrator may disable or enable it (三员分立)."))
     with db.atomic():
         User.update(active=active).where(User.id == user.id).execute()
         ended = 0

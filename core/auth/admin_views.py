@@ -12,6 +12,7 @@ from core.auth.passwords import PasswordPolicyError
 from core.auth.roles import declared_permissions
 from core.auth.scope import region_ids, require
 from core.auth.service import AuthError, is_locked
+from core.errors import FieldError
 from core.i18n import _
 from core.org.models import Person, Region
 from core.plugins import host
@@ -91,7 +92,8 @@ def user_detail(user_id: int):
     user = _user_or_404(user_id, USERS)
     return render_template("admin/users_detail.html", user=user, locked=is_locked(user),
                            grants=_grants_by_user([user.id]).get(user.id, []),
-                           reset_form=ResetPasswordForm(), error=None)
+                           reset_form=ResetPasswordForm(), error=None,
+                           may_activate=accounts.may_change_activation(current_user, user))
 
 
 def _account_action(user_id: int, action):
@@ -148,7 +150,8 @@ def user_reset_password(user_id: int):
             return redirect(url_for("accounts.user_detail", user_id=user.id), 303)
     return render_template("admin/users_detail.html", user=user, locked=is_locked(user),
                            grants=_grants_by_user([user.id]).get(user.id, []),
-                           reset_form=form, error=error), 422
+                           reset_form=form, error=error,
+                           may_activate=accounts.may_change_activation(current_user, user)), 422
 
 
 # -- roles (security administrator) -----------------------------------------------
@@ -181,7 +184,7 @@ def _role_form(role: Role | None) -> RoleForm:
 
 
 @bp.route("/roles/new", methods=["GET", "POST"])
-@require(ROLES)
+@require(ROLES, city_wide=True)
 def role_new():
     form = _role_form(None)
     error, status = None, 200
@@ -200,7 +203,7 @@ def role_new():
 
 
 @bp.route("/roles/<int:role_id>", methods=["GET", "POST"])
-@require(ROLES)
+@require(ROLES, city_wide=True)
 def role_edit(role_id: int):
     role = Role.get_or_none(Role.id == role_id)
     if role is None:
@@ -245,7 +248,10 @@ def _grant_form() -> GrantForm:
 def _render_user_grants(user: User, form: GrantForm, error=None, status=200):
     return render_template("admin/grants_user.html", user=user, form=form, error=error,
                            grants=_grants_by_user([user.id]).get(user.id, []),
-                           own=user.id == current_user.id), status
+                           own=user.id == current_user.id,
+                           administrator=bool(accounts.admin_jobs(user)),
+                           may_activate=user.id != current_user.id
+                           and accounts.may_change_activation(current_user, user)), status
 
 
 @bp.route("/grants/<int:user_id>", methods=["GET", "POST"])
@@ -263,6 +269,25 @@ def user_grants(user_id: int):
     except grants.GrantError as exc:
         return _render_user_grants(user, form, error=str(exc), status=422)
     flash(_("Role granted."), "success")
+    return redirect(url_for("accounts.user_grants", user_id=user.id), 303)
+
+
+@bp.route("/grants/<int:user_id>/active", methods=["POST"])
+@require(ROLES)
+def administrator_active(user_id: int):
+    """The security administrator disables or enables an administrator's account
+    (三员分立: not the system administrator's to do)."""
+    user = _user_or_404(user_id, ROLES)
+    state = request.form.get("state")
+    if state not in ("on", "off"):
+        raise FieldError("state", _("state: expected on or off."))
+    try:
+        accounts.set_active(current_user, user, state == "on")
+    except AuthError as exc:
+        return _render_user_grants(user, _grant_form(), error=str(exc), status=422)
+    flash(_("Account %(name)s enabled.", name=user.username) if state == "on" else
+          _("Account %(name)s disabled; its sessions have ended.", name=user.username),
+          "success")
     return redirect(url_for("accounts.user_grants", user_id=user.id), 303)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import functools
 
-from flask import abort, g
+from flask import abort, g, request
 from flask_login import current_user
 from peewee import JOIN
 
@@ -116,6 +116,7 @@ def require(perm: str, *, city_wide: bool = False):
     """View decorator: 403 unless the current user holds ``perm`` somewhere — or, for a
     city-wide setting (``city_wide=True``), holds it by a grant covering the whole city.
 
+    The city-wide check applies to writes; reading the page stays the view's business.
     ``city_wide`` also marks the view (``ql_city_wide``): the access matrix posts to every
     marked route as a county user. The service behind it checks the level again
     (:func:`require_city_wide`); the view's check only answers early."""
@@ -127,7 +128,8 @@ def require(perm: str, *, city_wide: bool = False):
                 return current_app.login_manager.unauthorized()
             if not has_permission(current_user, perm):
                 abort(403)
-            if city_wide and not covers_city(current_user, perm):
+            if (city_wide and request.method not in ("GET", "HEAD")
+                    and not covers_city(current_user, perm)):
                 raise AccessDenied(_city_wide_message())
             return view(*args, **kwargs)
         inner.ql_permission = perm

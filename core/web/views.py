@@ -18,15 +18,18 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from core import calendar, jobs
-from core.audit.service import record
 from core.auth.kinds import home_endpoint
 from core.auth.scope import has_permission, region_ids, require
+from core.clock import today
 from core.db import db
+from core.errors import FieldError
 from core.i18n import _
 from core.models import PluginSwitch
 from core.org.models import Region
+from core.parse import parse_date, parse_int
 from core.plugins import host
 from core.queue import huey
+from core.web import admin as admin_service
 
 bp = Blueprint("web", __name__)
 public = Blueprint("public_portal", __name__, url_prefix="/public")
@@ -138,17 +141,9 @@ def switch_plugin(name, region_id):
         abort(404)
     state = request.form.get("state")
     if state not in ("on", "off"):
-        abort(400, description=_("state: expected on or off."))
+        raise FieldError("state", _("state: expected on or off."))
     region = Region.get_by_id(region_id)
-    with db.atomic():
-        if state == "off":
-            PluginSwitch.insert(plugin=name, region=region_id,
-                                switched_by=current_user.username).on_conflict_ignore().execute()
-        else:
-            PluginSwitch.delete().where((PluginSwitch.plugin == name)
-                                        & (PluginSwitch.region == region_id)).execute()
-        record("plugin.switch", object_type="plugin", object_id=name, region_id=region_id,
-               summary=f"{name} switched {state} for {region.code}")
+    admin_service.switch_plugin(current_user, name, region, state == "on")
     g.pop("_ql_off", None)
     if request.htmx:
         off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
@@ -171,42 +166,29 @@ def jobs_page():
 @admin.route("/calendar")
 @require("core.settings.manage")
 def calendar_page():
-    today = dt.date.today()
+    first, last = calendar.FIRST_DAY, calendar.LAST_DAY
+    now = today()
+    year = parse_int(request.args.get("year"), "year", min=first.year, max=last.year,
+                     default=now.year)
+    month = parse_int(request.args.get("month"), "month", min=1, max=12, default=now.month)
+    first_of_month = dt.date(year, month, 1)
     try:
-        year = int(request.args.get("year", today.year))
-        month = int(request.args.get("month", today.month))
-        first = dt.date(year, month, 1)
         days = calendar.month_view(year, month)
-    except (ValueError, calendar.CalendarError):
-        abort(400, description=_("year and month: expected a month inside the calendar."))
-    prev = (first - dt.timedelta(days=1)).replace(day=1)
-    nxt = (first + dt.timedelta(days=32)).replace(day=1)
+    except calendar.CalendarError as exc:
+        raise FieldError("year", str(exc)) from None
+    prev = (first_of_month - dt.timedelta(days=1)).replace(day=1)
+    nxt = (first_of_month + dt.timedelta(days=32)).replace(day=1)
     from core.models import CalendarOverride
     overrides = {o.day: o for o in CalendarOverride.select()}
-    return render_template("admin/calendar.html", days=days, first=first, prev=prev, nxt=nxt,
-                           overrides=overrides, lead=first.weekday())
+    return render_template("admin/calendar.html", days=days, first=first_of_month, prev=prev,
+                           nxt=nxt, overrides=overrides, lead=first_of_month.weekday())
 
 
 @admin.route("/calendar/<day>", methods=["POST"])
-@require("core.settings.manage")
+@require("core.settings.manage", city_wide=True)
 def calendar_override(day):
-    try:
-        d = dt.date.fromisoformat(day)
-    except ValueError:
-        abort(400, description=_("day: expected a date YYYY-MM-DD."))
-    action = request.form.get("action")
-    note = (request.form.get("note") or "").strip()[:200]
-    try:
-        with db.atomic():
-            if action == "clear":
-                calendar.clear_override(d)
-            elif action in ("workday", "restday"):
-                calendar.set_override(d, action == "workday", note, current_user.username)
-            else:
-                abort(400, description=_("action: expected workday, restday or clear."))
-            record("calendar.override", object_type="calendar_day", object_id=d.isoformat(),
-                   summary=f"{d} {action} {note}".strip())
-    except calendar.CalendarError as exc:
-        abort(400, description=str(exc))
+    d = parse_date(day, "day", min=calendar.FIRST_DAY, max=calendar.LAST_DAY)
+    admin_service.override_calendar_day(current_user, d, request.form.get("action") or "",
+                                        request.form.get("note") or "")
     flash(_("Saved."), "success")
     return redirect(url_for("admin.calendar_page", year=d.year, month=d.month), 303)

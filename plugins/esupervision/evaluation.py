@@ -28,7 +28,7 @@ from core.api import (
     emit,
     has_permission,
     record,
-    region_ids,
+    require_city_wide,
 )
 from plugins.esupervision.models import (
     Accountability,
@@ -66,7 +66,10 @@ def config() -> dict:
 
 
 def set_config(params: dict, user=None) -> dict:
-    """Change weights, deductions and bonuses; the four weights must add up to 100."""
+    """Change weights, deductions and bonuses; the four weights must add up to 100. The
+    configuration holds for the whole city: a city-wide grant (``user`` None: the system)."""
+    if user is not None:
+        require_city_wide(user, "esupervision.manage")
     clean = {}
     for key, default in DEFAULTS.items():
         raw = params.get(key, default)
@@ -235,10 +238,7 @@ def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
     from plugins.esupervision.services import timezone
     first, last = parse_month(month)
     if user is not None:
-        everywhere = {rid for (rid,) in Region.select(Region.id).tuples()}
-        if not everywhere <= region_ids(user, "esupervision.manage"):
-            raise EvaluationError(_("The evaluation covers every region: it needs a "
-                                    "supervisor whose grant covers the whole city."))
+        require_city_wide(user, "esupervision.manage")
     tz = tz or timezone()
     cfg = config()
     began = time.perf_counter()

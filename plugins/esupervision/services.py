@@ -13,7 +13,17 @@ import secrets
 from flask import current_app
 from peewee import IntegrityError
 
-from core.api import Department, Region, _, add_workdays, db, record, utcnow
+from core.api import (
+    Department,
+    Region,
+    _,
+    add_workdays,
+    db,
+    record,
+    require_city_wide,
+    require_level,
+    utcnow,
+)
 from plugins.esupervision import clocks as clockmod
 from plugins.esupervision import regional
 from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
@@ -113,6 +123,20 @@ def _override_region(region) -> Region | None:
     return region
 
 
+MANAGE = "esupervision.manage"
+
+
+def _check_level(user, region: Region | None) -> None:
+    """The city default is a city-wide setting; a county's override needs a grant covering
+    that county. ``user`` None is the system itself (CLI, demo data)."""
+    if user is None:
+        return
+    if region is None:
+        require_city_wide(user, MANAGE)
+    else:
+        require_level(user, MANAGE, region)
+
+
 def _where(region: Region | None) -> str:
     return "city default" if region is None else f"override for {region.code} {region.name}"
 
@@ -138,6 +162,7 @@ def set_detector(code: str, enabled: bool, params: dict, user=None,
             raise ValueError(_("%(code)s.%(key)s: must be between 0 and 10000", code=code, key=key))
         clean[key] = number
     region = _override_region(region)
+    _check_level(user, region)
     region_id = region.id if region else None
     mine = (DetectorSetting.code == code) & _region_is(DetectorSetting.region, region_id)
     payload = json.dumps(clean, sort_keys=True)
@@ -166,6 +191,7 @@ def clear_detector(code: str, region, user=None) -> bool:
     if region is None:
         raise ValueError(_("The city's settings are the defaults: only a district's or "
                            "county's override can be cleared."))
+    _check_level(user, region)
     with db.atomic():
         row = DetectorSetting.get_or_none((DetectorSetting.code == code)
                                           & (DetectorSetting.region == region.id))
@@ -210,6 +236,7 @@ def set_threshold(scope: str, key: str, share_percent: int, days_left: int,
     if not 0 <= days_left <= 30:
         raise ValueError(_("days_left must be between 0 and 30"))
     region = _override_region(region)
+    _check_level(user, region)
     region_id = region.id if region else None
     mine = ((Threshold.scope == scope) & (Threshold.key == key)
             & _region_is(Threshold.region, region_id))
@@ -235,6 +262,7 @@ def delete_threshold(threshold_id: int, user=None) -> None:
     with db.atomic():
         row = Threshold.get_by_id(threshold_id)
         region = Region.get_by_id(row.region_id) if row.region_id else None
+        _check_level(user, region)
         row.delete_instance()
         record("esupervision.threshold.delete", object_type="threshold",
                object_id=f"{row.scope}:{row.key}", region_id=row.region_id, user=user,

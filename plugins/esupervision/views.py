@@ -197,7 +197,7 @@ def _settings_page(region_id: int | None):
 
 
 @bp.route("/settings", methods=["GET", "POST"])
-@require(MANAGE)
+@require(MANAGE, city_wide=True)
 def settings():
     """The city defaults: detectors (on/off, parameters) and yellow thresholds. A county's
     supervisor is sent to the county's own page."""
@@ -239,7 +239,7 @@ def _save_detector(region_id: int | None, code: str):
 
 
 @bp.post("/settings/detectors/<code>")
-@require(MANAGE)
+@require(MANAGE, city_wide=True)
 def detector(code: str):
     return _save_detector(None, code)
 
@@ -461,7 +461,7 @@ def evaluation_runs():
 
 
 @bp.post("/evaluation/run")
-@require("esupervision.manage")
+@require("esupervision.manage", city_wide=True)
 def evaluation_run():
     form = RunForm()
     if form.validate_on_submit():
@@ -483,7 +483,7 @@ def evaluation_run():
 
 
 @bp.post("/evaluation/weights")
-@require("esupervision.manage")
+@require("esupervision.manage", city_wide=True)
 def evaluation_weights():
     form = WeightsForm()
     error = None

@@ -284,3 +284,71 @@ def test_the_walk_covers_core_and_plugin_routes(app, org, make_user):
             assert any(u.startswith(prefix) for u in pointed), (plugin, prefix)
     assert {"eservice", "esupervision"} <= set(_plugin_matrices()) or not (
         _enabled("eservice") and _enabled("esupervision"))
+
+
+# -- city-wide settings: the row "a county user posts to every city-wide setting" -------
+def _custom_role() -> Role:
+    return Role.create(code="matrix_custom", label="Matrix custom", builtin=False)
+
+
+# endpoint -> (URL arguments, form data) of a valid submission; each plugin's matrix.py
+# adds its own in CITY_WIDE_FORMS.
+CORE_CITY_WIDE_FORMS = {
+    "admin.calendar_override": lambda r: ({"day": "2026-05-06"},
+                                          {"action": "restday", "note": "matrix"}),
+    "accounts.role_new": lambda r: ({}, {"code": "matrix_new", "label": "Matrix new",
+                                         "permissions": "core.dashboard"}),
+    "accounts.role_edit": lambda r: ({"role_id": r["custom_role"].id},
+                                     {"label": "Matrix changed",
+                                      "permissions": "core.dashboard"}),
+}
+
+
+def city_wide_forms() -> dict:
+    forms = dict(CORE_CITY_WIDE_FORMS)
+    for matrix in _plugin_matrices().values():
+        forms.update(getattr(matrix, "CITY_WIDE_FORMS", {}))
+    return forms
+
+
+def city_wide_rules(app) -> list:
+    """Every route of the url map whose view is marked as a city-wide setting."""
+    return [rule for rule in app.url_map.iter_rules()
+            if getattr(app.view_functions[rule.endpoint], "ql_city_wide", False)
+            and set(WRITE_METHODS) & set(rule.methods)]
+
+
+def test_county_user_posts_to_every_city_wide_setting(app, org, make_user, county_b_users,
+                                                      login):
+    """Each city-wide setting, posted with a valid submission: 403 and nothing written
+    for the county user holding every permission in county B; accepted for the same role
+    granted on the city (so the 403 is the level check, not a bad form)."""
+    rec = {"custom_role": _custom_role()}
+    rules = city_wide_rules(app)
+    forms = city_wide_forms()
+    assert {"admin.calendar_override", "accounts.role_new"} <= {r.endpoint for r in rules}
+    missing = sorted(r.endpoint for r in rules if r.endpoint not in forms)
+    assert not missing, f"city-wide routes without a submission in CITY_WIDE_FORMS: {missing}"
+    city_user = make_user("city_everything", role="matrix_everything", region=org["city"],
+                          totp=True)
+    county, city = app.test_client(), app.test_client()
+    login(county_b_users["everything"], c=county)
+    login(city_user, c=city)
+    problems = []
+    for rule in rules:
+        args, data = forms[rule.endpoint](rec)
+        url = rule.build(args, append_unknown=False)[1]
+        token = _token(county)
+        before, events = _snapshot(), AuditEvent.select().count()
+        resp = county.post(url, data={**data, "csrf_token": token},
+                           headers={"X-CSRFToken": token})
+        if resp.status_code != 403:
+            problems.append(f"county POST {url}: {resp.status_code}, expected 403")
+        if _snapshot() != before or AuditEvent.select().count() != events:
+            problems.append(f"county POST {url}: a write reached the database")
+        token = _token(city)
+        resp = city.post(url, data={**data, "csrf_token": token},
+                         headers={"X-CSRFToken": token})
+        if resp.status_code not in (200, 201, 204, 302, 303) or _snapshot() == before:
+            problems.append(f"city POST {url}: {resp.status_code}, the setting did not change")
+    assert problems == []

@@ -320,3 +320,49 @@ def test_cli_users_disable_and_unlock(app, org, runner, make_user):
     assert _events("user.unlock") and _events("user.disable")
     result = runner.invoke(args=["users", "disable", "ghost"])
     assert result.exit_code != 0 and "unknown user" in result.output
+
+
+# -- the separation of the three administrators (三员分立) when disabling --------------
+def test_system_administrator_cannot_disable_the_other_administrators(
+        app, org, sysadmin, secadmin, make_user, client, login):
+    auditor = make_user("aud_city", role="audit_admin", region=org["city"], totp=True)
+    for target in (secadmin, auditor):
+        with pytest.raises(accounts.AuthError, match="security administrator"):
+            accounts.set_active(sysadmin, target, False)
+        assert User.get_by_id(target.id).active
+    other_sys = make_user("sys_b", role="sys_admin", region=org["b"], totp=True)
+    with pytest.raises(accounts.AuthError):
+        accounts.set_active(sysadmin, other_sys, False)  # a peer of the same job
+    login(sysadmin)
+    page = client.get(f"/admin/users/{secadmin.id}").get_data(as_text=True)
+    assert "Disable now" not in page and "only the security administrator" in page
+    resp = client.post(f"/admin/users/{secadmin.id}/disable",
+                       data={"csrf_token": _token(client, "/dashboard")})
+    assert resp.status_code == 422 and User.get_by_id(secadmin.id).active
+    clerk = make_user("clerk_a", role="staff", region=org["a"])
+    accounts.set_active(sysadmin, clerk, False)  # ordinary accounts stay his job
+    assert not User.get_by_id(clerk.id).active
+
+
+def test_security_administrator_disables_administrators_but_not_a_peer(
+        app, org, sysadmin, secadmin, make_user, client, login):
+    auditor = make_user("aud_city", role="audit_admin", region=org["city"], totp=True)
+    other_sec = make_user("sec_b", role="security_admin", region=org["b"], totp=True)
+    with pytest.raises(accounts.AuthError, match="your own administrator job"):
+        accounts.set_active(secadmin, other_sec, False)
+    login(secadmin)
+    token = _token(client, f"/admin/grants/{sysadmin.id}")
+    assert "Disable now" in client.get(f"/admin/grants/{sysadmin.id}").get_data(as_text=True)
+    resp = client.post(f"/admin/grants/{sysadmin.id}/active",
+                       data={"csrf_token": token, "state": "off"})
+    assert resp.status_code == 303 and not User.get_by_id(sysadmin.id).active
+    assert _events("user.disable")[-1].username == "sec_city"
+    resp = client.post(f"/admin/grants/{other_sec.id}/active",
+                       data={"csrf_token": token, "state": "off"})
+    assert resp.status_code == 422 and User.get_by_id(other_sec.id).active
+    resp = client.post(f"/admin/grants/{auditor.id}/active",
+                       data={"csrf_token": token, "state": "sideways"})
+    assert resp.status_code == 422 and User.get_by_id(auditor.id).active
+    resp = client.post(f"/admin/grants/{sysadmin.id}/active",
+                       data={"csrf_token": token, "state": "on"})
+    assert resp.status_code == 303 and User.get_by_id(sysadmin.id).active

@@ -96,11 +96,14 @@ def test_admin_rules_a_day_from_the_calendar_page(client, org, make_user, login,
     from core.audit.models import AuditEvent
     assert AuditEvent.select().where(AuditEvent.action == "calendar.override").count() == 1
     assert client.post("/admin/calendar/2026-13-40", data={"action": "restday",
-                                                           "csrf_token": token}).status_code == 400
+                                                           "csrf_token": token}).status_code == 422
     assert client.post("/admin/calendar/2026-05-13", data={"action": "explode",
-                                                           "csrf_token": token}).status_code == 400
+                                                           "csrf_token": token}).status_code == 422
     assert calendar.is_workday(D(2026, 5, 13))
-    assert client.get("/admin/calendar?year=2026&month=99").status_code == 400
+    assert client.get("/admin/calendar?year=2026&month=99").status_code == 422
+    assert client.get("/admin/calendar?year=" + "9" * 30).status_code == 422
+    assert client.post("/admin/calendar/9999-12-31", data={"action": "restday",
+                                                           "csrf_token": token}).status_code == 422
 
 
 def test_calendar_page_is_for_system_administrators_only(client, org, make_user, login):

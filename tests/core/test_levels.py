@@ -72,3 +72,24 @@ def test_a_city_wide_view_answers_403_to_a_county_grant(app, org, people, login,
     other = app.test_client()
     login(people["city"], c=other)
     assert other.post("/_city_setting").get_data(as_text=True) == "changed"
+
+
+def test_core_settings_services_check_the_level(app, org, make_user):
+    import datetime as dt
+
+    from core.models import CalendarOverride, PluginSwitch
+    from core.web import admin
+    county = make_user("sys_b", role="sys_admin", region=org["b"], totp=True)
+    city = make_user("sys_city", role="sys_admin", region=org["city"], totp=True)
+    with pytest.raises(AccessDenied):
+        admin.override_calendar_day(county, dt.date(2026, 5, 6), "restday", "")
+    assert not CalendarOverride.select().exists()
+    admin.override_calendar_day(city, dt.date(2026, 5, 6), "restday", "")
+    assert CalendarOverride.get().workday is False
+    with pytest.raises(AccessDenied):
+        admin.switch_plugin(county, "eservice", org["a"], False)
+    with pytest.raises(AccessDenied):
+        admin.switch_plugin(county, "eservice", org["city"], False)
+    admin.switch_plugin(county, "eservice", org["b"], False)
+    assert [(s.plugin, s.region_id) for s in PluginSwitch.select()] == [("eservice",
+                                                                         org["b"].id)]

@@ -123,7 +123,7 @@ def test_admin_switches_a_plugin_off_for_a_county(sample_app):
         assert PluginSwitch.select().where(PluginSwitch.region == a.id).count() == 1
     resp = c.post(f"/admin/plugins/sample/regions/{a.id}", data={"state": "maybe"},
                   headers={"X-CSRFToken": token})
-    assert resp.status_code == 400
+    assert resp.status_code == 422
     assert c.post("/admin/plugins/nope/regions/1", data={"state": "off"},
                   headers={"X-CSRFToken": token}).status_code == 404
 

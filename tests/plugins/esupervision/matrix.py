@@ -28,3 +28,20 @@ A_RECORDS = {
 }
 EXPECTED_PREFIXES = ("/esupervision/cases/", "/esupervision/signals/",
                      "/esupervision/supervision/", "/esupervision/evaluation/departments/")
+
+
+def _weights():
+    from plugins.esupervision import evaluation
+    cfg = dict(evaluation.config())
+    cfg["major_points"] = (cfg["major_points"] + 1) % 100
+    return {k: str(v) for k, v in cfg.items()}
+
+
+# endpoint -> (URL arguments, form data) of a valid submission to each city-wide setting
+CITY_WIDE_FORMS = {
+    "esupervision.settings": lambda r: ({}, {"scope": "all", "key": "", "share_percent": "70",
+                                             "days_left": "2"}),
+    "esupervision.detector": lambda r: ({"code": "ILLEGAL_FEE"}, {"enabled": ""}),
+    "esupervision.evaluation_run": lambda r: ({}, {"month": "2026-03"}),
+    "esupervision.evaluation_weights": lambda r: ({}, _weights()),
+}

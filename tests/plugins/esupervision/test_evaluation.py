@@ -120,7 +120,8 @@ def test_accountability_records_feed_the_evaluation(march, org):
 
 def test_a_county_supervisor_cannot_run_the_city_wide_evaluation(march, org, make_user):
     county = make_user("sup_b", role="supervisor", region=org["b"])
-    with pytest.raises(ev_mod.EvaluationError, match="whole city"):
+    from core.errors import AccessDenied
+    with pytest.raises(AccessDenied, match="whole city"):
         ev_mod.evaluate("2026-03", county)
     assert EvaluationRun.select().count() == 0
 
