@@ -107,6 +107,8 @@ def _translation_dirs(plugin_host):
         if not rec.enabled:
             continue
         mod = importlib.import_module(rec.module.split(":")[0])
+        if getattr(mod, "__file__", None) is None:  # built in memory: no catalogue
+            continue
         path = Path(mod.__file__).parent / "translations"
         if path.is_dir():
             out.append(path)

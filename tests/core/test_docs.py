@@ -31,6 +31,27 @@ def test_every_hook_has_a_docstring_and_a_documented_heading():
         f"documented but not specified: {sorted(headings - set(hooks))}"
 
 
+def hook_tests() -> set[str]:
+    """Names of the test functions under tests/ named ``test_hook_…``."""
+    import ast
+    names = set()
+    for path in (ROOT / "tests").rglob("test_*.py"):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        names |= {n.name for n in ast.walk(tree)
+                  if isinstance(n, ast.FunctionDef) and n.name.startswith("test_hook_")}
+    return names
+
+
+def test_every_hook_has_a_test():
+    """After Datasette's test_plugin_hooks_have_tests: each hook of the contract (and of a
+    plugin's own hookspecs) has a test named ``test_hook_<hook>…`` that exercises it."""
+    tests = hook_tests()
+    missing = sorted(h for h in specified_hooks()
+                     if not any(t == f"test_{h.replace('ql_', 'hook_ql_', 1)}"
+                                or t.startswith(f"test_hook_{h}_") for t in tests))
+    assert not missing, f"hooks without a test_hook_<name> test: {missing}"
+
+
 def test_the_core_contract_holds_only_core_hooks():
     plugins = {p.name for p in (ROOT / "plugins").iterdir() if (p / "__init__.py").exists()}
     core_hooks = [n for n, _f in inspect.getmembers(hookspecs, inspect.isfunction)

@@ -182,7 +182,7 @@ def test_detector_switched_off_and_parameters(feed, events):
         set_detector("SUPPLEMENT_VIOLATION", True, {"days": "x"})
 
 
-def test_other_plugins_add_detectors(app, feed, events):
+def test_hook_ql_esupervision_detectors_adds_a_detector(app, feed, events):
     from types import SimpleNamespace
 
     from core.hookspecs import hookimpl
