@@ -5,6 +5,7 @@ Each figure is one grouped query; regions roll up to their ancestors in Python.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -129,6 +130,11 @@ def department_tiles(region: Region, allowed: set[int], today: dt.date) -> list[
         fig.label = names.get(code) or code
         out.append(fig)
     return out
+
+
+def columns(tiles: int) -> int:
+    """Columns of the tile grid: a near-square grid on a 16:9 wall (5 for 20 tiles)."""
+    return max(1, min(6, math.ceil(math.sqrt(tiles * 1.25))))
 
 
 def below(region_id: int) -> set[int]:

@@ -381,7 +381,7 @@ def _screen_context():
     departments = screenmod.department_tiles(region, allowed, today) if not tiles else []
     parent = region.parent if region.parent_id and region.parent_id in allowed else None
     return {"region": region, "total": total, "tiles": tiles, "departments": departments,
-            "parent": parent, "today": today,
+            "parent": parent, "today": today, "cols": screenmod.columns(len(tiles)),
             "signals": screenmod.newest_signals(screenmod.below(region.id) & allowed)}
 
 

@@ -1,5 +1,7 @@
-"""Browser test of the monitoring screen at 1920×1080: a new red signal appears without a
-reload, a click on a district drills down; the screenshot is kept for review."""
+"""Browser tests of the monitoring screen: at 1920×1080 a new red signal appears without a
+reload and a click on a district drills down; at three wall sizes (and a portrait display)
+the bounding boxes of tiles, totals and panels are measured and must not overlap, spill
+out of the display or clip their text. Screenshots are kept for review."""
 from __future__ import annotations
 
 import datetime as dt
@@ -29,8 +31,9 @@ def _iso(moment: dt.datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
-                                         events):
+def _city_with_signals(org, events) -> dict:
+    """The city's twenty districts, eight of them with a case ten or more days overdue at
+    acceptance, swept: twenty tiles and a feed of red signals."""
     from core.org.models import Region
     from plugins.esupervision.services import ingest
     from plugins.esupervision.sweep import sweep
@@ -46,7 +49,23 @@ def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
         ev.case["submitted_at"] = when
         ingest(dict(ev.make("submitted", "2026-03-02 09:00"), occurred_at=when), "ext",
                received_at=now)
+    for name in DISTRICTS:  # a case decided early and rated in each: rates of "100.0%"
+        ev = events(region_code=regions[name].code)
+        when = _iso(now - dt.timedelta(hours=2))
+        ev.case["submitted_at"] = when
+        for short, extra in (("submitted", {}), ("accepted", {}),
+                             ("decided", {"decision": "approved"}), ("closed", {}),
+                             ("evaluated", {"rating": 5})):
+            ingest(dict(ev.make(short, "2026-03-02 09:00", **extra), occurred_at=when), "ext",
+                   received_at=now)
     sweep()
+    return regions
+
+
+def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
+                                         events):
+    from plugins.esupervision.services import ingest
+    _city_with_signals(org, events)
     make_user("wall", role="supervisor", region=org["city"])
     browser_login(wall_page, live_server, "wall", STRONG)
     wall_page.goto(f"{live_server}/esupervision/screen")
@@ -72,3 +91,72 @@ def test_screen_live_feed_and_drill_down(live_server, wall_page, org, make_user,
     wall_page.wait_for_selector(".esv-dept-table")
     assert "A fee charged that differs" in wall_page.inner_text(".esv-case-list")
     shot(wall_page, "esupervision-screen-drill-down")
+
+
+# The boxes that must each stay whole and apart: totals, tiles, the two panels.
+BOXES = """() => {
+  const box = (el) => { const r = el.getBoundingClientRect();
+    return {name: (el.dataset.region || el.className) + " " + el.innerText.split("\\n")[0],
+            left: r.left, top: r.top, right: r.right, bottom: r.bottom,
+            clipped: el.scrollWidth > el.clientWidth + 1 || el.scrollHeight > el.clientHeight + 1}; };
+  const all = (sel) => Array.from(document.querySelectorAll(sel)).map(box);
+  const names = Array.from(document.querySelectorAll(".esv-tile-name, .esv-cap"))
+    .filter((el) => el.scrollWidth > el.clientWidth + 1).map((el) => el.innerText);
+  return {tiles: all(".esv-tile"), totals: all(".esv-total"), panels: all(".esv-panel"),
+          head: all(".esv-screen-head"), cut: names,
+          feed: all(".esv-feed-code").map((b) => b.right - b.left),
+          page: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+          view: [window.innerWidth, window.innerHeight]};
+}"""
+
+
+def _overlap(a: dict, b: dict) -> bool:
+    return (min(a["right"], b["right"]) - max(a["left"], b["left"]) > 0.5
+            and min(a["bottom"], b["bottom"]) - max(a["top"], b["top"]) > 0.5)
+
+
+@pytest.mark.parametrize("width,height,wall", [(1920, 1080, True), (2560, 1440, True),
+                                               (1366, 768, True), (1024, 1280, False)])
+def test_screen_geometry(live_server, browser, org, make_user, events, width, height, wall):
+    """Wall sizes fit the display without scrolling; a portrait display scrolls one column.
+    Nowhere does a box overlap another, clip its text or leave the display sideways."""
+    _city_with_signals(org, events)
+    make_user("wall", role="supervisor", region=org["city"])
+    context = browser.new_context(viewport={"width": width, "height": height},
+                                  locale="zh-CN")
+    pg = context.new_page()
+    try:
+        browser_login(pg, live_server, "wall", STRONG)
+        pg.goto(f"{live_server}/esupervision/screen")
+        pg.wait_for_selector("#esv-trend[data-loaded='1']", timeout=10000)
+        m = pg.evaluate(BOXES)
+        shot(pg, f"esupervision-screen-{width}x{height}")
+    finally:
+        context.close()
+    assert len(m["tiles"]) == 20 and len(m["totals"]) == 5 and len(m["panels"]) == 2
+    boxes = m["head"] + m["totals"] + m["tiles"] + m["panels"]
+    overlaps = [(a["name"], b["name"]) for i, a in enumerate(boxes) for b in boxes[i + 1:]
+                if _overlap(a, b)]
+    assert not overlaps, overlaps
+    # the feed shows as many signals as fit (it fades out at the bottom); nothing else cuts
+    assert not [b["name"] for b in boxes if b["clipped"] and "esv-feed-panel" not in b["name"]]
+    assert not m["cut"], m["cut"]
+    assert m["page"][0] <= width, m["page"]
+    assert all(b["right"] <= width + 0.5 and b["left"] >= 0 for b in boxes)
+    if wall:
+        assert m["page"][1] <= height, m["page"]
+        assert all(b["bottom"] <= height + 0.5 for b in boxes)
+    # a signal's label is readable on one line, not squeezed to a character a line
+    assert m["feed"] and min(m["feed"]) >= 0.15 * width, m["feed"]
+
+
+def test_screen_feed_times_are_local(client, org, make_user, events, login):
+    """The feed shows QL_TIMEZONE (Beijing) times, not UTC."""
+    from plugins.esupervision.models import Signal
+    _city_with_signals(org, events)
+    login(make_user("wall", role="supervisor", region=org["city"]))
+    signal = Signal.select().order_by(Signal.id.desc()).first()
+    local = signal.raised_at + dt.timedelta(hours=8)
+    body = client.get(f"/esupervision/screen/feed?region={org['city'].id}").get_data(True)
+    assert local.strftime("%m-%d %H:%M") in body
+    assert "UTC" not in body
