@@ -164,6 +164,12 @@ def ql_account_kinds():
 
 
 @hookspec
+def ql_audit_actions():
+    """Return ``{action code: label}`` for the audit events the plugin records, so the
+    audit viewer shows a translated label above the code (``_l`` labels)."""
+
+
+@hookspec
 def ql_hookspecs():
     """Return the module (or class) holding this plugin's own hook specifications.
 

@@ -19,7 +19,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from wtforms.fields import SelectChoice
 
-from core.audit import anchor, queries
+from core.audit import anchor, labels, queries
 from core.audit.forms import AuditFilterForm
 from core.audit.models import AuditEvent
 from core.audit.queries import PERM, AuditFilter
@@ -80,7 +80,8 @@ def index():
     export_args = {k: v for k, v in request.args.items()
                    if k not in ("sort", "order", "page") and v}
     context = {"form": form, "page": page, "region_names": region_names,
-               "export_args": export_args}
+               "export_args": export_args, "audit_action": labels.action_label,
+               "audit_summary": labels.summary_text}
     if request.htmx and not request.htmx.boosted:
         return render_block("audit/index.html", "results", **context)
     context.update(anchor=anchor.panel(), can_send_anchor=queries.sees_unregioned(current_user))

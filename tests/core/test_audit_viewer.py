@@ -184,3 +184,17 @@ def test_verify_now_shows_chain_status(client, org, events, city_auditor):
     checks = list(AuditEvent.select().where(AuditEvent.action == "audit.verify")
                   .order_by(AuditEvent.id))
     assert [c.success for c in checks] == [True, False]
+
+
+def test_columns_and_actions_read_in_chinese(client, city_auditor, events):
+    """The address column has its own heading (not the date filter's "From", 起始日期);
+    actions show their label above the code and fixed summaries are translated."""
+    AuditEvent.create(action="auth.login", username="auditor", summary="login with second factor")
+    with client.session_transaction() as session:
+        session["locale"] = "zh_CN"
+    html = client.get(PAGE).get_data(as_text=True)
+    head = html[html.index("<thead>"):html.index("</thead>")]
+    assert "起始日期" not in head and "地址" in head
+    assert "授予角色" in html and "<code>grant.create</code>" in html
+    assert "登录（双因素认证）" in html and "login with second factor" not in html
+    assert "renamed person 11 in A" in html  # a summary with names stays as recorded
