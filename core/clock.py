@@ -44,3 +44,9 @@ def local_time(stored: dt.datetime) -> dt.datetime:
 def local_day(stored: dt.datetime) -> dt.date:
     """The local day (QL_TIMEZONE) of a stored naive-UTC time."""
     return local_time(stored).date()
+
+
+def utc_midnight(day: dt.date) -> dt.datetime:
+    """The stored (naive UTC) moment at which local ``day`` begins in QL_TIMEZONE."""
+    local = dt.datetime.combine(day, dt.time(), tzinfo=timezone())
+    return local.astimezone(dt.UTC).replace(tzinfo=None)

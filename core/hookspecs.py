@@ -98,6 +98,10 @@ def ql_alert_kinds():
     ``level`` is one of ``reminder``, ``yellow``, ``red``. An optional ``"channels"``
     lists channel codes alerts of the kind always use, whatever the user's preferences
     (where the user can be reached on them).
+    Optional: ``subject``, a callable ``(details: dict) -> str`` wording an alert of the
+    kind from its details in the reader's language (pages, e-mail and SMS use it; the
+    stored subject otherwise), and ``link``, a callable ``(ref: str) -> url | None`` to
+    the page of the matter.
     """
 
 

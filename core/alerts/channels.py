@@ -130,12 +130,13 @@ class EmailChannel:
         msg = EmailMessage()
         msg["From"] = settings.smtp_from
         msg["To"] = to
-        msg["Subject"] = f"[{alert.level}] {alert.subject}"
+        from core.alerts.service import LEVEL_LABELS, kind_label, title
+        msg["Subject"] = f"[{LEVEL_LABELS[alert.level]}] {title(alert)}"
         msg["Message-ID"] = f"<{notification.uid}@qinglian>"
         msg["X-Qinglian-Notification"] = notification.uid
         msg["X-Qinglian-Alert"] = str(alert.id)
-        msg.set_content(f"{alert.subject}\n\n{alert.kind} · {alert.level} · "
-                        f"{alert.region.name}\n{alert.ref}\n")
+        msg.set_content(f"{title(alert)}\n\n{kind_label(alert.kind)} · "
+                        f"{LEVEL_LABELS[alert.level]} · {alert.region.name}\n{alert.ref}\n")
         smtp_send(msg)
 
 
@@ -185,7 +186,8 @@ class SmsChannel:
             raise PermanentFailure("the recipient has no phone number")
         alert = notification.alert
         doc = payload(notification, recipient)
-        doc.update(to=phone, text=f"[{alert.level}] {alert.subject}")
+        from core.alerts.service import LEVEL_LABELS, title
+        doc.update(to=phone, text=f"[{LEVEL_LABELS[alert.level]}] {title(alert)}")
         body = json.dumps(doc, ensure_ascii=False, sort_keys=True).encode()
         post_json(_settings().sms_gateway_url, body,
                   {"X-Qinglian-Notification": notification.uid})

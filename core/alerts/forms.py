@@ -3,7 +3,7 @@ problems."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
@@ -27,9 +27,16 @@ class QueryForm(FlaskForm):
     state = SelectField(_l("State"), choices=STATE_CHOICES, default="")
 
 
+PERIOD_CHOICES = [SelectChoice("", _l("All time")), SelectChoice("month", _l("This month")),
+                  SelectChoice("30d", _l("Last 30 days"))]
+
+
 class BoardForm(QueryForm):
-    kind = StringField(_l("Kind"), validators=[Optional(), Length(max=100)])
+    """The board's filters; kind and region choices are filled in by the view."""
+
+    kind = SelectField(_l("Kind"), choices=[], default="")
     region = SelectField(_l("Region"), choices=[], default="")
+    period = SelectField(_l("Raised"), choices=PERIOD_CHOICES, default="")
     older_than = IntegerField(_l("Older than (days)"),
                               validators=[Optional(), NumberRange(min=0, max=3650)])
 

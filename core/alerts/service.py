@@ -26,7 +26,7 @@ from core.alerts.models import LEVELS, Alert, AlertPreference, InboxItem, Notifi
 from core.audit.service import max_variables, record, record_many
 from core.auth.models import User
 from core.db import db, utcnow
-from core.i18n import _
+from core.i18n import _, _l
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.plugins import host
 
@@ -60,6 +60,49 @@ def kinds() -> dict[str, dict]:
                                  "channel codes")
             cache[spec["code"]] = spec
     return cache
+
+
+LEVEL_LABELS = {"reminder": _l("Reminder"), "yellow": _l("Yellow"), "red": _l("Red")}
+
+
+def kind_label(code: str) -> str:
+    """The translated label of an alert kind (the code when no part declares it)."""
+    spec = kinds().get(code)
+    return str(spec["label"]) if spec else code
+
+
+def title(alert: Alert) -> str:
+    """The alert's subject in the reader's language: a kind may declare a ``subject``
+    callable that words it from the alert's details (``ql_alert_kinds``); otherwise, or
+    when the details do not fit it, the subject line as it was raised."""
+    spec = kinds().get(alert.kind) or {}
+    words = spec.get("subject")
+    if words is not None and alert.details:
+        try:
+            text = words(json.loads(alert.details))
+        except (ValueError, KeyError, TypeError):
+            text = None
+        if text:
+            return str(text)[:200]
+    return alert.subject
+
+
+def link(alert: Alert) -> str | None:
+    """Where the matter an alert is about is handled: the kind's ``link`` callable
+    (``ql_alert_kinds``) given the alert's ``ref``; None when it declares none."""
+    spec = kinds().get(alert.kind) or {}
+    to = spec.get("link")
+    if to is None or not alert.ref:
+        return None
+    try:
+        return to(alert.ref)
+    except (ValueError, KeyError, TypeError, LookupError):
+        return None
+
+
+def channel_label(code: str) -> str:
+    channel = channels().get(code)
+    return str(channel.label) if channel is not None else code
 
 
 def channels() -> dict[str, object]:
@@ -197,6 +240,20 @@ class _Recipients:
         if alert.target_user_id in self.active:
             ids.add(alert.target_user_id)
         return sorted(ids)
+
+
+def reach(user, today: dt.date | None = None) -> list[Post]:
+    """The posts ``user`` holds today, with their departments: what decides which alerts
+    reach the user's inbox (a post's alerts, and a department's when the post is its
+    head post), besides alerts addressed to the user by name."""
+    if not getattr(user, "person_id", None):
+        return []
+    today = today or local_today()
+    return list(Post.select(Post, Department).join(Department).switch(Post)
+                .join(PostHolding)
+                .where((PostHolding.person == user.person_id) & (PostHolding.start <= today)
+                       & (PostHolding.end.is_null(True) | (PostHolding.end >= today)))
+                .order_by(Department.name, Post.title))
 
 
 def supervision_office(region: Region) -> Department | None:

@@ -18,9 +18,10 @@ from flask_login import current_user, login_required
 from peewee import fn
 from wtforms.fields.choices import SelectChoice
 
+from core.alerts import board as boardmod
 from core.alerts import deliveries, service
 from core.alerts.forms import BoardForm, DeliveryFilterForm, QueryForm, ResolveForm
-from core.alerts.models import LEVELS, Alert, InboxItem, Notification
+from core.alerts.models import Alert, InboxItem, Notification
 from core.auth.models import User
 from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
 from core.db import utcnow
@@ -41,7 +42,9 @@ DELIVERY_SORTS = {"recent": Notification.id * -1, "last": Notification.last_atte
 def _badge():
     def alerts_unread() -> int:
         return service.unread_count(current_user) if current_user.is_authenticated else 0
-    return {"alerts_unread": alerts_unread}
+    return {"alerts_unread": alerts_unread, "alert_title": service.title,
+            "alert_kind": service.kind_label, "alert_link": service.link,
+            "alert_channel": service.channel_label}
 
 
 def _bad(form) -> None:
@@ -69,8 +72,13 @@ def inbox():
              .join(InboxItem, on=(InboxItem.alert == Alert.id)).switch(Alert).join(Region)
              .where(InboxItem.user == current_user.id))
     page = paginate(_filtered(query, form), SORTS, "age", target="alert-list")
+    on_board = None
+    if has_permission(current_user, "core.alerts.board"):
+        on_board = scoped(Alert.select(), Alert.region, "core.alerts.board") \
+            .where(Alert.state != "resolved").count()
     return render_template("alerts/inbox.html", page=page, form=form,
-                           unread=service.unread_count(current_user))
+                           unread=service.unread_count(current_user),
+                           posts=service.reach(current_user), on_board=on_board)
 
 
 @bp.route("/badge")
@@ -153,33 +161,39 @@ def _answer(alert, error, status, message=None, form=None):
 @bp.route("/board")
 @require("core.alerts.board")
 def board():
+    """Every alert in the user's regions, one row per subject (事由) with its recipients."""
     scope = sorted(region_ids(current_user, "core.alerts.board"))
     regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
     form = BoardForm(request.args)
     form.region.choices = [SelectChoice("", _("All regions"))] + [
         SelectChoice(str(r.id), f"{r.name} {r.code}") for r in regions]
+    known = service.kinds()
+    form.kind.choices = [SelectChoice("", _("All kinds"))] + sorted(
+        (SelectChoice(code, str(spec["label"])) for code, spec in known.items()),
+        key=lambda c: c.label)
     if not form.validate():
         _bad(form)
-    query = scoped(Alert.select(Alert, Region).join(Region), Alert.region, "core.alerts.board")
+    query = scoped(Alert.select(), Alert.region, "core.alerts.board")
     query = _filtered(query, form)
     if form.kind.data:
-        query = query.where(Alert.kind == form.kind.data.strip())
+        query = query.where(Alert.kind == form.kind.data)
     if form.region.data:
         query = query.where(Alert.region == int(form.region.data))
     if form.older_than.data is not None:
         query = query.where(Alert.created_at <= utcnow() - dt.timedelta(days=form.older_than.data))
-    by_level = dict.fromkeys(LEVELS, 0)
-    for level, n in (query.select(Alert.level, fn.COUNT(Alert.id))
-                     .group_by(Alert.level).tuples()):
-        by_level[level] = n
-    kinds = sorted(service.kinds())
-    page = paginate(query, SORTS, "age", target="board-list")
+    start = boardmod.since(form.period.data)
+    if start is not None:
+        query = query.where(Alert.created_at >= start)
+    page = paginate(boardmod.grouped(query), boardmod.SORTS, "age", target="board-list",
+                    tiebreak=[fn.MIN(Alert.id).asc()])
+    page.items = boardmod.subjects(page.items, query)
     failed = None
     if has_permission(current_user, deliveries.VIEW):
         failed = deliveries.counts(scoped(Notification.select().join(Alert), Alert.region,
                                           deliveries.VIEW))["failed"]
-    return render_template("alerts/board.html", page=page, form=form, by_level=by_level,
-                           kinds=kinds, now=utcnow(), failed=failed)
+    return render_template("alerts/board.html", page=page, form=form,
+                           by_level=boardmod.counts(query), kinds=known, now=utcnow(),
+                           failed=failed, period=boardmod.PERIODS[form.period.data])
 
 
 @bp.route("/preferences", methods=["GET", "POST"])

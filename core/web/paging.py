@@ -33,11 +33,13 @@ class Page:
 
 
 def paginate(query, sortable: dict, default_sort: str, *, target: str = "results",
-             per_page: int = 25, endpoint: str | None = None, extra_args=None) -> Page:
+             per_page: int = 25, endpoint: str | None = None, extra_args=None,
+             tiebreak: list | None = None) -> Page:
     """Apply ``?sort=&order=&page=`` from the request to ``query``.
 
     ``sortable`` maps the public sort key to a field; unknown keys fall back to the
-    default, so a hand-edited URL cannot sort by an arbitrary column."""
+    default, so a hand-edited URL cannot sort by an arbitrary column. Equal keys are
+    ordered by the primary key, or by ``tiebreak`` (a grouped query's own expressions)."""
     sort = request.args.get("sort", default_sort)
     if sort not in sortable:
         sort = default_sort
@@ -53,6 +55,8 @@ def paginate(query, sortable: dict, default_sort: str, *, target: str = "results
     model = getattr(query, "model", None)
     tie = [model._meta.primary_key.asc()] if model is not None and model._meta.primary_key \
         and key is not model._meta.primary_key else []
+    if tiebreak is not None:
+        tie = tiebreak
     ordered = query.order_by(key.desc() if order == "desc" else key.asc(), *tie)
     items = list(ordered.paginate(number, per_page))
     args = {k: v for k, v in request.args.items() if k not in ("sort", "order", "page")}

@@ -1,6 +1,7 @@
 """Alert pages over HTTP: inbox, header badge, actions in place, board scope, CLI."""
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
@@ -179,3 +180,57 @@ def test_actions_without_htmx_redirect_to_the_alert(client, login, clerk, alerts
     resp = client.post(f"/alerts/{red.id}/resolve", data={"note": "Fixed.", "csrf_token": token})
     assert resp.status_code == 303 and resp.headers["Location"].endswith(f"/alerts/{red.id}")
     assert "Alert resolved." in client.get(resp.headers["Location"]).get_data(as_text=True)
+
+
+def test_board_groups_a_subject_with_its_recipients(client, login, supervisor, org, clerk):
+    """One matter alerting the clerk's post and the head of the department is one row
+    naming both recipients; the counts say subjects and alerts and which period."""
+    for target in ({"target_post": org["clerk_a"]}, {"target_department": org["dept_a"]}):
+        service.emit("core.test", org["a"], "Case 5 red flag", ref="case:5", level="red",
+                     dedupe_key=f"c5:{min(target)}", **target)
+    from core.org.models import PostHolding
+    PostHolding.update(end=dt.date(2025, 1, 1)).where(  # the office of a has no head now
+        PostHolding.post == org["sup_a"].posts.get().id).execute()
+    service.emit("core.test", org["a"], "Nobody holds this", target_post=org["head_b"],
+                 level="red", dedupe_key="lonely")
+    dispatch()
+    login(supervisor)
+    html = client.get("/alerts/board?level=red").get_data(as_text=True)
+    assert html.count("Case 5 red flag") == 1 and html.count("<tr>") == 3
+    assert "2 recipients" in html and "锦江区政务服务局 · 窗口受理员" in html
+    assert "锦江区政务服务局</a>" in html  # the department (its head) as the second recipient
+    assert "nobody reached" in html
+    assert "<strong>2</strong> <span class=\"muted small\">3 alerts</span>" in html
+    assert "raised in all time" in html
+    month = client.get("/alerts/board?period=month").get_data(as_text=True)
+    assert "raised in this month" in month and "Case 5 red flag" in month
+    assert client.get("/alerts/board?period=year").status_code == 400
+
+
+def test_inbox_says_what_it_holds(app, client, login, org, make_user, supervisor, alerts):
+    """A supervisor holding no post learns why the inbox is empty and what the board holds."""
+    boss = make_user("boss", "supervisor", org["a"])
+    login(boss)
+    html = client.get("/alerts/").get_data(as_text=True)
+    assert "You hold no post in the organisation" in html
+    assert "2 not yet resolved" in html
+    other = app.test_client()
+    login(supervisor, c=other)
+    html = other.get("/alerts/").get_data(as_text=True)
+    assert "锦江区纪委监委 · 主任 (head of the department)" in html
+
+
+def test_a_kind_words_its_alerts_and_links_the_matter(app, client, login, clerk, org):
+    """A kind's ``subject`` and ``link`` callables word the alert in the reader's language
+    and point to its matter; the stored subject stays the fallback."""
+    from core.alerts.service import kinds
+    kinds()["core.test"] = dict(kinds()["core.test"],
+                                subject=lambda d: f"worded {d['n']}", link=lambda r: "/m/" + r)
+    alert = service.emit("core.test", org["a"], "stored words", target_post=org["clerk_a"],
+                         details={"n": 7}, ref="x1")
+    plain = service.emit("core.test", org["a"], "no details", target_post=org["clerk_a"])
+    dispatch()
+    login(clerk)
+    html = client.get(f"/alerts/{alert.id}").get_data(as_text=True)
+    assert "worded 7" in html and 'href="/m/x1"' in html and "stored words" not in html
+    assert "no details" in client.get(f"/alerts/{plain.id}").get_data(as_text=True)
