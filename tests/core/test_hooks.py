@@ -368,6 +368,21 @@ def test_hook_ql_account_kinds(settings):
             create_external_account("guest2", STRONG, kind="martian", email="m@example.org")
 
 
+def test_hook_ql_audit_actions(settings):
+    """A plugin's action labels reach the audit viewer; an undeclared action shows its code."""
+    class Actions:
+        @staticmethod
+        @hookimpl
+        def ql_audit_actions():
+            return {"test.thing.done": "Thing done"}
+
+    with running_app(settings, extra_core=[Actions]):
+        from core.audit.labels import action_label
+        assert action_label("test.thing.done") == "Thing done"
+        assert action_label("auth.login") == "Login"
+        assert action_label("test.unknown") == "test.unknown"
+
+
 def _hookspec_module(name: str) -> types.ModuleType:
     """A throw-away plugin module with its own hookspecs (a hook only it calls)."""
     specs = types.ModuleType(f"{name}_hookspecs")
