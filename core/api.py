@@ -71,7 +71,7 @@ from core.parse import (
 )
 from core.plugins import enabled_for, host, regions_enabled
 from core.queue import huey, periodic, task
-from core.ratelimit import RateLimited, client_address, hit, hits, rate_limit
+from core.ratelimit import RateLimited, client_address, hit, hit_many, hits, rate_limit
 from core.sealing import service as sealing
 from core.sealing.service import SealError
 from core.web.paging import Page, paginate
@@ -147,6 +147,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "get_scoped",
     "has_permission",
     "hit",
+    "hit_many",
     "hits",
     "hookimpl",
     "hookspec",

@@ -3,13 +3,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-import peewee as pw
-
-from core.api import Department, _, db, record, today, utcnow
+from core.api import Department, _, db, hit, record, today
 from plugins.eservice.cases import file_case
 from plugins.eservice.errors import RateLimited, ServiceError
-from plugins.eservice.lookup import count_attempt
-from plugins.eservice.models import Case, Item, LookupCounter
+from plugins.eservice.models import Case, Item
 
 APPLY_LIMIT = 5
 
@@ -28,20 +25,16 @@ def item_open_for_application(code: str, on: dt.date | None = None) -> Item | No
 
 
 def _count_application(client: str) -> int:
-    """Count this application against the client's sliding window; return the total."""
-    now = utcnow().replace(second=0, microsecond=0)
-    key = f"apply:{client}"[:96]
-    count_attempt([key], now)
-    since = now - dt.timedelta(minutes=APPLY_WINDOW_MINUTES)
-    return (LookupCounter.select(pw.fn.COALESCE(pw.fn.SUM(LookupCounter.count), 0))
-            .where((LookupCounter.key == key) & (LookupCounter.window > since)).scalar())
+    """Count this application against the client's window; return the count."""
+    return hit("eservice.apply", f"ip:{client}", APPLY_WINDOW_MINUTES * 60)
 
 
 def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str = "",
                 received: list[int] | None = None, client: str) -> Case:
     """File a case (网上申报) submitted by the applicant online: the same filing as at the
     window, channel ``online``, no acting user. At most APPLY_LIMIT accepted applications per
-    client in APPLY_WINDOW_MINUTES (counters in the database); above it RateLimited."""
+    client address in each window of APPLY_WINDOW_MINUTES (the core's rate counters); above
+    it RateLimited."""
     if item.status != "active" or item.effective_from > today():
         raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
     limited = False

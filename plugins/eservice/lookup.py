@@ -1,57 +1,34 @@
-"""The public lookup (办件查询) by serial and ID number: counted per client and serial,
-the hot path built once per process."""
+"""The public lookup (办件查询) by serial and ID number: limited per client address and per
+serial's misses (the core's rate counters), the hot path built once per process."""
 from __future__ import annotations
-
-import datetime as dt
 
 import peewee as pw
 from flask import current_app
 
-from core.api import Department, _, db, record, utcnow
+from core.api import Department, _, db, hit_many, hits, record
 from plugins.eservice import idnumber
 from plugins.eservice.cases import valid_serial
 from plugins.eservice.errors import RateLimited
-from plugins.eservice.models import Case, CaseEvent, Item, LookupCounter
+from plugins.eservice.models import Case, CaseEvent, Item
 
-_COUNTER_SQL: dict[tuple[str, int], str] = {}
-
-
-def count_attempt(keys: list[str], window: dt.datetime) -> int:
-    """Add one attempt to each key's counter for this minute; return the highest count.
-
-    One upsert with RETURNING, so the counters hold across every web process. The
-    statement is fixed (built once per backend and number of keys): this runs on every
-    public lookup, where building it through the query builder costs more than running it."""
-    database = db.obj
-    key = (type(database).__name__, len(keys))
-    sql = _COUNTER_SQL.get(key)
-    if sql is None:
-        q0, q1 = database.quote
-        table = f"{q0}{LookupCounter._meta.table_name}{q1}"
-        key_col, window_col, count_col = (f"{q0}{f.column_name}{q1}" for f in (
-            LookupCounter.key, LookupCounter.window, LookupCounter.count))
-        values = ", ".join([f"({database.param}, {database.param}, 1)"] * len(keys))
-        sql = _COUNTER_SQL[key] = (
-            f"INSERT INTO {table} ({key_col}, {window_col}, {count_col}) VALUES {values} "
-            f"ON CONFLICT ({key_col}, {window_col}) DO UPDATE SET "
-            f"{count_col} = {table}.{count_col} + 1 RETURNING {count_col}")
-    stamp = LookupCounter.window.db_value(window)
-    params = [p for k in keys for p in (k[:96], stamp)]
-    return max(count for (count,) in db.execute_sql(sql, params).fetchall())
+LOOKUP_BUCKET = "eservice.lookup"
+WINDOW_SECONDS = 60
 
 
 def find_case(serial: str, id_number: str, client: str) -> Case | None:
     """The case for a serial + ID number pair, or None — the same None whether the serial is
-    unknown, the number is wrong or malformed (no enumeration). Attempts are counted per
-    client and per serial (settings.public_lookup_per_minute, counters in the database);
-    above the limit RateLimited is raised. Every attempt is audited.
+    unknown, the number is wrong or malformed (no enumeration). Every attempt is audited.
+
+    Limits (settings.public_lookup_per_minute, the core's rate counters): every attempt
+    counts against the client's address; only misses count against the serial, and once
+    a serial has had too many misses in the minute, only addresses that missed it are
+    refused — a flood of guesses from many addresses slows the guessers, not the
+    applicant, who has not missed. Refusals answer alike for every serial.
 
     The case is read before the write transaction, so the database's write lock is held
     only for the counter upsert and the audit row (concurrent lookups queue on it)."""
     serial = (serial or "").strip().upper()[:32]
     limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
-    window = utcnow().replace(second=0, microsecond=0)
-    keys = [f"ip:{client}"] + ([f"serial:{serial}"] if serial else [])
     case = None
     try:
         number = idnumber.normalise(id_number)
@@ -59,8 +36,16 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
         number = None
     if number and valid_serial(serial):
         case = _lookup_case(serial, idnumber.blind_index(number))
+    address, misses, pair = f"ip:{client}", f"miss:{serial}", f"miss:{serial}|ip:{client}"
     with db.atomic():
-        limited = count_attempt(keys, window) > limit
+        keys = [address] + ([misses, pair] if case is None and serial else [])
+        counts = hit_many(LOOKUP_BUCKET, keys, WINDOW_SECONDS)
+        if case is None:
+            serial_misses, own_misses = counts.get(misses, 0), counts.get(pair, 0) - 1
+        else:
+            serial_misses = hits(LOOKUP_BUCKET, misses, WINDOW_SECONDS)
+            own_misses = hits(LOOKUP_BUCKET, pair, WINDOW_SECONDS)
+        limited = counts[address] > limit or (serial_misses > limit and own_misses > 0)
         if limited:
             record("eservice.lookup.limited", object_type="eservice_case", summary=serial,
                    success=False)

@@ -244,18 +244,5 @@ class Rectification(BaseModel):
         table_name = "eservice_rectification"
 
 
-class LookupCounter(BaseModel):
-    """Public lookup attempts per key (client IP or serial) and minute: the rate limit
-    lives in the database so every web process agrees."""
-
-    key = pw.CharField(max_length=96)
-    window = pw.DateTimeField()
-    count = pw.IntegerField(default=0)
-
-    class Meta:
-        table_name = "eservice_lookup_counter"
-        indexes = ((("key", "window"), True),)
-
-
 MODELS = [Item, ItemBasis, ItemMaterial, ItemStep, ItemSpecial, Case, CaseMaterial, CaseEvent,
-          Rating, Rectification, LookupCounter]
+          Rating, Rectification]

@@ -52,7 +52,7 @@ def test_upgrade_renames_the_rating_and_keeps_rows_ids_and_rules(old_app):
     from core.plugins import host
     old = _seed_old_schema()
 
-    assert migrate.upgrade(host())["eservice"] == ["0002_rating"]
+    assert migrate.upgrade(host())["eservice"] == ["0002_rating", "0003_core_rate_counters"]
 
     tables = set(db.get_tables())
     assert "eservice_evaluation" not in tables and "eservice_rating" in tables

@@ -10,8 +10,9 @@ import pytest
 
 from core.api import today
 from core.audit.models import AuditEvent
+from core.ratelimit import RateCounter
 from plugins.eservice import applications, catalogue, lookup
-from plugins.eservice.models import Case, CaseMaterial, Item, LookupCounter
+from plugins.eservice.models import Case, CaseMaterial, Item
 from tests.plugins.eservice.conftest import VALID_ID
 
 
@@ -82,7 +83,7 @@ def test_bad_id_number_is_refused_and_writes_nothing(app, client, item, events):
     resp = client.post(apply_url(item), data=application(item, tok, applicant_name=""))
     assert resp.status_code == 422 and "field-error" in resp.get_data(as_text=True)
     assert Case.select().count() == 0 and CaseMaterial.select().count() == 0
-    assert LookupCounter.select().count() == 0
+    assert RateCounter.select().count() == 0
     assert AuditEvent.select().count() == audits
     assert not [e for e in events if e[0].startswith("eservice.case.")]
 
