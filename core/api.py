@@ -19,7 +19,7 @@ from core.alerts.service import (
 )
 from core.audit.service import diff, mask, record, record_view
 from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
-from core.auth.models import User
+from core.auth.models import ApiToken, User
 from core.auth.scope import (
     city_region_ids,
     covers,
@@ -34,6 +34,14 @@ from core.auth.scope import (
     scoped,
 )
 from core.auth.service import AuthError, create_external_account
+from core.auth.tokens import (
+    api_token_required,
+    api_tokens,
+    current_api_token,
+    issue_api_token,
+    revoke_api_token,
+)
+from core.auth.tokens import authenticate as authenticate_api_token
 from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
 from core.clock import local_day, now, today
 from core.db import BaseModel, db, is_postgres, utcnow
@@ -99,6 +107,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "AccessDenied",
     "Alert",
     "AlertSpec",
+    "ApiToken",
     "AuthError",
     "BaseModel",
     "CalendarDay",
@@ -123,6 +132,9 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "_",
     "_l",
     "add_workdays",
+    "api_token_required",
+    "api_tokens",
+    "authenticate_api_token",
     "call_hook",
     "check_schema",
     "city_region_ids",
@@ -133,6 +145,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "covers_city",
     "create_external_account",
     "csrf_exempt",
+    "current_api_token",
     "db",
     "demo_user",
     "descendants",
@@ -155,6 +168,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "is_postgres",
     "is_staff",
     "is_workday",
+    "issue_api_token",
     "kind_of",
     "local_day",
     "mask",
@@ -183,6 +197,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "require_city_wide",
     "require_level",
     "resolve",
+    "revoke_api_token",
     "safe_cell",
     "safe_redirect_target",
     "scoped",

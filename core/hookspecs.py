@@ -174,6 +174,17 @@ def ql_audit_actions():
 
 
 @hookspec
+def ql_api_scopes():
+    """Return ``[(code, label), ...]`` — scopes of API tokens for machine clients.
+
+    A view taking ``@api_token_required(code)`` answers only requests bearing a token of
+    that scope (``issue_api_token(code, subject)``, ``flask --app wsgi tokens issue``).
+
+    Example: ``[("esupervision.ingest", _l("Send case events to e-supervision"))]``.
+    """
+
+
+@hookspec
 def ql_hookspecs():
     """Return the module (or class) holding this plugin's own hook specifications.
 

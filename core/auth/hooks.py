@@ -57,7 +57,14 @@ def ql_roles():
 
 @hookimpl
 def ql_models():
-    from core.auth.models import Grant, Role, RolePermission, User, UserSession
+    from core.auth.models import (
+        ApiToken,
+        Grant,
+        Role,
+        RolePermission,
+        User,
+        UserSession,
+    )
     from core.models import (
         CalendarDay,
         CalendarOverride,
@@ -68,4 +75,11 @@ def ql_models():
     from core.numbering import DocumentSequence
     from core.ratelimit import RateCounter
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
-            CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter, PeriodicJob]
+            CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter, PeriodicJob,
+            ApiToken]
+
+
+@hookimpl
+def ql_cli(group):
+    from core.auth.cli import tokens_cli
+    group.add_command(tokens_cli)

@@ -86,3 +86,23 @@ class UserSession(BaseModel):
     ip = pw.CharField(max_length=64, default="")
     user_agent = pw.CharField(max_length=255, default="")
     second_factor_ok = pw.BooleanField(default=False)
+
+
+class ApiToken(BaseModel):
+    """A machine client's bearer token (接口令牌) for one scope: only its SHA-256 hash is
+    kept, with its last four characters to tell tokens apart (``core.auth.tokens``)."""
+
+    scope = pw.CharField(max_length=64)
+    subject = pw.CharField(max_length=64)
+    region = pw.ForeignKeyField(Region, null=True, backref="+", on_delete="CASCADE")
+    token_hash = pw.CharField(max_length=64, unique=True)
+    hint = pw.CharField(max_length=8, default="")
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.CharField(max_length=64, default="")
+    expires_at = pw.DateTimeField(null=True)
+    last_used_at = pw.DateTimeField(null=True)
+    revoked_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "api_token"
+        indexes = ((("scope", "subject"), False),)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import click
 
-from core.api import _l, csrf_exempt, db, hookimpl
+from core.api import _l, db, hookimpl
 
 PERMISSIONS = [
     ("esupervision.view", _l("View e-supervision: monitored cases and signals")),
@@ -42,8 +42,12 @@ def ql_models():
 def ql_blueprints():
     from plugins.esupervision.api import api
     from plugins.esupervision.views import bp
-    csrf_exempt(api)
     return [bp, api]
+
+
+@hookimpl
+def ql_api_scopes():
+    return [("esupervision.ingest", _l("Send case events to e-supervision's ingestion API"))]
 
 
 @hookimpl

@@ -1,29 +1,17 @@
 """Ingestion API for external approval systems: ``POST /api/esupervision/events``.
 
-Bearer token per source system; CSRF does not apply (no cookies are used). The
-contract is docs/esupervision-api.md with the JSON schema beside it.
+A core API token of scope ``esupervision.ingest`` per source system (its subject is the
+source); CSRF does not apply (no cookies are used). The contract is
+docs/esupervision-api.md with the JSON schema beside it.
 """
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
+from core.api import api_token_required, current_api_token
 from plugins.esupervision import services
 
 api = Blueprint("esupervision_api", __name__, url_prefix="/api/esupervision")
-
-
-def _source():
-    header = request.headers.get("Authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else ""
-    return services.source_for_token(token)
-
-
-def _unauthorized():
-    resp = jsonify(error="unauthorized",
-                   message="send 'Authorization: Bearer <token>' with a valid source token")
-    resp.status_code = 401
-    resp.headers["WWW-Authenticate"] = 'Bearer realm="esupervision"'
-    return resp
 
 
 def _json():
@@ -36,11 +24,10 @@ def _json():
 
 
 @api.post("/events")
+@api_token_required(services.INGEST_SCOPE)
 def post_event():
     """One event: 201 stored, 400 bad payload, 401 bad token, 409 duplicate/unknown case."""
-    source = _source()
-    if source is None:
-        return _unauthorized()
+    source = current_api_token().subject
     try:
         row = services.ingest(_json(), source)
     except services.IngestError as exc:
@@ -49,11 +36,10 @@ def post_event():
 
 
 @api.post("/events/batch")
+@api_token_required(services.INGEST_SCOPE)
 def post_batch():
     """Backfill: ``{"events": [...]}`` applied all-or-nothing, in the order given."""
-    source = _source()
-    if source is None:
-        return _unauthorized()
+    source = current_api_token().subject
     try:
         body = _json()
         events = body.get("events") if isinstance(body, dict) else None

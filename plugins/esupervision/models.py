@@ -11,18 +11,6 @@ from core.api import BaseModel, Department, Region, utcnow
 CLOCK_KINDS = ("acceptance", "step", "completion", "suspension", "delivery")
 
 
-class SourceToken(BaseModel):
-    """A source system allowed to send events to the ingestion API (hash of its token)."""
-
-    source = pw.CharField(max_length=64, unique=True)
-    token_hash = pw.CharField(max_length=128)
-    created_at = pw.DateTimeField(default=utcnow)
-    revoked_at = pw.DateTimeField(null=True)
-
-    class Meta:
-        table_name = "esupervision_source_token"
-
-
 class MonitoredCase(BaseModel):
     """A monitored case (办件) of an approval system, keyed by (source, serial)."""
 
@@ -292,6 +280,6 @@ class EvaluationScore(BaseModel):
         indexes = ((("run", "level", "rank"), False), (("department", "run"), False))
 
 
-MODELS = [SourceToken, MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
+MODELS = [MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
           SupervisionCase, Accountability, InspectionFinding, EvaluationConfig, EvaluationRun,
           EvaluationScore]

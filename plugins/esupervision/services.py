@@ -5,10 +5,7 @@ Every write records an audit event in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import hmac
 import json
-import secrets
 
 from flask import current_app
 from peewee import IntegrityError
@@ -19,9 +16,11 @@ from core.api import (
     _,
     add_workdays,
     db,
+    issue_api_token,
     record,
     require_city_wide,
     require_level,
+    revoke_api_token,
     utcnow,
 )
 from plugins.esupervision import clocks as clockmod
@@ -34,7 +33,6 @@ from plugins.esupervision.models import (
     DetectorSetting,
     MonitoredCase,
     Signal,
-    SourceToken,
     Threshold,
 )
 from plugins.esupervision.payloads import PayloadError, validate
@@ -59,50 +57,21 @@ def timezone() -> str:
 
 
 # -- source tokens ----------------------------------------------------------------------
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+INGEST_SCOPE = "esupervision.ingest"
 
 
 def create_token(source: str, by: str = "cli") -> str:
-    """Issue a bearer token for ``source``; only its hash is stored. Replaces an old one."""
+    """Issue the ingestion token of source system ``source`` (a core API token of scope
+    ``esupervision.ingest``, only its hash stored); it replaces the source's old one."""
     source = (source or "").strip()
     if not source or len(source) > 64 or not all(c.isalnum() or c in "-_." for c in source):
         raise ValueError(_("SOURCE must be 1-64 letters, digits, '-', '_' or '.'"))
-    token = secrets.token_urlsafe(32)
-    with db.atomic():
-        row = SourceToken.get_or_none(SourceToken.source == source)
-        if row is None:
-            SourceToken.create(source=source, token_hash=_hash(token))
-        else:
-            SourceToken.update(token_hash=_hash(token), created_at=utcnow(),
-                               revoked_at=None).where(SourceToken.id == row.id).execute()
-        record("esupervision.token.create", object_type="source_token", object_id=source,
-               summary=f"ingestion token issued for {source} by {by}")
-    return token
+    return issue_api_token(INGEST_SCOPE, source, by=by)
 
 
 def revoke_token(source: str, by: str = "cli") -> bool:
-    """End ``source``'s token; False if it had none."""
-    with db.atomic():
-        n = (SourceToken.update(revoked_at=utcnow())
-             .where((SourceToken.source == source) & SourceToken.revoked_at.is_null())
-             .execute())
-        if n:
-            record("esupervision.token.revoke", object_type="source_token", object_id=source,
-                   summary=f"ingestion token of {source} revoked by {by}")
-    return bool(n)
-
-
-def source_for_token(token: str) -> str | None:
-    """The source system a bearer token belongs to, or None."""
-    if not token:
-        return None
-    digest = _hash(token)
-    row = SourceToken.get_or_none((SourceToken.token_hash == digest)
-                                  & SourceToken.revoked_at.is_null())
-    if row is None or not hmac.compare_digest(row.token_hash, digest):
-        return None
-    return row.source
+    """End ``source``'s ingestion token; False if it had none."""
+    return bool(revoke_api_token(INGEST_SCOPE, source, by=by))
 
 
 # -- settings ---------------------------------------------------------------------------

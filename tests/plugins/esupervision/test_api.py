@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from core.api import ApiToken, authenticate_api_token
 from core.audit.models import AuditEvent
-from plugins.esupervision.models import CaseEvent, MonitoredCase, SourceToken
+from plugins.esupervision.models import CaseEvent, MonitoredCase
 
 
 @pytest.fixture
@@ -23,7 +24,8 @@ def counts():
 
 
 def test_token_is_stored_hashed_and_revocable(client, token, events):
-    row = SourceToken.get(SourceToken.source == "cityhall")
+    row = ApiToken.get((ApiToken.scope == "esupervision.ingest")
+                       & (ApiToken.subject == "cityhall"))
     assert token not in row.token_hash and len(row.token_hash) == 64
     ev = events()
     assert post(client, token, ev.make("submitted", "2026-03-02 09:00")).status_code == 201
@@ -131,12 +133,11 @@ def test_token_cli(runner, org):
     result = runner.invoke(args=["esupervision", "token", "create", "cityhall"])
     assert result.exit_code == 0, result.output
     token = result.output.strip().splitlines()[-1]
-    from plugins.esupervision.services import source_for_token
-    assert source_for_token(token) == "cityhall"
+    assert authenticate_api_token("esupervision.ingest", token).subject == "cityhall"
     result = runner.invoke(args=["esupervision", "token", "create", "bad source!"])
     assert result.exit_code != 0 and "SOURCE" in result.output
     assert runner.invoke(args=["esupervision", "token", "revoke", "cityhall"]).exit_code == 0
-    assert source_for_token(token) is None
+    assert authenticate_api_token("esupervision.ingest", token) is None
     result = runner.invoke(args=["esupervision", "token", "revoke", "cityhall"])
     assert result.exit_code != 0 and "no active token" in result.output
 

@@ -80,7 +80,7 @@ def test_upgrade_renames_tables_and_keeps_rows_ids_and_keys(old_app):
     from plugins.esupervision.sweep import sweep
     old = _seed_old_schema()
 
-    assert migrate.upgrade(host())["esupervision"] == ["0008_table_prefix"]
+    assert migrate.upgrade(host())["esupervision"][0] == "0008_table_prefix"
 
     tables = set(db.get_tables())
     assert not tables & set(OLD_TABLES)
@@ -137,3 +137,39 @@ def test_upgraded_names_are_the_ones_the_models_create(old_app, tmp_path):
     if ON_POSTGRES:
         assert migrated["esupervision_clock"]["sequence"] == "public.esupervision_clock_id_seq"
         assert "esupervision_clock_pkey" in migrated["esupervision_clock"]["constraints"]
+
+
+@pytest.fixture
+def tokens_app(tmp_path):
+    """The app on a database whose esupervision chain stops before the API tokens."""
+    with app_before(tmp_path, PLUGINS, "esupervision", "0008_table_prefix") as app:
+        yield app
+
+
+def test_ingestion_tokens_move_to_the_core_and_keep_working(tokens_app):
+    """Migration 0009: each source system's token goes on working as a core API token;
+    a revoked one stays revoked; the plugin's own token table is gone."""
+    import hashlib
+
+    from core import migrate
+    from core.api import authenticate_api_token
+    from core.plugins import host
+    digest = lambda token: hashlib.sha256(token.encode()).hexdigest()
+    insert("esupervision_source_token", source="cityhall", token_hash=digest("kept-token"),
+           created_at=NOW)
+    insert("esupervision_source_token", source="oldsys", token_hash=digest("ended-token"),
+           created_at=NOW, revoked_at=NOW)
+
+    assert migrate.upgrade(host())["esupervision"] == ["0009_api_tokens"]
+
+    assert "esupervision_source_token" not in db.get_tables()
+    assert authenticate_api_token("esupervision.ingest", "kept-token").subject == "cityhall"
+    assert authenticate_api_token("esupervision.ingest", "ended-token") is None
+    assert authenticate_api_token("other.scope", "kept-token") is None
+    client = tokens_app.test_client()
+    kept = client.post("/api/esupervision/events", json={},
+                       headers={"Authorization": "Bearer kept-token"})
+    assert kept.status_code == 400  # past the token: the empty payload is refused
+    ended = client.post("/api/esupervision/events", json={},
+                        headers={"Authorization": "Bearer ended-token"})
+    assert ended.status_code == 401
