@@ -77,6 +77,14 @@ from core.parse import (
     parse_month,
     parse_year,
 )
+from core.pii.validate import (
+    id_check_char,
+    mask_phone,
+    mask_resident_id,
+    normalize_phone,
+    validate_resident_id,
+    validate_uscc,
+)
 from core.plugins import enabled_for, host, regions_enabled
 from core.queue import huey, periodic, task
 from core.ratelimit import RateLimited, client_address, hit, hit_many, hits, rate_limit
@@ -165,6 +173,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "hookimpl",
     "hookspec",
     "huey",
+    "id_check_char",
     "is_postgres",
     "is_staff",
     "is_workday",
@@ -172,8 +181,11 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "kind_of",
     "local_day",
     "mask",
+    "mask_phone",
+    "mask_resident_id",
     "next_number",
     "ngettext",
+    "normalize_phone",
     "notifications_of",
     "now",
     "paginate",
@@ -206,6 +218,8 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "task",
     "today",
     "utcnow",
+    "validate_resident_id",
+    "validate_uscc",
     "workdays_between",
     "workdays_in",
     "write_csv",
