@@ -77,6 +77,8 @@ from core.parse import (
     parse_month,
     parse_year,
 )
+from core.pii.crypto import DecryptError, blind_index, decrypt, decrypt_legacy, encrypt
+from core.pii.fields import EncryptedField
 from core.pii.validate import (
     id_check_char,
     mask_phone,
@@ -121,7 +123,9 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "CalendarDay",
     "DateField",
     "DecimalField",
+    "DecryptError",
     "Department",
+    "EncryptedField",
     "FieldError",
     "Form",
     "IntegerField",
@@ -143,6 +147,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "api_token_required",
     "api_tokens",
     "authenticate_api_token",
+    "blind_index",
     "call_hook",
     "check_schema",
     "city_region_ids",
@@ -155,12 +160,15 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "csrf_exempt",
     "current_api_token",
     "db",
+    "decrypt",
+    "decrypt_legacy",
     "demo_user",
     "descendants",
     "diff",
     "emit",
     "emit_many",
     "enabled_for",
+    "encrypt",
     "export_response",
     "fold_width",
     "for_accounts",

@@ -29,7 +29,10 @@ def _bool(value: str) -> bool:
     raise SettingsError(f"expected a boolean (true/false), got {value!r}")
 
 
-_DATA_KEYS: dict[tuple[str, str], bytes] = {}
+KEY_ID = re.compile(r"[A-Za-z0-9_-]{1,16}")
+DATA_CIPHERS = {"aes-256-gcm": 32, "sm4-gcm": 16}
+LEGACY_CIPHERS = {32: "aes-256-gcm", 16: "aes-128-gcm"}
+INDEX_ALGORITHMS = ("hmac-sha256", "hmac-sm3")
 _EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
                     r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*")
 
@@ -56,7 +59,11 @@ class Settings:
     alert_send_timeout: int = 10
     job_lease_seconds: int = 30  # a periodic job's lease; renewed every third while it runs
     job_late_periods: int = 3  # missed runs in a row before the health check says "late"
-    data_key: str = ""
+    data_key: str = ""  # the key before the key ring: read as its first key, id "0"
+    data_keys: str = ""  # the key ring, "id:cipher:hex" entries, oldest first
+    data_cipher: str = "aes-256-gcm"  # cipher of generated keys: aes-256-gcm | sm4-gcm
+    index_key: str = ""  # "hmac-sha256:hex" | "hmac-sm3:hex": the blind indexes' key
+    files_path: str = ""  # encrypted uploads (default instance/files)
     login_max_failures: int = 5
     lockout_minutes: int = 15
     session_idle_minutes: int = 30
@@ -92,6 +99,10 @@ class Settings:
         "job_lease_seconds": "QL_JOB_LEASE_SECONDS",
         "job_late_periods": "QL_JOB_LATE_PERIODS",
         "data_key": "QL_DATA_KEY",
+        "data_keys": "QL_DATA_KEYS",
+        "data_cipher": "QL_DATA_CIPHER",
+        "index_key": "QL_INDEX_KEY",
+        "files_path": "QL_FILES_PATH",
         "login_max_failures": "QL_LOGIN_MAX_FAILURES",
         "lockout_minutes": "QL_LOCKOUT_MINUTES",
         "session_idle_minutes": "QL_SESSION_IDLE_MINUTES",
@@ -160,6 +171,7 @@ class Settings:
             raise SettingsError("QL_TRUSTED_PROXIES: expected the number of proxies in front "
                                 f"of the app (0–5), got {new.trusted_proxies}")
         new._check_jobs()
+        new._check_keys()
         return new
 
     def _check_jobs(self) -> None:
@@ -208,28 +220,169 @@ class Settings:
                 fh.write(secrets.token_hex(32))
         return path.read_text().strip()
 
-    def data_encryption_key(self) -> bytes:
-        """Key for field encryption at rest (QL_DATA_KEY hex, else derived into instance/).
-
-        Read once per process and setting (encryption and the keyed lookup index ask for it
-        on every use)."""
-        cache_key = (self.data_key, str(self.instance_path))
-        key = _DATA_KEYS.get(cache_key)
-        if key is None:
-            key = _DATA_KEYS[cache_key] = self._read_data_key()
-        return key
-
-    def _read_data_key(self) -> bytes:
+    # -- keys for personal data (core.pii) ------------------------------------------
+    def _check_keys(self) -> None:
+        """The key settings parse (files under instance/ are read when first needed)."""
+        if self.data_cipher not in DATA_CIPHERS:
+            raise SettingsError(f"QL_DATA_CIPHER: {self.data_cipher!r} is not one of "
+                                + ", ".join(DATA_CIPHERS))
         if self.data_key:
-            key = bytes.fromhex(self.data_key)
-        else:
-            path = Path(self.instance_path) / "data_key"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            if not path.exists():
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as fh:
-                    fh.write(secrets.token_hex(32))
-            key = bytes.fromhex(path.read_text().strip())
-        if len(key) not in (16, 32):
-            raise SettingsError("QL_DATA_KEY must be 32 or 64 hex characters")
-        return key
+            legacy_key(self.data_key, "QL_DATA_KEY")
+        if self.data_keys:
+            parse_key_ring(self.data_keys, "QL_DATA_KEYS")
+        if self.index_key:
+            parse_index_key(self.index_key, "QL_INDEX_KEY")
+
+    @property
+    def key_ring_file(self) -> Path:
+        """Where the key ring lives when QL_DATA_KEYS is not set (``keys add`` writes it)."""
+        return Path(self.instance_path) / "data_keys"
+
+    @property
+    def legacy_key_file(self) -> Path:
+        """The single data key generated before the key ring existed (read as key "0")."""
+        return Path(self.instance_path) / "data_key"
+
+    def key_ring_entries(self) -> list[KeyEntry]:
+        """The data keys, oldest first; the last one encrypts new values.
+
+        QL_DATA_KEY (else ``instance/data_key``, from before the ring) comes first as key
+        "0"; then QL_DATA_KEYS (else ``instance/data_keys``). With none of them, a ring
+        of one key of QL_DATA_CIPHER is generated into ``instance/data_keys``."""
+        entries = []
+        if self.data_key:
+            entries.append(legacy_key(self.data_key, "QL_DATA_KEY"))
+        elif self.legacy_key_file.exists():
+            entries.append(legacy_key(self.legacy_key_file.read_text().strip(),
+                                      str(self.legacy_key_file)))
+        if self.data_keys:
+            entries += parse_key_ring(self.data_keys, "QL_DATA_KEYS")
+        elif self.key_ring_file.exists():
+            entries += parse_key_ring(self.key_ring_file.read_text(), str(self.key_ring_file))
+        elif not entries:
+            secret = secrets.token_bytes(DATA_CIPHERS[self.data_cipher])
+            _create_private(self.key_ring_file, f"1:{self.data_cipher}:{secret.hex()}\n")
+            entries += parse_key_ring(self.key_ring_file.read_text(), str(self.key_ring_file))
+        ids = [e.id for e in entries]
+        for key_id in ids:
+            if ids.count(key_id) > 1:
+                raise SettingsError(f"data key id {key_id!r} appears twice in the key ring "
+                                    "(QL_DATA_KEY is key \"0\")")
+        return entries
+
+    def key_ring_stamp(self) -> tuple:
+        """Changes when a key-ring file changes (running processes reload the ring)."""
+        return tuple(_mtime(p) for p in (self.legacy_key_file, self.key_ring_file))
+
+    def blind_index_key(self) -> tuple[str, bytes]:
+        """(algorithm, key) of the blind indexes: QL_INDEX_KEY, else ``instance/index_key``,
+        generated on first use (HMAC-SM3 when QL_DATA_CIPHER is sm4-gcm, else HMAC-SHA256).
+
+        It is separate from the data keys and never rotates with them, so an index stays
+        valid however often the data keys change."""
+        if self.index_key:
+            return parse_index_key(self.index_key, "QL_INDEX_KEY")
+        path = Path(self.instance_path) / "index_key"
+        if not path.exists():
+            algorithm = "hmac-sm3" if self.data_cipher == "sm4-gcm" else "hmac-sha256"
+            _create_private(path, f"{algorithm}:{secrets.token_hex(32)}\n")
+        return parse_index_key(path.read_text().strip(), str(path))
+
+    def files_root(self) -> Path:
+        """The encrypted file store: QL_FILES_PATH, else ``instance/files`` (outside the
+        web root either way: nothing there is served as a static file)."""
+        return Path(self.files_path) if self.files_path else Path(self.instance_path) / "files"
+
+
+@dataclass(frozen=True)
+class KeyEntry:
+    """One key of the data key ring: its id (stored with every ciphertext), cipher,
+    secret and where it was read from."""
+
+    id: str
+    cipher: str
+    secret: bytes = field(repr=False)
+    source: str = ""
+
+
+def legacy_key(text: str, source: str) -> KeyEntry:
+    """The pre-ring data key (hex; 32 bytes: AES-256-GCM, 16: AES-128-GCM) as key "0"."""
+    try:
+        secret = bytes.fromhex(text.strip())
+    except ValueError:
+        raise SettingsError(f"{source}: expected hexadecimal characters") from None
+    if len(secret) not in LEGACY_CIPHERS:
+        raise SettingsError(f"{source}: must be 32 or 64 hex characters")
+    return KeyEntry("0", LEGACY_CIPHERS[len(secret)], secret, source)
+
+
+def parse_key_ring(text: str, source: str) -> list[KeyEntry]:
+    """``id:cipher:hex`` entries separated by commas, blanks or lines (``#`` comments)."""
+    entries = []
+    body = "\n".join(line.split("#", 1)[0] for line in text.splitlines())
+    for item in re.split(r"[\s,]+", body.strip()):
+        if not item:
+            continue
+        parts = item.split(":")
+        if len(parts) != 3:
+            raise SettingsError(f"{source}: {item[:20]!r}… is not id:cipher:hex")
+        key_id, cipher, hexkey = parts
+        if not KEY_ID.fullmatch(key_id):
+            raise SettingsError(f"{source}: key id {key_id!r} must be 1-16 letters, digits, "
+                                "- or _")
+        if cipher not in DATA_CIPHERS:
+            raise SettingsError(f"{source}: key {key_id}: cipher {cipher!r} is not one of "
+                                + ", ".join(DATA_CIPHERS))
+        try:
+            secret = bytes.fromhex(hexkey)
+        except ValueError:
+            raise SettingsError(f"{source}: key {key_id}: expected hexadecimal characters") \
+                from None
+        if len(secret) != DATA_CIPHERS[cipher]:
+            raise SettingsError(f"{source}: key {key_id}: {cipher} needs "
+                                f"{DATA_CIPHERS[cipher] * 2} hex characters, got {len(hexkey)}")
+        entries.append(KeyEntry(key_id, cipher, secret, source))
+    if not entries and source == "QL_DATA_KEYS":
+        raise SettingsError("QL_DATA_KEYS: no key (expected id:cipher:hex entries)")
+    return entries
+
+
+def parse_index_key(text: str, source: str) -> tuple[str, bytes]:
+    """``algorithm:hex`` (or bare hex: HMAC-SHA256), at least 32 bytes."""
+    algorithm, _sep, hexkey = text.strip().rpartition(":")
+    algorithm = algorithm or "hmac-sha256"
+    if algorithm not in INDEX_ALGORITHMS:
+        raise SettingsError(f"{source}: {algorithm!r} is not one of " + ", ".join(INDEX_ALGORITHMS))
+    try:
+        secret = bytes.fromhex(hexkey)
+    except ValueError:
+        raise SettingsError(f"{source}: expected hexadecimal characters") from None
+    if len(secret) < 32:
+        raise SettingsError(f"{source}: the index key needs at least 64 hex characters")
+    return algorithm, secret
+
+
+def _create_private(path: Path, text: str) -> None:
+    """Write a new secret file readable only by its owner, complete or not at all; an
+    existing one is kept (of two processes starting at once, both read the first)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "w") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass
+    finally:
+        tmp.unlink()
+
+
+def _mtime(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return 0

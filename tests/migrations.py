@@ -1,15 +1,37 @@
 """Helpers of the migration tests: a database of the test's own, the app on a chain that
-stops at a given migration, rows written by plain SQL under old names, and every name a
-plugin's tables carry (indexes; on PostgreSQL constraints and sequences too)."""
+stops at a given migration, rows written by plain SQL under old names, ID numbers sealed
+as the service hall sealed them before core.pii, and every name a plugin's tables carry
+(indexes; on PostgreSQL constraints and sequences too)."""
 from __future__ import annotations
 
+import base64
 import contextlib
+import hashlib
+import hmac
+import os
 import uuid
 
 import peewee as pw
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from core.db import db, is_postgres
-from tests.conftest import ON_POSTGRES, make_settings, pg_admin, pg_url
+from tests.conftest import ON_POSTGRES, TEST_DATA_KEY, make_settings, pg_admin, pg_url
+
+LEGACY_KEY = bytes.fromhex(TEST_DATA_KEY)
+
+
+def legacy_id_token(number: str) -> str:
+    """An ID number as plugins/eservice/idnumber.py sealed it before the key ring: base64
+    of nonce ‖ AES-GCM under QL_DATA_KEY, associated data ``eservice.id``."""
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + AESGCM(LEGACY_KEY).encrypt(
+        nonce, number.encode(), b"eservice.id")).decode()
+
+
+def legacy_id_hash(number: str) -> str:
+    """Its blind index then: HMAC-SHA256 under a key derived from QL_DATA_KEY."""
+    key = hmac.new(LEGACY_KEY, b"qinglian.eservice.id-index", hashlib.sha256).digest()
+    return hmac.new(key, number.encode(), hashlib.sha256).hexdigest()
 
 
 def database(tmp_path, stem: str):

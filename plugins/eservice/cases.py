@@ -11,22 +11,27 @@ import peewee as pw
 
 from core.api import (
     Department,
+    FieldError,
     Post,
     PostHolding,
     _,
     add_workdays,
+    blind_index,
     db,
     is_postgres,
+    mask_resident_id,
+    normalize_phone,
     publish,
     record,
     today,
     utcnow,
+    validate_resident_id,
     workdays_between,
 )
-from plugins.eservice import idnumber
 from plugins.eservice.catalogue import parse_amount
 from plugins.eservice.errors import ServiceError
 from plugins.eservice.models import (
+    ID_PURPOSE,
     SPECIAL_KINDS,
     Case,
     CaseEvent,
@@ -82,13 +87,11 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
     name = (applicant_name or "").strip()
     if not name or len(name) > 64:
         raise ServiceError(_("The applicant's name is required."), "applicant_name")
-    phone = (phone or "").strip()
-    if phone and (not phone.replace("-", "").isdigit() or len(phone) > 20):
-        raise ServiceError(_("The phone number may contain only digits and dashes."), "phone")
     try:
-        number = idnumber.normalise(id_number)
-    except idnumber.IDNumberError as exc:
-        raise ServiceError(str(exc), "id_number") from None
+        phone = normalize_phone(phone, "phone") if (phone or "").strip() else None
+        number = validate_resident_id(id_number, "id_number")
+    except FieldError as exc:
+        raise ServiceError(exc.message, exc.field) from None
     if channel not in ("window", "online"):
         raise ServiceError(_("Unknown channel."), "channel")
     day = on or today()
@@ -103,8 +106,8 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
                         serial=make_serial(item.region.code, day, seq), item=item,
                         region=item.region_id, department=item.department_id, channel=channel,
                         applicant_name=name, applicant_phone=phone,
-                        id_enc=idnumber.encrypt(number), id_hash=idnumber.blind_index(number),
-                        id_mask=idnumber.mask(number), fee_due=item.fee_amount,
+                        id_number=number, id_hash=blind_index(number, ID_PURPOSE),
+                        id_mask=mask_resident_id(number), fee_due=item.fee_amount,
                         handler=user.id if channel == "window" and user else None,
                         created_by=user.id if user else None,
                         submitted_at=utcnow() if on is None else
@@ -412,7 +415,7 @@ def reveal_id(case: Case, user) -> str:
     with db.atomic():
         record("eservice.id.view", object_type="eservice_case", object_id=case.id,
                summary=case.serial, region_id=case.region_id, user=user)
-    return idnumber.decrypt(case.id_enc)
+    return case.id_number
 
 
 def completion_day(case: Case) -> dt.date | None:

@@ -15,11 +15,12 @@ from core.api import (
     add_workdays,
     db,
     demo_user,
+    id_check_char,
     is_workday,
     person_name,
     today,
 )
-from plugins.eservice import cases, idnumber, importer
+from plugins.eservice import cases, importer
 from plugins.eservice.models import Case, Item
 from plugins.eservice.rating import rate_case
 
@@ -148,7 +149,7 @@ def _clerk(username: str, region: Region) -> User:
 def _demo_id(rng: random.Random, region_code: str) -> str:
     born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 15000))
     body = f"{region_code}{born:%Y%m%d}{rng.randint(0, 999):03d}"
-    return body + idnumber.check_char(body)
+    return body + id_check_char(body)
 
 
 def _workday_after(day: dt.date, n: int) -> dt.date:

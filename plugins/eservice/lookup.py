@@ -5,11 +5,20 @@ from __future__ import annotations
 import peewee as pw
 from flask import current_app
 
-from core.api import Department, _, db, hit_many, hits, record
-from plugins.eservice import idnumber
+from core.api import (
+    Department,
+    FieldError,
+    _,
+    blind_index,
+    db,
+    hit_many,
+    hits,
+    record,
+    validate_resident_id,
+)
 from plugins.eservice.cases import valid_serial
 from plugins.eservice.errors import RateLimited
-from plugins.eservice.models import Case, CaseEvent, Item
+from plugins.eservice.models import ID_PURPOSE, Case, CaseEvent, Item
 
 LOOKUP_BUCKET = "eservice.lookup"
 WINDOW_SECONDS = 60
@@ -31,11 +40,11 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
     limit = current_app.config["QL_SETTINGS"].public_lookup_per_minute
     case = None
     try:
-        number = idnumber.normalise(id_number)
-    except idnumber.IDNumberError:
+        number = validate_resident_id(id_number)
+    except FieldError:
         number = None
     if number and valid_serial(serial):
-        case = _lookup_case(serial, idnumber.blind_index(number))
+        case = _lookup_case(serial, blind_index(number, ID_PURPOSE))
     address, misses, pair = f"ip:{client}", f"miss:{serial}", f"miss:{serial}|ip:{client}"
     with db.atomic():
         keys = [address] + ([misses, pair] if case is None and serial else [])

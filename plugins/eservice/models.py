@@ -4,8 +4,19 @@ from __future__ import annotations
 
 import peewee as pw
 
-from core.api import BaseModel, Department, Post, Region, User, _l, utcnow
+from core.api import (
+    BaseModel,
+    Department,
+    EncryptedField,
+    Post,
+    Region,
+    User,
+    _l,
+    utcnow,
+)
 
+ID_PURPOSE = "eservice.id_number"
+PHONE_PURPOSE = "eservice.applicant_phone"
 ITEM_TYPES = {
     "XK": _l("Administrative licensing"), "CF": _l("Administrative penalty"),
     "QZ": _l("Administrative enforcement"), "ZS": _l("Administrative levy"),
@@ -136,8 +147,9 @@ class ItemSpecial(BaseModel):
 class Case(BaseModel):
     """A case (办件): one application for one item version, from filing to closing.
 
-    The ID number is stored only encrypted (``id_enc``) with a keyed hash for lookup
-    (``id_hash``) and its masked form (``id_mask``)."""
+    The applicant's ID number and phone are stored only encrypted (core.pii), the ID
+    number with its blind index for the public lookup (``id_hash``) and the masked form
+    shown on pages (``id_mask``)."""
 
     serial = pw.CharField(max_length=32, unique=True)
     item = pw.ForeignKeyField(Item, backref="cases", on_delete="RESTRICT")
@@ -145,8 +157,8 @@ class Case(BaseModel):
     department = pw.ForeignKeyField(Department, backref="eservice_cases", on_delete="RESTRICT")
     channel = pw.CharField(max_length=8, default="window")
     applicant_name = pw.CharField(max_length=64)
-    applicant_phone = pw.CharField(max_length=20, default="")
-    id_enc = pw.TextField()
+    applicant_phone = EncryptedField(PHONE_PURPOSE, column_name="phone_enc", null=True)
+    id_number = EncryptedField(ID_PURPOSE, column_name="id_enc")
     id_hash = pw.CharField(max_length=64, index=True)
     id_mask = pw.CharField(max_length=24)
     state = pw.CharField(max_length=24, default="submitted")

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from plugins.eservice import cases, catalogue, errors, idnumber
+from plugins.eservice import cases, catalogue, errors
 from plugins.eservice.models import Case, CaseEvent, Item
 from tests.plugins.eservice.conftest import VALID_ID, item_spec
 
@@ -70,24 +70,36 @@ def test_id_number_rejected_with_reason(app, item, clerk, number, fragment):
     assert Case.select().count() == 0
 
 
-def test_id_number_valid_and_lower_x():
-    assert idnumber.check_char("11010519491231002") == "X"
-    assert idnumber.normalise("11010519491231002x ") == VALID_ID
-    assert idnumber.mask(VALID_ID) == "1101**********002X"
+def test_id_number_and_phone_normalised(app, item, clerk):
+    case = cases.file_case(item, applicant_name="李四", id_number="11010519491231002x ",
+                           phone="+86 138-0013-8000", user=clerk)
+    case = Case.get_by_id(case.id)
+    assert (case.id_number, case.id_mask, case.applicant_phone) == \
+        (VALID_ID, "1101**********002X", "13800138000")
+    with pytest.raises(errors.ServiceError) as err:
+        cases.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="15400000000",
+                        user=clerk)
+    assert err.value.field == "phone" and "154" in str(err.value)
 
 
-def test_id_encrypted_at_rest(app, item, clerk, settings):
+def test_id_number_and_phone_encrypted_at_rest(app, item, clerk, settings):
+    from core.db import db
     case = file(item, clerk)
     assert case.id_mask == "1101**********002X"
-    assert VALID_ID not in case.id_enc
-    assert idnumber.decrypt(case.id_enc) == VALID_ID
-    from core.db import db
-    if hasattr(db.obj, "execute_sql") and settings.database_url.startswith("sqlite"):
+    id_enc, phone_enc = db.execute_sql(
+        f"SELECT id_enc, phone_enc FROM eservice_case WHERE id = {db.obj.param}",
+        [case.id]).fetchone()
+    assert id_enc.startswith("ql1:0:aes-256-gcm:") and VALID_ID not in id_enc
+    assert phone_enc.startswith("ql1:0:aes-256-gcm:") and "13800000000" not in phone_enc
+    fresh = Case.get_by_id(case.id)
+    assert (fresh.id_number, fresh.applicant_phone) == (VALID_ID, "13800000000")
+    if settings.database_url.startswith("sqlite"):
         db.execute_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         raw = settings.database_url.removeprefix("sqlite:///")
         blob = Path(raw).read_bytes()
         assert VALID_ID.encode() not in blob
         assert VALID_ID[:17].encode() not in blob
+        assert b"13800000000" not in blob
 
 
 def full_path(item, clerk):

@@ -9,7 +9,8 @@ import pytest
 from core.db import db, is_postgres
 from plugins.eservice.models import Case, Rating, Rectification
 from tests.conftest import ON_POSTGRES
-from tests.migrations import app_before, insert, model_names, names
+from tests.migrations import app_before, insert, legacy_id_token, model_names, names
+from tests.plugins.eservice.conftest import VALID_ID
 
 PLUGINS = {"eservice": "plugins.eservice"}
 NOW = "2026-03-02 09:00:00"
@@ -35,7 +36,8 @@ def _seed_old_schema() -> dict:
     def case(n: int) -> int:
         return insert("eservice_case", serial=f"510104-20260302-000{n}-K", item_id=item,
                       region_id=region.id, department_id=dept.id, channel="window",
-                      applicant_name="张三", applicant_phone="", id_enc="x", id_hash=f"h{n}",
+                      applicant_name="张三", applicant_phone="",
+                      id_enc=legacy_id_token(VALID_ID), id_hash=f"h{n}",
                       id_mask="5101**********1234", state="closed", submitted_at=NOW,
                       stopped_days=0, decision="approved", fee_due="0", fee_charged="0")
     cases = [case(1), case(2)]
@@ -52,7 +54,8 @@ def test_upgrade_renames_the_rating_and_keeps_rows_ids_and_rules(old_app):
     from core.plugins import host
     old = _seed_old_schema()
 
-    assert migrate.upgrade(host())["eservice"] == ["0002_rating", "0003_core_rate_counters"]
+    assert migrate.upgrade(host())["eservice"] == ["0002_rating", "0003_core_rate_counters",
+                                                   "0004_core_pii"]
 
     tables = set(db.get_tables())
     assert "eservice_evaluation" not in tables and "eservice_rating" in tables
@@ -64,7 +67,7 @@ def test_upgrade_renames_the_rating_and_keeps_rows_ids_and_rules(old_app):
     assert Rating.create(case=Case.create(
         serial="510104-20260302-0003-K", item=Case.get_by_id(old["cases"][0]).item_id,
         region=rect.region_id, department=rect.department_id, applicant_name="李四",
-        id_enc="x", id_hash="h3", id_mask="m"), score=4).id == old["bad"] + 1
+        id_number=VALID_ID, id_hash="h3", id_mask="m"), score=4).id == old["bad"] + 1
     with pytest.raises(pw.IntegrityError), db.atomic():  # one rating per case
         Rating.create(case=old["cases"][0], score=3)
     with pytest.raises(pw.IntegrityError), db.atomic():  # the check moved with the column
