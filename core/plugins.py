@@ -25,6 +25,7 @@ CORE_PARTS = (
     "core.alerts.hooks",
     "core.calendar_hooks",
     "core.sealing.hooks",
+    "core.pii.hooks",
 )
 
 
