@@ -73,7 +73,7 @@ def status_cmd():
         click.echo(_("Last rotation: #%(id)d to key %(key)s, %(state)s, %(n)d re-sealed, "
                      "started %(when)s UTC", id=last.id, key=last.target_key,
                      state=last.state, n=last.rows_done,
-                     when=f"{last.started_at:%Y-%m-%d %H:%M:%S}"))
+                     when=last.started_at.strftime("%Y-%m-%d %H:%M:%S")))
 
 
 @keys_cli.command("add")
