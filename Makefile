@@ -40,7 +40,7 @@ i18n:
 	$(BIN)/python -m core.i18n_tools update all
 
 lint:
-	$(BIN)/ruff check core plugins tests bench
+	$(BIN)/ruff check core plugins tests bench examples
 
 bench:
 	$(BIN)/python bench/audit.py

@@ -56,9 +56,12 @@ def plugin_component(folder: Path) -> Component:
 
 
 def components() -> list[Component]:
-    """The core and every built-in plugin (a folder of plugins/ with an __init__.py)."""
+    """The core, every built-in plugin (a folder of plugins/ with an __init__.py) and the
+    example plugins' packages (examples/<project>/<package>/, beside a setup.cfg)."""
     plugins = sorted(p.parent for p in (ROOT / "plugins").glob("*/__init__.py"))
-    return [core_component(), *[plugin_component(p) for p in plugins]]
+    examples = sorted(p.parent for p in (ROOT / "examples").glob("*/*/__init__.py")
+                      if (p.parent.parent / "setup.cfg").is_file())
+    return [core_component(), *[plugin_component(p) for p in [*plugins, *examples]]]
 
 
 def component(name: str) -> Component:
