@@ -42,8 +42,18 @@ from core.auth.tokens import (
     revoke_api_token,
 )
 from core.auth.tokens import authenticate as authenticate_api_token
-from core.calendar import add_workdays, is_workday, workdays_between, workdays_in
-from core.clock import local_day, now, today
+from core.calendar import (
+    CalendarError,
+    add_workdays,
+    is_workday,
+    month_bounds,
+    sql_workdays_between,
+    subtract_workdays,
+    workdays_between,
+    workdays_in,
+    workdays_left,
+)
+from core.clock import local_day, local_time, now, today, utc_midnight
 from core.db import BaseModel, db, is_postgres, utcnow
 from core.demo import DEMO_PASSWORD, demo_user, person_name
 from core.errors import AccessDenied, FieldError
@@ -61,7 +71,6 @@ from core.forms import (
 )
 from core.hookspecs import hookimpl, hookspec
 from core.i18n import _, _l, ngettext
-from core.models import CalendarDay
 from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.parse import (
@@ -120,7 +129,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "ApiToken",
     "AuthError",
     "BaseModel",
-    "CalendarDay",
+    "CalendarError",
     "DateField",
     "DecimalField",
     "DecryptError",
@@ -188,9 +197,11 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "issue_api_token",
     "kind_of",
     "local_day",
+    "local_time",
     "mask",
     "mask_phone",
     "mask_resident_id",
+    "month_bounds",
     "next_number",
     "ngettext",
     "normalize_phone",
@@ -222,14 +233,18 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "safe_redirect_target",
     "scoped",
     "sealing",
+    "sql_workdays_between",
+    "subtract_workdays",
     "supervision_office",
     "task",
     "today",
+    "utc_midnight",
     "utcnow",
     "validate_resident_id",
     "validate_uscc",
     "workdays_between",
     "workdays_in",
+    "workdays_left",
     "write_csv",
     "write_xlsx",
 ]

@@ -13,13 +13,16 @@ extra working day) are stored in the database and win. Every day is materialised
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
+from typing import TypeVar
 
 import chinese_calendar
-from peewee import fn
+from peewee import Expression, fn
 
 from core.db import db
 from core.models import CalendarDay, CalendarOverride
 
+K = TypeVar("K")
 FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2045, 12, 31)
 
@@ -186,6 +189,61 @@ def workdays_between(a: dt.date, b: dt.date) -> int:
     return _row(b).seq - _row(a).seq
 
 
+def subtract_workdays(day: dt.date, n: int) -> dt.date:
+    """The working day from which ``day`` is ``n`` working days on: the inverse of
+    ``workdays_between`` (``workdays_between(result, day) == n``). For a working day this
+    is the ``n``-th working day before it; for a holiday, counting starts from the last
+    working day before the holiday."""
+    if n < 0:
+        raise CalendarError(f"subtract_workdays: n must not be negative, got {n}")
+    target = _row(day).seq - n
+    found = _window().by_seq.get(target)
+    if found is None:
+        first = (CalendarDay.select(CalendarDay.day)
+                 .where((CalendarDay.seq == target) & (CalendarDay.workday == True)).first())
+        if first is None:
+            raise CalendarError(f"{day} - {n} working days is outside the calendar")
+        _window().load(first.day)
+        found = first.day
+    return found
+
+
+def workdays_left(clocks: Mapping[K, tuple[dt.date, dt.date]]) -> dict[K, int]:
+    """Working days left of many clocks at once, with one query: for each key, the
+    ``(day the clock stands at, due day)`` pair gives ``workdays_between(at, due)``
+    (negative once the clock stands past its due day). A stopped clock stands at the day
+    it stopped; a running one at today."""
+    days = {d for pair in clocks.values() for d in pair}
+    for d in days:
+        _check(d)
+    seq = dict(CalendarDay.select(CalendarDay.day, CalendarDay.seq)
+               .where(CalendarDay.day.in_(sorted(days))).tuples()) if days else {}
+    seq = {(d if isinstance(d, dt.date) else dt.date.fromisoformat(str(d))): n
+           for d, n in seq.items()}
+    missing = days - set(seq)
+    if missing:
+        raise CalendarError("the working-day calendar is not built: run `flask db upgrade`")
+    return {key: seq[due] - seq[at] for key, (at, due) in clocks.items()}
+
+
+def sql_workdays_between(a, b):
+    """SQL for ``workdays_between(a, b)`` of two date columns or values, for set-based
+    statements over many rows (each side one lookup by primary key)."""
+    return Expression(_seq_of(b), "-", _seq_of(a))  # a query's own "-" is EXCEPT
+
+
+def _seq_of(day):
+    alias = CalendarDay.alias()
+    return alias.select(alias.seq).where(alias.day == day)
+
+
+def month_bounds(year: int, month: int) -> tuple[dt.date, dt.date]:
+    """The first and the last day of a month."""
+    first = dt.date(year, month, 1)
+    nxt = dt.date(year + month // 12, month % 12 + 1, 1)
+    return first, nxt - dt.timedelta(days=1)
+
+
 def workdays_in(a: dt.date, b: dt.date) -> list[dt.date]:
     """The working days in the closed range ``[a, b]``."""
     _check(a)
@@ -196,8 +254,7 @@ def workdays_in(a: dt.date, b: dt.date) -> list[dt.date]:
 
 
 def month_view(year: int, month: int) -> list[CalendarDay]:
-    first = dt.date(year, month, 1)
-    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
+    first, last = month_bounds(year, month)
     _check(first)
     _check(last)
     return list(CalendarDay.select().where(CalendarDay.day.between(first, last))

@@ -17,11 +17,11 @@ from collections.abc import Iterable
 from contextlib import nullcontext
 from dataclasses import KW_ONLY, dataclass
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from peewee import JOIN, fn
 
+from core import clock
 from core.alerts.models import LEVELS, Alert, AlertPreference, InboxItem, Notification
 from core.audit.service import max_variables, record, record_many
 from core.auth.models import User
@@ -118,11 +118,6 @@ def _settings():
     return current_app.config["QL_SETTINGS"]
 
 
-def local_today() -> dt.date:
-    """Today in QL_TIMEZONE: post holdings are dated in local days."""
-    return dt.datetime.now(ZoneInfo(_settings().timezone)).date()
-
-
 # -- hot path: emit() and emit_many() run in every sweep of every plugin, so their
 # statements are prepared once per database kind and size instead of being rebuilt by
 # the query builder each time.
@@ -178,7 +173,7 @@ def _holders_sql(database_type: type, posts: int) -> str:
 def holders_by_post(post_ids, today: dt.date | None = None) -> dict[int, list[int]]:
     """``{post id: ids of the active users whose person currently holds it}``; a post
     nobody holds is missing."""
-    today = today or local_today()
+    today = today or clock.today()
     day = PostHolding.start.db_value(today)
     out: dict[int, list[int]] = {}
     for chunk in _chunks(sorted(set(post_ids)), extra=3):
@@ -248,7 +243,7 @@ def reach(user, today: dt.date | None = None) -> list[Post]:
     head post), besides alerts addressed to the user by name."""
     if not getattr(user, "person_id", None):
         return []
-    today = today or local_today()
+    today = today or clock.today()
     return list(Post.select(Post, Department).join(Department).switch(Post)
                 .join(PostHolding)
                 .where((PostHolding.person == user.person_id) & (PostHolding.start <= today)
@@ -270,7 +265,7 @@ def supervision_office(region: Region) -> Department | None:
 def departments_of_users(user_ids, today: dt.date | None = None) -> dict[int, int]:
     """``{user id: the department of the user's current post (the first by post id)}``;
     a user holding no post is missing."""
-    today = today or local_today()
+    today = today or clock.today()
     out: dict[int, int] = {}
     for chunk in _chunks(sorted(set(user_ids)), extra=2):
         for user, dept in (Post.select(User.id, Post.department).join(PostHolding)
@@ -332,7 +327,7 @@ def escalation_chain(alert: Alert) -> list[tuple[str, int]]:
     """The next levels above an alert's target: ``[(step, department id)]`` — the
     department head (unless the target already is that head), then the region's
     supervision office."""
-    return _Ladder([alert], local_today()).chain(alert)
+    return _Ladder([alert], clock.today()).chain(alert)
 
 
 def _escalate_vacant(alerts: list[Alert], today: dt.date) -> dict[int, tuple[int, str, list]]:
@@ -594,7 +589,7 @@ def _open_alerts(keys: list[str]) -> dict[str, Alert]:
 def _address(alerts: list[Alert], now: dt.datetime) -> None:
     """Recipients of new alerts (a vacant target escalates at once to the first level
     above it that has someone), their outbox rows and their ``alert.raise`` events."""
-    today = local_today()
+    today = clock.today()
     targets = _Recipients(alerts, today)
     recipients = [targets.of(alert) for alert in alerts]
     vacant = [alert for alert, users in zip(alerts, recipients) if not users]

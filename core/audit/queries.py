@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 import peewee as pw
 
 from core.audit.models import AuditEvent, AuditSealEntry
 from core.auth.scope import descendants, grants_of, region_ids
+from core.clock import utc_midnight
 from core.org.models import Region
 
 PERM = "core.audit.read"
@@ -58,7 +58,7 @@ def scope_regions(user) -> list[Region]:
     return list(Region.select().where(Region.id.in_(ids)).order_by(Region.code))
 
 
-def apply_filter(query: pw.ModelSelect, f: AuditFilter, timezone: str) -> pw.ModelSelect:
+def apply_filter(query: pw.ModelSelect, f: AuditFilter) -> pw.ModelSelect:
     """Narrow ``query`` by the viewer's filters (the region filter includes sub-regions)."""
     if f.user:
         query = query.where(AuditEvent.username.contains(f.user))
@@ -71,18 +71,12 @@ def apply_filter(query: pw.ModelSelect, f: AuditFilter, timezone: str) -> pw.Mod
     if f.region_id is not None:
         query = query.where(AuditEvent.region_id.in_(sorted(descendants(f.region_id))))
     if f.date_from:
-        query = query.where(AuditEvent.ts >= _utc_midnight(f.date_from, timezone))
+        query = query.where(AuditEvent.ts >= utc_midnight(f.date_from))
     if f.date_to:
-        query = query.where(AuditEvent.ts < _utc_midnight(f.date_to + dt.timedelta(days=1),
-                                                          timezone))
+        query = query.where(AuditEvent.ts < utc_midnight(f.date_to + dt.timedelta(days=1)))
     if f.outcome in ("success", "failure"):
         query = query.where(AuditEvent.success == (f.outcome == "success"))
     return query
-
-
-def _utc_midnight(day: dt.date, timezone: str) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(timezone))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def export_rows(query: pw.ModelSelect):

@@ -3,13 +3,11 @@
 with its "send now" button (audited)."""
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     redirect,
     render_template,
     request,
@@ -19,6 +17,7 @@ from flask_login import current_user
 from jinja2_fragments.flask import render_block
 from wtforms.fields import SelectChoice
 
+from core import clock
 from core.audit import anchor, labels, queries
 from core.audit.forms import AuditFilterForm
 from core.audit.models import AuditEvent
@@ -63,8 +62,7 @@ def _filter(formdata) -> tuple[AuditFilterForm, AuditFilter]:
 
 
 def _events(f: AuditFilter):
-    timezone = current_app.config["QL_SETTINGS"].timezone
-    return queries.apply_filter(queries.visible_events(current_user), f, timezone)
+    return queries.apply_filter(queries.visible_events(current_user), f)
 
 
 @bp.route("/")
@@ -99,7 +97,7 @@ def export():
         record("audit.export", object_type="audit_event", success=True,
                summary=f"exported {count} audit event(s) as CSV ({f.as_text()})")
     regions = {r.id: r.code for r in Region.select(Region.id, Region.code)}
-    stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%d-%H%M%S")
+    stamp = clock.now().strftime("%Y%m%d-%H%M%S")
     return export_response(f"audit-{stamp}.csv", list(CSV_COLUMNS), _csv_rows(query, regions))
 
 

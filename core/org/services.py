@@ -10,6 +10,7 @@ from typing import Any
 import peewee as pw
 from flask import g, has_app_context
 
+from core import clock
 from core.audit.service import diff, record
 from core.auth.scope import has_permission
 from core.db import db
@@ -459,7 +460,7 @@ def end_holding(actor, holding: PostHolding, end: Any) -> PostHolding:
 
 def current_holders(post_ids: list[int], on: dt.date | None = None) -> dict[int, list[Person]]:
     """post id -> people holding it on ``on`` (today by default)."""
-    on = on or dt.date.today()
+    on = on or clock.today()
     out: dict[int, list[Person]] = {}
     if not post_ids:
         return out

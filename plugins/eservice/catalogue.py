@@ -75,7 +75,7 @@ def check_item(spec: dict) -> dict:
         if sp.get("kind") not in SPECIAL_KINDS:
             raise ServiceError(_("Unknown special procedure %(k)s.", k=sp.get("kind")),
                                "specials")
-    if not isinstance(spec.get("effective_from", dt.date.today()), dt.date):
+    if not isinstance(spec.get("effective_from", today()), dt.date):
         raise ServiceError(_("Give the effective date as YYYY-MM-DD."), "effective_from")
     return out
 

@@ -12,7 +12,7 @@ from pathlib import Path
 from flask import current_app
 from peewee import prefetch
 
-from core.api import Department, Region, _, db, record, utcnow
+from core.api import Department, Region, _, db, record, today, utcnow
 from plugins.eservice import catalogue, errors
 from plugins.eservice.models import Item, ItemBasis, ItemMaterial, ItemSpecial, ItemStep
 
@@ -85,7 +85,7 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
                                     r=row.get("region_code", "")), "department_code")
     try:
         effective = dt.date.fromisoformat(row["effective_from"]) \
-            if row.get("effective_from") else dt.date.today()
+            if row.get("effective_from") else today()
     except ValueError:
         raise errors.ServiceError(_("Give the effective date as YYYY-MM-DD."),
                                   "effective_from") from None

@@ -4,13 +4,10 @@ statistics."""
 from __future__ import annotations
 
 import datetime as dt
-import functools
-from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     abort,
-    current_app,
     make_response,
     redirect,
     render_template,
@@ -21,7 +18,7 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
-from core.api import Department, Region, _, today
+from core.api import Department, Region, _, local_time, today
 from plugins.eservice import applications, cases, errors, lookup, rating, statistics
 from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
 from plugins.eservice.models import (
@@ -45,17 +42,12 @@ PUBLIC_MAX_AGE = 300
 
 
 @bp.app_template_filter("es_local")
-def local_time(value: dt.datetime | None) -> str:
+def local_minute(value: dt.datetime | None) -> str:
     """A stored UTC time as local ``YYYY-MM-DD HH:MM`` (cheaper than Babel per row)."""
     if value is None:
         return ""
-    t = value.replace(tzinfo=dt.UTC).astimezone(_zone(current_app.config["QL_SETTINGS"].timezone))
+    t = local_time(value)
     return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
-
-
-@functools.lru_cache(maxsize=8)
-def _zone(name: str) -> ZoneInfo:
-    return ZoneInfo(name)
 
 
 def _cacheable(resp, max_age: int = PUBLIC_MAX_AGE):

@@ -2,8 +2,6 @@
 timeline and action forms (in place with HTMX), the catalogue, import/export, follow-up."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import (
     Blueprint,
     Response,
@@ -18,7 +16,6 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from core.api import (
-    CalendarDay,
     Department,
     Post,
     PostHolding,
@@ -63,33 +60,6 @@ def _my_departments() -> list[int]:
                    & PostHolding.end.is_null(True)).tuples()]
 
 
-def _remaining(rows: list[Case], on: dt.date) -> dict[int, int | None]:
-    """Remaining working days of many cases with one calendar query."""
-    days = {on} | {c.deadline for c in rows if c.deadline} | \
-        {c.stopped_since for c in rows if c.stopped_since}
-    seq = dict(CalendarDay.select(CalendarDay.day, CalendarDay.seq)
-               .where(CalendarDay.day.in_(list(days))).tuples())
-    out = {}
-    for c in rows:
-        if c.deadline is None or c.deadline not in seq:
-            out[c.id] = None
-            continue
-        ref = c.stopped_since or on
-        out[c.id] = seq[c.deadline] - seq.get(ref, seq[on])
-    return out
-
-
-def urgency(days: int | None, state: str) -> str:
-    """Colour of a worklist row: red when late, yellow with two days or fewer left."""
-    if days is None or state in ("decided", "delivered", "closed", "not_accepted"):
-        return "neutral"
-    if days < 0:
-        return "red"
-    if days <= 2:
-        return "yellow"
-    return "ok"
-
-
 @bp.route("/worklist")
 @require("eservice.case.read")
 def worklist():
@@ -106,7 +76,7 @@ def worklist():
         query = query.where(Case.state == state)
     rows = list(query.order_by(Case.deadline.asc(nulls="last"), Case.id).limit(200))
     day = today()
-    remaining = _remaining(rows, day)
+    remaining = cases.remaining_many(rows, day)
     rows.sort(key=lambda c: (remaining[c.id] is None, remaining[c.id] or 0, c.id))
     return render_template("eservice/worklist.html", cases=rows, remaining=remaining,
                            view=which, state=state, states=CASE_STATES, today=day,
@@ -153,7 +123,7 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
         ctx["form"] = form
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
-        urgency=urgency(days, case.state), overdue=cases.is_overdue(case, day),
+        urgency=cases.urgency(case, days, day), overdue=cases.is_overdue(case, day),
         rating=rating, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
 
@@ -186,7 +156,7 @@ def act(case_id: int, action: str):
         case = Case.get_by_id(case.id)
     if in_row:
         day = today()
-        remaining = _remaining([case], day)
+        remaining = cases.remaining_many([case], day)
         tpl = "eservice/_row.html"
         if error:
             return render_template(tpl, case=case, remaining=remaining, error=error,
@@ -332,6 +302,6 @@ def close_rectification(rect_id: int):
 
 
 @bp.app_template_filter("eservice_urgency")
-def _urgency_filter(days, state):
-    return urgency(days, state)
+def _urgency_filter(case, days, on):
+    return cases.urgency(case, days, on)
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass, field
-from zoneinfo import ZoneInfo
 
-from core.api import add_workdays, workdays_between
+from core.api import add_workdays, local_day, workdays_between
 
 WARNED_KINDS = ("acceptance", "step", "completion", "delivery")
 
@@ -60,11 +59,6 @@ class Replay:
     rating: int | None = None
 
 
-def local_day(moment: dt.datetime, tz: str) -> dt.date:
-    """The local calendar day of a naive-UTC time."""
-    return moment.replace(tzinfo=dt.UTC).astimezone(ZoneInfo(tz)).date()
-
-
 def yellow_elapsed(limit: int, share_percent: int, days_left: int) -> int:
     """Working days used when the yellow warning starts: a share of the limit used or
     ``days_left`` left, whichever comes first."""
@@ -72,19 +66,19 @@ def yellow_elapsed(limit: int, share_percent: int, days_left: int) -> int:
     return max(0, min(by_share, limit - days_left))
 
 
-def replay(case, events: list, tz: str, acceptance_days: int = 5,
+def replay(case, events: list, acceptance_days: int = 5,
            delivery_days: int = 10) -> Replay:
     """Replay ``events`` (normalised payload dicts, any order) of ``case`` into clocks."""
     out = Replay()
     clocks = out.clocks
-    received = local_day(case.submitted_at, tz)
+    received = local_day(case.submitted_at)
     clocks[("acceptance", 0)] = ClockState("acceptance", 0, "acceptance", received,
                                            acceptance_days, post_id=case.handler_post_id)
     depth = 0
     suspensions = 0
     for ev in sorted(events, key=lambda e: (e["occurred_at"], e.get("_order", 0))):
         name, when = ev["short"], ev["occurred_at"]
-        day = local_day(when, tz)
+        day = local_day(when)
         open_clocks = [c for c in clocks.values() if c.ended_on is None]
         if name == "accepted":
             clocks[("acceptance", 0)].end(day)
@@ -165,3 +159,30 @@ def elapsed(clock, today: dt.date) -> int:
     """Working days the clock has run by ``today`` (stopped time excluded)."""
     end = clock.ended_on or clock.paused_since or today
     return max(0, workdays_between(clock.start_day, end) - clock.stopped_days)
+
+
+# -- the overdue rule: one for the sweep (its SQL form is sweep._overdue), the pages and
+# the history signals ------------------------------------------------------------------
+def stands_at(clock, today: dt.date) -> dt.date:
+    """The day a clock stands at: the day it ended, the day it stopped (补正, 特别程序:
+    not counted), else ``today``."""
+    return clock.ended_on or clock.paused_since or today
+
+
+def is_overdue(clock, today: dt.date) -> bool:
+    """Past its due day: ended after it, stopped after it, or still running after it."""
+    return clock.due is not None and stands_at(clock, today) > clock.due
+
+
+def level(clock, today: dt.date) -> str:
+    """What a page shows for a clock: ``red`` (overdue), ``yellow`` (running past its
+    yellow day), ``ended``, ``stopped`` or ``running``."""
+    if is_overdue(clock, today):
+        return "red"
+    if clock.ended_on is not None:
+        return "ended"
+    if clock.paused_since is not None:
+        return "stopped"
+    if clock.yellow_on is not None and clock.yellow_on <= today:
+        return "yellow"
+    return "running"

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from core.api import _l, call_hook, workdays_between
+from core.api import _l, call_hook, local_day, workdays_between
 
 
 @dataclass
@@ -33,11 +33,10 @@ class Context:
     events: list
     replay: object
     params: dict = field(default_factory=dict)
-    tz: str = "Asia/Shanghai"
 
     def day(self, moment: dt.datetime) -> dt.date:
-        from plugins.esupervision.clocks import local_day
-        return local_day(moment, self.tz)
+        """The local day (QL_TIMEZONE) of a stored time."""
+        return local_day(moment)
 
     def of(self, *names: str) -> list:
         return [e for e in self.events if e["short"] in names]

@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from functools import reduce
-from zoneinfo import ZoneInfo
 
 from peewee import Value
 
@@ -22,9 +21,13 @@ from core.api import (
     PostHolding,
     Region,
     User,
+    add_workdays,
     db,
     emit,
+    local_day,
+    subtract_workdays,
     supervision_office,
+    utc_midnight,
     workdays_between,
 )
 from plugins.esupervision import regional
@@ -46,30 +49,21 @@ def _not_alerted(kind: str):
     return Value(f"{kind}:").concat(MonitoredCase.id.cast("text")).not_in(open_keys)
 
 
-def _day_start_utc(day: dt.date, tz: str) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
-
-
 def last_quiet_day(today: dt.date, days: int) -> dt.date:
     """The latest day whose events are at least ``days`` working days before ``today``
     (``days`` calendar days back at most, further back over holidays)."""
-    day = today - dt.timedelta(days=days)
-    while workdays_between(day, today) < days:
-        day -= dt.timedelta(days=1)
-    return day
+    return add_workdays(subtract_workdays(today, days), 1) - dt.timedelta(days=1)
 
 
-def stalled_cases(today: dt.date, quiet: list[tuple[int, object]], tz: str,
+def stalled_cases(today: dt.date, quiet: list[tuple[int, object]],
                   limit: int = LIMIT) -> list[tuple[MonitoredCase, int]]:
     """Open cases whose last event is at least as many working days before ``today`` as
     their region's setting and that have no open stalled alert, with the working days
     elapsed. ``quiet``: ``[(days, condition on the case's region or None for all)]``, one
     per distinct setting, checked in one query."""
-    from plugins.esupervision.clocks import local_day
     late = []
     for days, where in quiet:
-        before = _day_start_utc(last_quiet_day(today, days) + dt.timedelta(days=1), tz)
+        before = utc_midnight(last_quiet_day(today, days) + dt.timedelta(days=1))
         term = MonitoredCase.last_event_at < before
         late.append(term if where is None else term & where)
     rows = (MonitoredCase.select()
@@ -77,7 +71,7 @@ def stalled_cases(today: dt.date, quiet: list[tuple[int, object]], tz: str,
                    & MonitoredCase.last_event_at.is_null(False)
                    & reduce(operator.or_, late) & _not_alerted(STALLED_KIND))
             .order_by(MonitoredCase.id).limit(limit))
-    return [(case, workdays_between(local_day(case.last_event_at, tz), today))
+    return [(case, workdays_between(local_day(case.last_event_at), today))
             for case in rows]
 
 
@@ -134,7 +128,6 @@ def escalate_cases(today: dt.date) -> list[str]:
 
     Each region follows its own settings (``regional.py``), folded into one query per
     reason: a condition on the case's region for each distinct setting."""
-    from plugins.esupervision.services import timezone
     detectors = regional.Detectors()
     lines: list[str] = []
     cache: dict = {}
@@ -142,7 +135,7 @@ def escalate_cases(today: dt.date) -> list[str]:
              for (on, days), inside, ids in detectors.groups(
                  STALLED_CODE, lambda r: (r.enabled, int(r.params.get("days", 3))))
              if on and days > 0]
-    for case, used in (stalled_cases(today, quiet, timezone()) if quiet else []):
+    for case, used in (stalled_cases(today, quiet) if quiet else []):
         line = _raise(STALLED_KIND, case,
                       f"case stalled: {case.serial} {case.item_name}, no event for "
                       f"{used} working days", f"no event for {used} working days", cache)

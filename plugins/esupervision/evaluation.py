@@ -13,13 +13,11 @@ import datetime as dt
 import json
 import time
 from collections import defaultdict
-from zoneinfo import ZoneInfo
 
 from flask import current_app
 from peewee import Case, fn
 
 from core.api import (
-    CalendarDay,
     Department,
     Region,
     Sheet,
@@ -27,8 +25,11 @@ from core.api import (
     db,
     emit,
     has_permission,
+    month_bounds,
     record,
     require_city_wide,
+    sql_workdays_between,
+    utc_midnight,
 )
 from plugins.esupervision.models import (
     Accountability,
@@ -126,29 +127,21 @@ def parse_month(month: str) -> tuple[dt.date, dt.date]:
         first = dt.datetime.strptime(month, "%Y-%m").date()
     except (TypeError, ValueError):
         raise EvaluationError(_("month: expected YYYY-MM")) from None
-    last = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
-    return first, last
+    return month_bounds(first.year, first.month)
 
 
-def _utc(day: dt.date, tz: str) -> dt.datetime:
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(tz))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
-
-
-def _aggregate(first: dt.date, last: dt.date, tz: str) -> dict:
+def _aggregate(first: dt.date, last: dt.date) -> dict:
     """Grouped sums per (department id, region id): one query per measure."""
-    start, end = _utc(first, tz), _utc(last + dt.timedelta(days=1), tz)
+    start, end = utc_midnight(first), utc_midnight(last + dt.timedelta(days=1))
     sums: dict = defaultdict(lambda: defaultdict(float))
-    ce, cs = CalendarDay.alias("ce"), CalendarDay.alias("cs")
-    used = (ce.seq - cs.seq - Clock.stopped_days) * 1.0 / Clock.limit_days
+    worked = sql_workdays_between(Clock.start_day, Clock.ended_on)
+    used = (worked - Clock.stopped_days) * 1.0 / Clock.limit_days
     one = lambda cond: fn.SUM(Case(None, [(cond, 1)], 0))
     completion = (Clock.select(MonitoredCase.department, MonitoredCase.region,
                                fn.COUNT(Clock.id), one(Clock.ended_on <= Clock.due),
                                one(Clock.ended_on < Clock.due), fn.SUM(used),
                                fn.COUNT(MonitoredCase.rating), one(MonitoredCase.rating >= 4))
                   .join(MonitoredCase, on=(Clock.case == MonitoredCase.id))
-                  .join(ce, on=(ce.day == Clock.ended_on))
-                  .join(cs, on=(cs.day == Clock.start_day))
                   .where((Clock.kind == "completion") & Clock.ended_on.between(first, last)
                          & (Clock.limit_days > 0))
                   .group_by(MonitoredCase.department, MonitoredCase.region).tuples())
@@ -233,16 +226,14 @@ def _rank(rows: list[dict]) -> None:
         row["rank"] = i
 
 
-def evaluate(month: str, user=None, tz: str | None = None) -> EvaluationRun:
+def evaluate(month: str, user=None) -> EvaluationRun:
     """Score every department and region for ``month`` (YYYY-MM) as a new version."""
-    from plugins.esupervision.services import timezone
     first, last = parse_month(month)
     if user is not None:
         require_city_wide(user, "esupervision.manage")
-    tz = tz or timezone()
     cfg = config()
     began = time.perf_counter()
-    sums = _aggregate(first, last, tz)
+    sums = _aggregate(first, last)
     by_dept: dict = defaultdict(lambda: defaultdict(float))
     by_region: dict = defaultdict(lambda: defaultdict(float))
     for (dept, region), s in sums.items():

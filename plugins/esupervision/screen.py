@@ -7,12 +7,10 @@ from __future__ import annotations
 import datetime as dt
 import math
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from peewee import JOIN, Case, fn
 
-from core.api import Region, descendants
-from plugins.esupervision.clocks import local_day
+from core.api import Region, descendants, local_day, utc_midnight
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 
 IN_PROGRESS = ("received", "accepted", "stopped")
@@ -44,17 +42,6 @@ class Figures:
     def add(self, other: Figures) -> None:
         for name in ("in_progress", "yellow", "red", "decided", "early", "rated", "satisfied"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-
-
-def _tz() -> str:
-    from plugins.esupervision.services import timezone
-    return timezone()
-
-
-def utc_midnight(day: dt.date) -> dt.datetime:
-    """The naive-UTC moment at which local ``day`` begins."""
-    local = dt.datetime.combine(day, dt.time(), tzinfo=ZoneInfo(_tz()))
-    return local.astimezone(dt.UTC).replace(tzinfo=None)
 
 
 def month_start(today: dt.date) -> dt.datetime:
@@ -146,13 +133,12 @@ def trend(region_ids: set[int], today: dt.date, days: int = 30) -> dict:
     """Yellow and red signals per local day over the last ``days`` days."""
     first = today - dt.timedelta(days=days - 1)
     since = utc_midnight(first)
-    tz = _tz()
     counts: dict = {}
     rows = (Signal.select(Signal.raised_at, Signal.level)
             .where(Signal.region.in_(sorted(region_ids)) & (Signal.raised_at >= since))
             .tuples())
     for raised, level in rows:
-        day = local_day(raised, tz)
+        day = local_day(raised)
         counts[(day, level)] = counts.get((day, level), 0) + 1
     labels = [(first + dt.timedelta(days=i)) for i in range(days)]
     return {"days": [d.strftime("%m-%d") for d in labels],

@@ -52,10 +52,6 @@ class IngestError(ValueError):
         return out
 
 
-def timezone() -> str:
-    return current_app.config["QL_SETTINGS"].timezone
-
-
 # -- source tokens ----------------------------------------------------------------------
 INGEST_SCOPE = "esupervision.ingest"
 
@@ -418,12 +414,11 @@ def _events_of(case: MonitoredCase) -> list[dict]:
 
 def rebuild(case: MonitoredCase) -> list[Clock]:
     """Re-derive the case's clocks and history signals from all its events."""
-    tz = timezone()
     events = _events_of(case)
     settings = detector_settings(case.region_id)
     _on, acc = settings.get("ACCEPTANCE_LATE", (True, {"days": 5}))
     _on2, spa = settings.get("SPECIAL_PROCEDURE_ABUSE", (True, {"delivery_days": 10}))
-    result = clockmod.replay(case, events, tz, acceptance_days=int(acc.get("days", 5)),
+    result = clockmod.replay(case, events, acceptance_days=int(acc.get("days", 5)),
                              delivery_days=int(spa.get("delivery_days", 10)))
     share, days_left = threshold_for(case)
     completion = result.clocks.get(("completion", 0))
@@ -452,7 +447,7 @@ def rebuild(case: MonitoredCase) -> list[Clock]:
         kept.append(existing.id)
     Clock.delete().where((Clock.case == case) & Clock.id.not_in(kept)).execute()
     clocks = list(Clock.select().where(Clock.case == case))
-    _history_signals(MonitoredCase.get_by_id(case.id), events, result, clocks, settings, tz)
+    _history_signals(MonitoredCase.get_by_id(case.id), events, result, clocks, settings)
     return clocks
 
 
@@ -463,12 +458,12 @@ def _raise(case, level: str, code: str, key: str, detail: str, clock=None) -> No
      .on_conflict_ignore().execute())
 
 
-def _history_signals(case, events, result, clocks, settings, tz) -> None:
+def _history_signals(case, events, result, clocks, settings) -> None:
     """Signals found in the history: detector findings and clocks that ended late."""
     for clock in clocks:
         code = KIND_CODE.get(clock.kind)
         if (code and settings.get(code, (True, {}))[0] and clock.ended_on is not None
-                and clock.ended_on > clock.due):
+                and clockmod.is_overdue(clock, clock.ended_on)):
             _raise(case, "red", code, f"R:{case.id}:{clock.kind}:{clock.step_seq}",
                    f"{clock.kind} {clock.label} ended {clock.ended_on}, due {clock.due}",
                    clock)
@@ -476,7 +471,7 @@ def _history_signals(case, events, result, clocks, settings, tz) -> None:
         enabled, params = settings.get(det.code, (True, {}))
         if not enabled:
             continue
-        ctx = Context(case=case, events=events, replay=result, params=params, tz=tz)
+        ctx = Context(case=case, events=events, replay=result, params=params)
         for finding in det.evaluate(ctx):
             _raise(case, "red", det.code, f"D:{det.code}:{case.id}:{finding.key}",
                    finding.detail)

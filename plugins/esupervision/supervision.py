@@ -19,6 +19,7 @@ from core.api import (
     supervision_office,
     utcnow,
 )
+from core.api import today as current_day
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
@@ -100,8 +101,7 @@ def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
     demand = _text(demand, "demand")
     if not isinstance(days, int) or not 1 <= days <= 120:
         raise SupervisionError(_("days: must be a whole number from 1 to 120"))
-    from plugins.esupervision.sweep import today_local
-    due = add_workdays(today or today_local(), days)
+    due = add_workdays(today or current_day(), days)
     with db.atomic():
         SupervisionCase.update(state="rectifying", rectification_demand=demand,
                                rectification_days=days, rectification_due=due) \

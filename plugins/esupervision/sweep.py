@@ -27,8 +27,8 @@ from functools import reduce
 from peewee import Case, Value
 
 from core.api import db, is_postgres, utcnow
+from core.api import today as current_day
 from plugins.esupervision import regional
-from plugins.esupervision.clocks import local_day
 from plugins.esupervision.detectors import KIND_CODE
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 
@@ -45,11 +45,6 @@ class SweepResult:
     red: int = 0
     alerted: list = field(default_factory=list)
     pending: int = 0
-
-
-def today_local() -> dt.date:
-    from plugins.esupervision.services import timezone
-    return local_day(utcnow(), timezone())
 
 
 def _key(prefix: str):
@@ -98,6 +93,7 @@ def _in_case_order(query):
 
 
 def _overdue(today: dt.date):
+    """``clocks.is_overdue`` for the open clocks not yet raised, as SQL."""
     return (Clock.ended_on.is_null() & (Clock.due < today) & Clock.red_at.is_null()
             & (Clock.paused_since.is_null() | (Clock.paused_since > Clock.due)))
 
@@ -126,7 +122,7 @@ def yellow_query(today: dt.date):
 
 def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult:
     """Evaluate all open clocks once; raise signals and their alerts."""
-    today = today or today_local()
+    today = today or current_day()
     result = SweepResult(today)
     detectors = regional.Detectors()
     columns = [Signal.case, Signal.region, Signal.level, Signal.code, Signal.dedupe_key,

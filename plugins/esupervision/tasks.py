@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from huey import crontab
 
-from core.api import _l, periodic
+from core.api import _l, periodic, today
 
 SWEEP_LOCK = "esupervision.sweep"
 EVALUATION_LOCK = "esupervision.evaluation"
@@ -20,7 +20,6 @@ def register_periodic(huey):
               label=_l("Monthly efficiency evaluation"))
     def evaluation_job():
         from plugins.esupervision.evaluation import scheduled
-        from plugins.esupervision.sweep import today_local
-        run = scheduled(today_local())
+        run = scheduled(today())
         return None if run is None else {"month": run.month, "version": run.version}
     return sweep_job

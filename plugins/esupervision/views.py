@@ -26,7 +26,9 @@ from core.api import (
     region_ids,
     require,
     scoped,
+    today,
 )
+from plugins.esupervision import clocks as clockmod
 from plugins.esupervision import evaluation, regional, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
@@ -97,14 +99,11 @@ def case(case_id: int):
     signals = list(Signal.select().where(Signal.case == row).order_by(Signal.id))
     supervised = {sc.signal_id: sc for sc in SupervisionCase.select().where(
         SupervisionCase.signal.in_([s.id for s in signals]))} if signals else {}
+    day = today()
     return render_template("esupervision/case.html", case=row, clocks=clocks, events=events,
-                           signals=signals, today=_today(), supervised=supervised,
+                           levels={c.id: clockmod.level(c, day) for c in clocks},
+                           signals=signals, today=day, supervised=supervised,
                            open_form=CloseForm())
-
-
-def _today():
-    from plugins.esupervision.sweep import today_local
-    return today_local()
 
 
 # -- settings: detectors and yellow thresholds, the city default and county overrides ---
@@ -376,12 +375,12 @@ def _screen_region():
 
 def _screen_context():
     region, allowed = _screen_region()
-    today = _today()
-    total, tiles = screenmod.region_tiles(region, allowed, today)
-    departments = screenmod.department_tiles(region, allowed, today) if not tiles else []
+    day = today()
+    total, tiles = screenmod.region_tiles(region, allowed, day)
+    departments = screenmod.department_tiles(region, allowed, day) if not tiles else []
     parent = region.parent if region.parent_id and region.parent_id in allowed else None
     return {"region": region, "total": total, "tiles": tiles, "departments": departments,
-            "parent": parent, "today": today, "cols": screenmod.columns(len(tiles)),
+            "parent": parent, "today": day, "cols": screenmod.columns(len(tiles)),
             "signals": screenmod.newest_signals(screenmod.below(region.id) & allowed)}
 
 
@@ -411,7 +410,7 @@ def screen_feed():
 @require("esupervision.view")
 def screen_trend():
     region, allowed = _screen_region()
-    data = screenmod.trend(screenmod.below(region.id) & allowed, _today())
+    data = screenmod.trend(screenmod.below(region.id) & allowed, today())
     data["labels"] = {"yellow": _("Yellow warnings"), "red": _("Red signals")}
     return jsonify(data)
 
@@ -456,7 +455,7 @@ def evaluation_runs():
                                                 EvaluationRun.version.desc()).limit(36))
     cfg = evaluation.config()
     return render_template("esupervision/evaluation_runs.html", runs=runs,
-                           run_form=RunForm(month=evaluation.previous_month(_today())),
+                           run_form=RunForm(month=evaluation.previous_month(today())),
                            weights_form=WeightsForm(data=cfg), error=None)
 
 
@@ -498,7 +497,7 @@ def evaluation_weights():
     runs = list(EvaluationRun.select().order_by(EvaluationRun.month.desc(),
                                                 EvaluationRun.version.desc()).limit(36))
     return render_template("esupervision/evaluation_runs.html", runs=runs,
-                           run_form=RunForm(month=evaluation.previous_month(_today())),
+                           run_form=RunForm(month=evaluation.previous_month(today())),
                            weights_form=form, error=error), 422
 
 

@@ -1,11 +1,9 @@
 """E-supervision's dashboard widget: this month's signals and cases in progress."""
 from __future__ import annotations
 
-import datetime as dt
-
 from flask import render_template
 
-from core.api import _, scoped
+from core.api import _, scoped, today, utc_midnight
 from plugins.esupervision.models import MonitoredCase, Signal
 
 PERMISSION = "esupervision.view"
@@ -13,8 +11,7 @@ PERMISSION = "esupervision.view"
 
 def signals_widget(user, region) -> str:
     """Cases in progress, yellow and red signals this month, and the newest red ones."""
-    today = dt.date.today()
-    month_start = dt.datetime(today.year, today.month, 1)
+    month_start = utc_midnight(today().replace(day=1))
     cases = scoped(MonitoredCase.select(), MonitoredCase.region, PERMISSION, user=user)
     signals = scoped(Signal.select(), Signal.region, PERMISSION, user=user) \
         .where(Signal.raised_at >= month_start)

@@ -129,3 +129,74 @@ def test_today_is_the_deployment_time_zone_not_the_servers(app):
         assert now().utcoffset() in (dt.timedelta(hours=-8), dt.timedelta(hours=-7))
     finally:
         app.config["QL_SETTINGS"] = settings
+
+
+def test_subtract_workdays_is_the_inverse_of_workdays_between(app):
+    # Monday 9 Feb 2026 - 1 = Friday 6 Feb; the Tuesday after the Spring Festival - 1 =
+    # Saturday 14 Feb, worked in lieu; from a holiday, counting starts on the working day
+    # before it.
+    assert calendar.subtract_workdays(D(2026, 2, 9), 1) == D(2026, 2, 6)
+    assert calendar.subtract_workdays(D(2026, 2, 24), 1) == D(2026, 2, 14)
+    assert calendar.subtract_workdays(D(2026, 2, 18), 1) == D(2026, 2, 13)
+    assert calendar.subtract_workdays(D(2026, 2, 24), 0) == D(2026, 2, 24)
+    for day in (D(2026, 2, 24), D(2026, 10, 4), D(2026, 3, 16)):
+        for n in (0, 1, 3, 20):
+            back = calendar.subtract_workdays(day, n)
+            assert calendar.is_workday(back)
+            assert calendar.workdays_between(back, day) == n
+    with pytest.raises(calendar.CalendarError, match="outside the calendar"):
+        calendar.subtract_workdays(D(2000, 1, 4), 10)
+
+
+def test_workdays_left_of_many_clocks_at_once(app):
+    clocks = {
+        "running": (D(2026, 2, 13), D(2026, 2, 25)),   # Sat 14, Tue 24, Wed 25
+        "due_today": (D(2026, 3, 2), D(2026, 3, 2)),
+        "late": (D(2026, 10, 9), D(2026, 9, 30)),      # 8 and 9 Oct past 30 Sep
+        "stopped": (D(2026, 2, 16), D(2026, 2, 24)),   # stands on a holiday
+    }
+    left = calendar.workdays_left(clocks)
+    assert left == {key: calendar.workdays_between(*pair) for key, pair in clocks.items()}
+    assert left == {"running": 3, "due_today": 0, "late": -2, "stopped": 1}
+    assert calendar.workdays_left({}) == {}
+
+
+def test_sql_workdays_between_counts_in_the_statement(app):
+    from core.models import CalendarDay
+    rows = (CalendarDay.select(CalendarDay.day,
+                               calendar.sql_workdays_between(D(2026, 2, 10), CalendarDay.day))
+            .where(CalendarDay.day.in_([D(2026, 2, 14), D(2026, 3, 16)])).order_by(CalendarDay.day)
+            .tuples())
+    assert [n for _d, n in rows] == [4, 20]
+
+
+def test_month_bounds():
+    assert calendar.month_bounds(2026, 2) == (D(2026, 2, 1), D(2026, 2, 28))
+    assert calendar.month_bounds(2028, 2) == (D(2028, 2, 1), D(2028, 2, 29))
+    assert calendar.month_bounds(2026, 12) == (D(2026, 12, 1), D(2026, 12, 31))
+
+
+def test_utc_midnight_is_local_midnight_as_stored_utc(app):
+    from core.clock import local_day, utc_midnight
+    start = utc_midnight(D(2026, 12, 2))
+    assert start == dt.datetime(2026, 12, 1, 16, 0)
+    assert local_day(start) == D(2026, 12, 2)
+    assert local_day(start - dt.timedelta(microseconds=1)) == D(2026, 12, 1)
+
+
+def test_no_bare_today_or_now_outside_the_clock():
+    """'Today' is core.clock.today() in QL_TIMEZONE: date.today(), datetime.now() and
+    datetime.today() read the server's time zone, so none may appear in core or plugins."""
+    import re
+
+    from core.settings import ROOT
+    bare = re.compile(r"\b(date\.today|datetime\.today|datetime\.now)\(\s*\)")
+    found = []
+    for folder in ("core", "plugins"):
+        for path in sorted((ROOT / folder).rglob("*.py")):
+            if path == ROOT / "core" / "clock.py":
+                continue
+            for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+                if bare.search(line):
+                    found.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")
+    assert found == [], "use core.api.today()/now():\n" + "\n".join(found)

@@ -290,3 +290,39 @@ def test_deadline_across_national_day(app, org, clerk):
     # stopped working days after 29 Sep up to Sat 10 Oct: 30 Sep, 8, 9 and 10 Oct
     assert case.stopped_days == 4
     assert case.deadline == dt.date(2026, 10, 14)  # + Sat 10, 12, 13, 14 Oct
+
+
+def test_one_deadline_rule_for_page_worklist_and_widget(app, org, clerk):
+    """Overdue means the day the clock stands at is past the deadline: today while it
+    runs, the day it stopped while stopped, the decision day once decided. The SQL form
+    the dashboard widget counts with selects exactly the cases the rule calls overdue."""
+    item = catalogue.create_item(item_spec(org["dept_a"], committed_days=4))
+    fri = dt.date(2026, 3, 6)
+
+    def accepted(day):
+        case = cases.transition(file(item, clerk, on=day), "accept", user=clerk, on=day)
+        return cases.transition(case, "start_review", user=clerk, on=day)
+    running = accepted(MON)  # Mon 2 Mar + 4 working days: Fri 6 Mar
+    stopped = cases.transition(accepted(MON), "suspend", user=clerk,
+                               on=dt.date(2026, 3, 4), procedure="expert_review",
+                               reason="专家评审", expected_days=5)
+    def decided(day):
+        case = cases.transition(accepted(MON), "advance", user=clerk, on=day)
+        return cases.transition(case, "decide", user=clerk, on=day, decision="approved")
+    late, early = decided(dt.date(2026, 3, 9)), decided(fri)
+    assert {c.deadline for c in (running, stopped, late, early)} == {fri}
+    sat = dt.date(2026, 3, 7)
+    want = {running.id: True, stopped.id: False, late.id: True, early.id: False}
+    assert {c.id: cases.is_overdue(c, sat) for c in (running, stopped, late, early)} == want
+    counted = {c.id for c in Case.select().where(cases.overdue_condition(sat))}
+    assert counted == {cid for cid, over in want.items() if over}
+    # the Saturday after a Friday deadline: no working day late yet, but overdue (red)
+    assert cases.remaining_days(running, sat) == 0
+    assert cases.urgency(running, 0, sat) == "red"
+    assert cases.urgency(late, cases.remaining_days(late, sat), sat) == "red"
+    assert cases.urgency(early, cases.remaining_days(early, sat), sat) == "neutral"
+    stopped_left = cases.remaining_days(stopped, sat)
+    assert stopped_left == 2 and cases.urgency(stopped, stopped_left, sat) == "yellow"
+    many = cases.remaining_many([running, stopped, late, early], sat)
+    assert many == {c.id: cases.remaining_days(c, sat) for c in (running, stopped, late, early)}
+    assert cases.remaining_days(late, dt.date(2026, 4, 1)) == -1  # frozen at the decision

@@ -75,3 +75,35 @@ def test_threshold_per_item_type_and_item(feed, events):
     assert clock(case, "completion").yellow_on == D(2026, 3, 16)
     set_threshold("item", ev.case["item_code"], 90, 3)  # item wins: min(18, 17) = 17
     assert clock(case, "completion").yellow_on == D(2026, 3, 25)
+
+
+def test_one_overdue_rule_for_the_sweep_and_the_pages(feed, events):
+    """A clock is overdue when the day it stands at (ended, stopped, else today) is past
+    its due day; the sweep's SQL selects exactly the open clocks the rule calls overdue."""
+    from plugins.esupervision import clocks as rule
+    from plugins.esupervision.sweep import _overdue
+    ev = events(submitted="2026-04-02 09:00")
+    (row,) = feed(ev.make("submitted", "2026-04-02 09:00"))
+    c = clock(row.case, "acceptance")  # due Fri 10 Apr, yellow from Thu 9 Apr
+    today = D(2026, 4, 13)
+    cases = {
+        "running late": {},
+        "stopped after due": {"paused_since": D(2026, 4, 11)},
+        "stopped in time": {"paused_since": D(2026, 4, 8)},
+        "ended late": {"ended_on": D(2026, 4, 13)},
+        "ended in time": {"ended_on": D(2026, 4, 10)},
+    }
+    seen = {}
+    for name, values in cases.items():
+        Clock.update(paused_since=values.get("paused_since"), ended_on=values.get("ended_on"),
+                     red_at=None).where(Clock.id == c.id).execute()
+        fresh = Clock.get_by_id(c.id)
+        by_sql = Clock.select().where((Clock.id == c.id) & _overdue(today)).exists()
+        if fresh.ended_on is None:
+            assert by_sql == rule.is_overdue(fresh, today), name
+        seen[name] = rule.level(fresh, today)
+    assert seen == {"running late": "red", "stopped after due": "red",
+                    "stopped in time": "stopped", "ended late": "red", "ended in time": "ended"}
+    Clock.update(paused_since=None, ended_on=None).where(Clock.id == c.id).execute()
+    assert rule.level(Clock.get_by_id(c.id), D(2026, 4, 9)) == "yellow"
+    assert rule.level(Clock.get_by_id(c.id), D(2026, 4, 8)) == "running"

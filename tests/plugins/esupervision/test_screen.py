@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from core.api import today
 from core.db import utcnow
 from plugins.esupervision.screen import region_tiles
-from plugins.esupervision.sweep import today_local
 
 
 def test_figures_roll_up_and_drill_down(client, login, make_user, org, events):
@@ -27,7 +27,7 @@ def test_figures_roll_up_and_drill_down(client, login, make_user, org, events):
     ingest(dict(a2.make("evaluated", "2026-03-02 09:00", rating=5), occurred_at=iso), "ext",
            received_at=now)
     total, tiles = region_tiles(org["city"], {org["city"].id, org["a"].id, org["b"].id},
-                                today_local())
+                                today())
     assert (total.in_progress, total.red) == (2, 1)
     by_name = {t.label: t for t in tiles}
     assert by_name["锦江区"].in_progress == 1 and by_name["锦江区"].early_rate == 100.0

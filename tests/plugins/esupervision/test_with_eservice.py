@@ -11,8 +11,9 @@ import pytest
 
 from core import calendar
 from core.alerts.models import Alert
+from core.api import today
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
-from plugins.esupervision.sweep import sweep, today_local
+from plugins.esupervision.sweep import sweep
 from tests.conftest import running_app
 
 
@@ -45,7 +46,7 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
     assert monitored.events.count() == 3  # submitted, accepted, step_started
     step = Clock.get((Clock.case == monitored) & (Clock.kind == "step"))
     assert (step.limit_days, step.ended_on) == (3, None)
-    assert step.start_day == today_local()
+    assert step.start_day == today()
     assert step.due == calendar.add_workdays(step.start_day, 3)
 
     warned = sweep(step.yellow_on)
@@ -65,7 +66,7 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
 
     cases.transition(case, "advance", user=clerk)  # the overdue step ends: one more event
     ended = Clock.get_by_id(step.id)
-    assert ended.ended_on == today_local()
+    assert ended.ended_on == today()
     assert Signal.select().where((Signal.case == monitored)
                                  & (Signal.code == "STEP_OVERDUE")).count() == 1
 
