@@ -94,6 +94,7 @@ def task(**options):
 
 
 DECLARED: dict = {}  # name -> core.jobs.Declared, every periodic job of this process
+_WRAPPERS: dict = {}  # name -> its huey task, so declaring a job again replaces it
 
 
 def periodic(crontab, name: str | None = None, *, label=None, lease: float | None = None,
@@ -102,7 +103,8 @@ def periodic(crontab, name: str | None = None, *, label=None, lease: float | Non
     label=_l("…"))``; the label is what the admin page shows) that runs under a lease: one worker at a time, and a worker killed mid-run blocks the job
     only until its lease runs out (``lease`` seconds, default QL_JOB_LEASE_SECONDS; the
     holder renews it every third of that while it runs). Each completion is recorded for
-    the health check (``core.jobs``)."""
+    the health check (``core.jobs``). Declaring a job of the same name again (a worker's
+    hooks called twice) replaces the earlier declaration."""
     def decorator(fn):
         job_name = name or f"{fn.__module__}.{fn.__name__}"
         from core.i18n import source_text
@@ -141,7 +143,11 @@ def periodic(crontab, name: str | None = None, *, label=None, lease: float | Non
             finally:
                 renewal.stop()
                 store.release(job_name, holder)
-        return huey.periodic_task(crontab, name=job_name, **options)(_in_context(leased))
+        if job_name in _WRAPPERS:
+            _WRAPPERS[job_name].unregister()
+        wrapper = huey.periodic_task(crontab, name=job_name, **options)(_in_context(leased))
+        _WRAPPERS[job_name] = wrapper
+        return wrapper
     return decorator
 
 

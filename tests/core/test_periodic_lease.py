@@ -205,3 +205,18 @@ def test_admin_page_names_late_jobs_in_both_languages(app, client, org, make_use
         s["locale"] = "zh_CN"
     zh = client.get("/admin/jobs").get_data(as_text=True)
     assert "电子监察巡检" in zh and "已逾期" in zh and "esupervision.sweep" not in zh
+
+
+def test_declaring_a_job_again_replaces_it(app):
+    name = unique("again")
+
+    @periodic(crontab(minute="*"), name=name)
+    def first():
+        return 1
+
+    @periodic(crontab(minute="*"), name=name)
+    def second():
+        return 2
+
+    assert second.call_local() == 2
+    assert sum(t.__name__ == name for t in huey._registry._periodic_tasks) == 1
