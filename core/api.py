@@ -70,7 +70,7 @@ from core.forms import (
     coerce_id,
 )
 from core.hookspecs import hookimpl, hookspec
-from core.i18n import _, _l, ngettext
+from core.i18n import _, _l, deployment_language, ngettext
 from core.numbering import format_number, next_number
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.parse import (
@@ -172,6 +172,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "decrypt",
     "decrypt_legacy",
     "demo_user",
+    "deployment_language",
     "descendants",
     "diff",
     "emit",

@@ -1,6 +1,8 @@
 """Translation layer: Flask-Babel, Chinese by default, English per user."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 from babel import Locale
 from flask import current_app, g, has_request_context, request, session
 from flask.globals import _cv_app
@@ -94,6 +96,16 @@ def init_app(app, extra_dirs=()) -> None:
                                  format_datetime=format_datetime)
 
 
+@contextmanager
+def deployment_language():
+    """Within the block, ``_`` translates into the deployment's language (QL_LOCALE),
+    whoever's request is running: for words that are written once and stay — alert
+    subjects, signal details, the text of a letter — not for the page being answered."""
+    from flask_babel import force_locale
+    with force_locale(current_app.config["QL_SETTINGS"].locale):
+        yield
+
+
 def html_lang() -> str:
     return "zh-CN" if is_chinese() else "en"
 
@@ -108,4 +120,5 @@ def wants_locale() -> str | None:
     return value if value in LOCALES else None
 
 
-__all__ = ["LOCALES", "_", "_l", "gettext", "init_app", "lazy_gettext", "ngettext"]
+__all__ = ["LOCALES", "_", "_l", "deployment_language", "gettext", "init_app", "lazy_gettext",
+           "ngettext"]

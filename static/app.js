@@ -22,4 +22,9 @@
       form.querySelectorAll("[data-secret]").forEach(function (input) { input.value = ""; });
     }
   });
+  // A button marked data-print prints the page (its print stylesheet keeps the document).
+  document.addEventListener("click", function (evt) {
+    var button = evt.target.closest && evt.target.closest("[data-print]");
+    if (button) { window.print(); }
+  });
 })();

@@ -11,6 +11,9 @@ PERMISSIONS = [
     ("esupervision.view", _l("View e-supervision: monitored cases and signals")),
     ("esupervision.manage", _l("Edit e-supervision detectors and warning thresholds")),
     ("esupervision.supervise", _l("Handle supervision cases and accountability records")),
+    ("esupervision.respond", _l("Answer for one's own department: read the suggestion "
+                                "letters and rectification demands addressed to it and "
+                                "report the rectification (整改回告)")),
 ]
 
 
@@ -40,6 +43,7 @@ def ql_models():
 
 @hookimpl
 def ql_blueprints():
+    from plugins.esupervision import letter_views  # noqa: F401 - its routes join bp
     from plugins.esupervision.api import api
     from plugins.esupervision.views import bp
     return [bp, api]
@@ -61,7 +65,10 @@ def ql_roles():
              "permissions": ["esupervision.view", "esupervision.manage",
                              "esupervision.supervise"]},
             {"code": "staff", "label": _l("Staff member"),
-             "permissions": ["esupervision.view"]}]
+             "permissions": ["esupervision.view"]},
+            {"code": "department_liaison",
+             "label": _l("Supervised department's liaison (整改联络员)"),
+             "permissions": ["esupervision.respond"]}]
 
 
 @hookimpl
@@ -73,7 +80,11 @@ def ql_nav_items(user, region):
             {"label": _l("Daily supervision"), "endpoint": "esupervision.findings",
              "icon": "clipboard", "order": 42, "permission": "esupervision.supervise"},
             {"label": _l("Efficiency evaluation"), "endpoint": "esupervision.evaluation_runs",
-             "icon": "chart", "order": 43, "permission": "esupervision.supervise"}]
+             "icon": "chart", "order": 43, "permission": "esupervision.supervise"},
+            {"label": _l("Suggestion letters"), "endpoint": "esupervision.letter_list",
+             "icon": "mail", "order": 44, "permission": "esupervision.supervise"},
+            {"label": _l("Rectification reports"), "endpoint": "esupervision.letter_list",
+             "icon": "mail", "order": 44, "permission": "esupervision.respond"}]
 
 
 @hookimpl
@@ -85,25 +96,59 @@ def ql_dashboard_widgets(user, region):
 
 @hookimpl
 def ql_alert_kinds():
+    from plugins.esupervision import wording
     from plugins.esupervision.detectors import BUILTIN
-    kinds = [{"code": "esupervision.deadline.yellow", "label": _l("Time limit nearly used"),
-              "level": "yellow", "escalate_after_hours": 24},
-             {"code": "esupervision.evaluation.suggestion",
-              "label": _l("Rectification suggestion after the monthly evaluation"),
-              "level": "yellow", "escalate_after_hours": 0},
-             {"code": "esupervision.case.stalled",
-              "label": _l("Case stalled: no progress for several working days"),
-              "level": "red", "escalate_after_hours": 24},
-             {"code": "esupervision.case.handler_absent",
-              "label": _l("Case handler absent: account disabled or post vacant"),
-              "level": "red", "escalate_after_hours": 24},
-             {"code": "esupervision.rectification.overdue",
-              "label": _l("Rectification not reported in time"), "level": "red",
-              "escalate_after_hours": 24}]
+
+    def kind(code, label, level, words, hours=24):
+        return {"code": code, "label": label, "level": level, "escalate_after_hours": hours,
+                "subject": words, "link": wording.link}
+    kinds = [kind("esupervision.deadline.yellow", _l("Time limit nearly used"), "yellow",
+                  wording.signal),
+             kind("esupervision.evaluation.suggestion",
+                  _l("Suggestion letter (监察建议书) after the monthly evaluation"), "yellow",
+                  wording.letter, 0),
+             kind("esupervision.letter.overdue",
+                  _l("Suggestion letter: no rectification report by its deadline"), "red",
+                  wording.letter_overdue),
+             kind("esupervision.case.stalled",
+                  _l("Case stalled: no progress for several working days"), "red",
+                  wording.stalled),
+             kind("esupervision.case.handler_absent",
+                  _l("Case handler absent: account disabled or post vacant"), "red",
+                  wording.absent),
+             kind("esupervision.rectification.overdue", _l("Rectification not reported in time"),
+                  "red", wording.rectification_overdue)]
     for det in BUILTIN:
-        kinds.append({"code": f"esupervision.signal.{det.code}", "label": det.description,
-                      "level": "red", "escalate_after_hours": 24})
+        kinds.append(kind(f"esupervision.signal.{det.code}", det.description, "red",
+                          wording.signal))
     return kinds
+
+
+@hookimpl
+def ql_audit_actions():
+    return {
+        "esupervision.event.ingest": _l("Case event received"),
+        "esupervision.token.create": _l("Ingestion token issued"),
+        "esupervision.token.revoke": _l("Ingestion token revoked"),
+        "esupervision.detector.update": _l("Detector set"),
+        "esupervision.detector.clear": _l("Detector override cleared"),
+        "esupervision.threshold.update": _l("Yellow threshold set"),
+        "esupervision.threshold.delete": _l("Yellow threshold removed"),
+        "esupervision.supervision.open": _l("Supervision case opened"),
+        "esupervision.supervision.verify": _l("Signal verified"),
+        "esupervision.supervision.demand": _l("Rectification demanded"),
+        "esupervision.supervision.report": _l("Rectification reported"),
+        "esupervision.supervision.close": _l("Supervision case closed"),
+        "esupervision.supervision.escalate": _l("Overdue rectification escalated"),
+        "esupervision.accountability.record": _l("Accountability recorded"),
+        "esupervision.finding.record": _l("Daily supervision finding recorded"),
+        "esupervision.evaluation.config": _l("Evaluation weights changed"),
+        "esupervision.evaluation.run": _l("Efficiency evaluation run"),
+        "esupervision.letter.issue": _l("Suggestion letter issued"),
+        "esupervision.letter.reply": _l("Rectification report on a suggestion letter"),
+        "esupervision.letter.review": _l("Rectification report reviewed"),
+        "esupervision.letter.escalate": _l("Suggestion letter overdue, escalated"),
+    }
 
 
 @hookimpl

@@ -7,6 +7,8 @@ accounts, one ``emit_many`` raises the batch's alerts and the batch is marked al
 one UPDATE, all in one transaction."""
 from __future__ import annotations
 
+import datetime as dt
+
 from peewee import JOIN
 
 from core.api import (
@@ -15,10 +17,12 @@ from core.api import (
     Region,
     User,
     db,
+    deployment_language,
     emit_many,
     supervision_office,
     utcnow,
 )
+from plugins.esupervision import wording
 from plugins.esupervision.models import Clock, MonitoredCase, Signal
 from plugins.esupervision.sweep import YELLOW_KIND
 
@@ -83,10 +87,10 @@ class Recipients:
 
 def specs_of(row, recipients: Recipients) -> tuple[list[AlertSpec], list[str]]:
     """The alert(s) of one signal (a row of :func:`pending`) and lines describing them."""
-    subject = f"{row.code} {row.serial} {row.item_name}"[:200]
     details = {"serial": row.serial, "source": row.source, "code": row.code,
                "detail": row.detail, "department": row.department_name,
                "item": row.item_name}
+    subject = wording.signal(details)[:200]
     kind = kind_of(row.level, row.code)
     ref = f"esupervision.case:{row.case_id}"
     specs, lines = [], []
@@ -105,8 +109,9 @@ def specs_of(row, recipients: Recipients) -> tuple[list[AlertSpec], list[str]]:
     return specs, lines
 
 
-def alert_pending(limit: int | None = None) -> list[str]:
-    """Alert every signal not yet alerted, in batches, each batch in one transaction."""
+def alert_pending(limit: int | None = None, now: dt.datetime | None = None) -> list[str]:
+    """Alert every signal not yet alerted, in batches, each batch in one transaction
+    (``now``: the alerts' time, the current one unless a replay of past days says)."""
     lines: list[str] = []
     recipients = Recipients()
     done = 0
@@ -117,12 +122,13 @@ def alert_pending(limit: int | None = None) -> list[str]:
                 break
             recipients.load(batch)
             specs: list[AlertSpec] = []
-            for row in batch:
-                row_specs, row_lines = specs_of(row, recipients)
-                specs += row_specs
-                lines += row_lines
-            emit_many(specs)
-            Signal.update(alerted_at=utcnow()) \
+            with deployment_language():  # the stored subject lines
+                for row in batch:
+                    row_specs, row_lines = specs_of(row, recipients)
+                    specs += row_specs
+                    lines += row_lines
+            emit_many(specs, now=now)
+            Signal.update(alerted_at=now or utcnow()) \
                 .where(Signal.id.in_([r.id for r in batch])).execute()
             done += len(batch)
     return lines

@@ -13,12 +13,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import ClassVar
 
-from core.api import _l, call_hook, local_day, workdays_between
+from core.api import _, _l, call_hook, local_day, workdays_between
+from plugins.esupervision.labels import label
 
 
 @dataclass
 class Finding:
-    """One red signal a detector found: ``key`` makes it unique within the case."""
+    """One red signal a detector found: ``key`` makes it unique within the case; its
+    ``detail`` is worded with ``_`` (the caller runs detectors in the deployment's
+    language, so the stored detail reads in it)."""
 
     key: str
     detail: str
@@ -52,6 +55,10 @@ class Detector:
         return []
 
 
+def _missing(fields: list[str]) -> str:
+    return _("missing: %(what)s", what=_(", ").join(label("field", f) for f in fields))
+
+
 def _blank(value) -> bool:
     return value is None or (isinstance(value, str) and not value.strip()) or value is False
 
@@ -66,7 +73,7 @@ class RefusedWithoutReason(Detector):
         for ev in ctx.of("not_accepted"):
             missing = [f for f in ("reason", "legal_basis", "rights_notice") if _blank(ev.get(f))]
             if missing:
-                out.append(Finding(ev["event_id"], "missing: " + ", ".join(missing)))
+                out.append(Finding(ev["event_id"], _missing(missing)))
         return out
 
 
@@ -81,7 +88,7 @@ class DeniedWithoutReason(Detector):
                 continue
             missing = [f for f in ("reason", "legal_basis") if _blank(ev.get(f))]
             if missing:
-                out.append(Finding(ev["event_id"], "missing: " + ", ".join(missing)))
+                out.append(Finding(ev["event_id"], _missing(missing)))
         return out
 
 
@@ -107,10 +114,10 @@ class SupplementViolation(Detector):
             used = workdays_between(received, ctx.day(ev["occurred_at"]))
             if used > int(ctx.params.get("days", 5)):
                 out.append(Finding("late:" + ev["event_id"],
-                                   f"notice after {used} working days"))
+                                   _("supplement notice after %(n)d working days", n=used)))
             if i >= 1:
                 out.append(Finding("repeat:" + ev["event_id"],
-                                   f"supplement request no. {i + 1}"))
+                                   _("supplement request no. %(n)d", n=i + 1)))
         return out
 
 
@@ -137,7 +144,9 @@ class IllegalFee(Detector):
         for ev in ctx.of("fee_charged"):
             charged = ev["fee_charged"]
             if charged != due:
-                what = "fee on a free item" if due == 0 else f"charged {charged}, due {due}"
+                what = _("fee of %(charged)s on a free item", charged=charged) if due == 0 \
+                    else _("charged %(charged)s, the item's fee is %(due)s", charged=charged,
+                           due=due)
                 out.append(Finding(ev["event_id"], what))
         return out
 
@@ -154,8 +163,8 @@ class OffSystemHandling(Detector):
         accepted = [e["occurred_at"] for e in ctx.of("accepted")]
         for ev in ctx.of("decided"):
             if not accepted or min(accepted) > ev["occurred_at"]:
-                out.append(Finding("decided-before-acceptance", "decision recorded before "
-                                   "acceptance"))
+                out.append(Finding("decided-before-acceptance",
+                                   _("decision recorded before acceptance")))
                 break
         starts = {e["step"]["seq"]: e["occurred_at"] for e in ctx.of("step_started")}
         ends = {e["step"]["seq"]: e["occurred_at"] for e in ctx.of("step_completed")}
@@ -163,14 +172,16 @@ class OffSystemHandling(Detector):
         if len(done) >= int(ctx.params.get("min_steps", 2)):
             span = max(ends[s] for s in done) - min(starts[s] for s in done)
             if span < dt.timedelta(minutes=int(ctx.params.get("minutes", 10))):
-                out.append(Finding("fast-review", f"{len(done)} steps recorded within "
-                                   f"{int(span.total_seconds() // 60)} minutes"))
+                out.append(Finding("fast-review", _(
+                    "%(n)d steps recorded within %(m)d minutes", n=len(done),
+                    m=int(span.total_seconds() // 60))))
         limit = dt.timedelta(hours=int(ctx.params.get("late_hours", 24)))
         for ev in ctx.events:
             if ev.get("received_at") and ev["received_at"] - ev["occurred_at"] > limit:
                 hours = int((ev["received_at"] - ev["occurred_at"]).total_seconds() // 3600)
-                out.append(Finding("late:" + ev["event_id"],
-                                   f"{ev['short']} arrived {hours} hours after its time"))
+                out.append(Finding("late:" + ev["event_id"], _(
+                    "%(event)s arrived %(n)d hours after its time",
+                    event=label("event", ev["short"]), n=hours)))
         return out
 
 
@@ -188,7 +199,7 @@ class SpecialProcedureAbuse(Detector):
             proc = ev.get("procedure")
             if not proc or not proc.get("kind"):
                 out.append(Finding("no-procedure:" + ev["event_id"],
-                                   "clock stopped without a stated procedure"))
+                                   _("clock stopped without a stated procedure")))
         return out
 
 

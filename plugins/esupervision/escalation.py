@@ -30,7 +30,7 @@ from core.api import (
     utc_midnight,
     workdays_between,
 )
-from plugins.esupervision import regional
+from plugins.esupervision import regional, wording
 from plugins.esupervision.models import MonitoredCase
 
 STALLED_KIND = "esupervision.case.stalled"
@@ -76,9 +76,10 @@ def stalled_cases(today: dt.date, quiet: list[tuple[int, object]],
 
 
 def absent_handler_cases(today: dt.date, limit: int = LIMIT,
-                         where=None) -> list[tuple[MonitoredCase, str]]:
+                         where=None) -> list[tuple[MonitoredCase, dict]]:
     """Open cases whose handler account is disabled or whose handler post is vacant, and
-    that have no open handler-absent alert (``where``: a further condition)."""
+    that have no open handler-absent alert (``where``: a further condition), each with
+    why: ``{"why": "disabled", "who": username}`` or ``{"why": "vacant", "post": id}``."""
     waiting = MonitoredCase.status.in_(OPEN_STATUSES) & _not_alerted(ABSENT_KIND)
     if where is not None:
         waiting = waiting & where
@@ -86,8 +87,7 @@ def absent_handler_cases(today: dt.date, limit: int = LIMIT,
                 .join(User, on=(User.username == MonitoredCase.handler_username))
                 .where(waiting & (User.active == False))
                 .order_by(MonitoredCase.id).limit(limit))
-    out = [(case, f"handler {case.handler_username} has no active account")
-           for case in disabled]
+    out = [(case, {"why": "disabled", "who": case.handler_username}) for case in disabled]
     held = (PostHolding.select(PostHolding.post)
             .where((PostHolding.start <= today)
                    & (PostHolding.end.is_null() | (PostHolding.end >= today))))
@@ -96,7 +96,7 @@ def absent_handler_cases(today: dt.date, limit: int = LIMIT,
               .where(waiting & Post.id.not_in(held))
               .order_by(MonitoredCase.id).limit(limit))
     seen = {case.id for case, _ in out}
-    out += [(case, f"handler post {case.handler_post_id} has no holder")
+    out += [(case, {"why": "vacant", "post": case.handler_post_id})
             for case in vacant if case.id not in seen]
     return out
 
@@ -109,21 +109,21 @@ def _target(case: MonitoredCase, cache: dict):
     return cache[case.region_id]
 
 
-def _raise(kind: str, case: MonitoredCase, subject: str, detail: str,
-           cache: dict) -> str | None:
+def _raise(kind: str, case: MonitoredCase, words, facts: dict, cache: dict,
+           now: dt.datetime | None = None) -> str | None:
     key = f"{kind}:{case.id}"
     target = _target(case, cache)
     if target is None:
         return None
+    details = {"serial": case.serial, "source": case.source,
+               "department": case.department_name, "item": case.item_name, **facts}
     with db.atomic():
-        emit(kind, case.region_id, subject[:200], target_department=target,
-             ref=f"esupervision.case:{case.id}", dedupe_key=key,
-             details={"serial": case.serial, "source": case.source, "detail": detail,
-                      "department": case.department_name, "item": case.item_name})
+        emit(kind, case.region_id, wording.stored(words, details), target_department=target,
+             ref=f"esupervision.case:{case.id}", dedupe_key=key, details=details, now=now)
     return f"red {kind} {case.serial} -> department head"
 
 
-def escalate_cases(today: dt.date) -> list[str]:
+def escalate_cases(today: dt.date, now: dt.datetime | None = None) -> list[str]:
     """Raise the stalled-case and absent-handler alerts not yet open; lines describing them.
 
     Each region follows its own settings (``regional.py``), folded into one query per
@@ -136,9 +136,7 @@ def escalate_cases(today: dt.date) -> list[str]:
                  STALLED_CODE, lambda r: (r.enabled, int(r.params.get("days", 3))))
              if on and days > 0]
     for case, used in (stalled_cases(today, quiet) if quiet else []):
-        line = _raise(STALLED_KIND, case,
-                      f"case stalled: {case.serial} {case.item_name}, no event for "
-                      f"{used} working days", f"no event for {used} working days", cache)
+        line = _raise(STALLED_KIND, case, wording.stalled, {"days": used}, cache, now)
         if line:
             lines.append(line)
     absent = [regional.region_condition(MonitoredCase.region, inside, ids)
@@ -147,9 +145,7 @@ def escalate_cases(today: dt.date) -> list[str]:
     if absent:
         where = None if any(w is None for w in absent) else reduce(operator.or_, absent)
         for case, why in absent_handler_cases(today, where=where):
-            line = _raise(ABSENT_KIND, case,
-                          f"handler absent: {case.serial} {case.item_name}, {why}", why,
-                          cache)
+            line = _raise(ABSENT_KIND, case, wording.absent, why, cache, now)
             if line:
                 lines.append(line)
     return lines

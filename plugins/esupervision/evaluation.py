@@ -5,7 +5,7 @@ completion, time used against the limit), abnormal handling (yellow −5 / red �
 signal per 100 cases), daily supervision (finding points and accountability records,
 问责, −10 each), public rating (satisfaction with the applicants' ratings, 好差评); plus
 a bonus for early completion. Every run is stored as a new immutable version of its
-month; low scores send a rectification suggestion (监察建议书) through the alert bus.
+month; a low score sends a suggestion letter (监察建议书, ``letters.py``).
 """
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ import json
 import time
 from collections import defaultdict
 
-from flask import current_app
 from peewee import Case, fn
 
 from core.api import (
@@ -22,15 +21,17 @@ from core.api import (
     Region,
     Sheet,
     _,
+    _l,
     db,
-    emit,
     has_permission,
     month_bounds,
     record,
     require_city_wide,
     sql_workdays_between,
+    supervision_office,
     utc_midnight,
 )
+from plugins.esupervision import letters as letters_mod
 from plugins.esupervision.models import (
     Accountability,
     Clock,
@@ -43,11 +44,10 @@ from plugins.esupervision.models import (
     SupervisionCase,
 )
 
-SUGGESTION_KIND = "esupervision.evaluation.suggestion"
 DEFAULTS = {"weight_efficiency": 40, "weight_abnormal": 30, "weight_supervision": 15,
             "weight_public": 15, "yellow_points": 5, "red_points": 10, "minor_points": 2,
             "major_points": 5, "accountability_points": 10, "early_bonus_step": 10,
-            "bonus_cap": 5, "suggestion_below": 60}
+            "bonus_cap": 5, "suggestion_below": 60, "letter_reply_days": 10}
 WEIGHTS = ("weight_efficiency", "weight_abnormal", "weight_supervision", "weight_public")
 CATEGORIES = ("process", "time_limit", "fees", "conduct", "data", "other")
 SEVERITIES = ("minor", "major")
@@ -221,9 +221,16 @@ def score(s: dict, cfg: dict) -> dict:
 
 
 def _rank(rows: list[dict]) -> None:
-    rows.sort(key=lambda r: (-r["total"], r["label"]))
-    for i, row in enumerate(rows, 1):
-        row["rank"] = i
+    """Rank 1, 2, … by total; a unit that decided no case in the month has nothing to
+    be measured on and is not ranked (rank 0, listed after the others)."""
+    rows.sort(key=lambda r: (not r["decided"], -r["total"], r["label"]))
+    rank = 0
+    for row in rows:
+        if row["decided"]:
+            rank += 1
+            row["rank"] = rank
+        else:
+            row["rank"] = 0
 
 
 def evaluate(month: str, user=None) -> EvaluationRun:
@@ -260,37 +267,30 @@ def evaluate(month: str, user=None) -> EvaluationRun:
                         label=regions[r].name) for r, s in rolled.items() if r in regions]
     _rank(dept_rows)
     _rank(region_rows)
-    letter = current_app.jinja_env.get_template("esupervision/suggestion_letter.html")
     with db.atomic():
         version = (EvaluationRun.select(fn.MAX(EvaluationRun.version))
                    .where(EvaluationRun.month == month).scalar() or 0) + 1
         run = EvaluationRun.create(month=month, version=version,
                                    params=json.dumps(cfg, sort_keys=True),
                                    created_by=getattr(user, "username", "") or "schedule")
-        for row in dept_rows:
-            if row["total"] < cfg["suggestion_below"]:
-                row["suggestion"] = letter.render(row=row, month=month,
-                                                  dept=depts[row["department"]], cfg=cfg)
+        offices = {r: supervision_office(regions[r]) for r in regions
+                   if regions[r].parent_id is not None}
+        low = [(row, depts[row["department"]], "department") for row in dept_rows
+               if row["rank"] and row["total"] < cfg["suggestion_below"]]
+        low += [(row, offices[row["region"]], "region") for row in region_rows
+                if row["rank"] and row["total"] < cfg["suggestion_below"]
+                and offices.get(row["region"]) is not None]
+        for row, to, level in low:
+            row["suggestion"] = letters_mod.issue(run, row, to, level, cfg, user).number
         rows = dept_rows + region_rows
         for i in range(0, len(rows), 500):
             EvaluationScore.insert_many([dict(r, run=run.id) for r in rows[i:i + 500]]).execute()
-        for row in dept_rows:
-            if row.get("suggestion"):
-                _send_suggestion(run, row, depts[row["department"]])
         run.seconds = round(time.perf_counter() - began, 3)
         EvaluationRun.update(seconds=run.seconds).where(EvaluationRun.id == run.id).execute()
         record("esupervision.evaluation.run", object_type="evaluation_run", object_id=run.id,
                user=user, summary=f"efficiency evaluation {month} v{version}: "
                                   f"{len(dept_rows)} departments, {len(region_rows)} regions")
     return run
-
-
-def _send_suggestion(run: EvaluationRun, row: dict, dept: Department) -> None:
-    """The rectification suggestion (监察建议书) to the department, via the alert bus."""
-    emit(SUGGESTION_KIND, dept.region_id,
-         f"{run.month} efficiency evaluation: {dept.name} scored {row['total']:.1f}"[:200],
-         target_department=dept, ref=f"esupervision.evaluation:{run.id}",
-         dedupe_key=f"eval:{run.id}:{dept.id}", details={"letter": row["suggestion"]})
 
 
 def previous_month(today: dt.date) -> str:
@@ -308,10 +308,12 @@ def scheduled(today: dt.date) -> EvaluationRun | None:
 
 # -- reading the archive -----------------------------------------------------------------------
 def scores(run: EvaluationRun, level: str, region_ids: set[int]) -> list[EvaluationScore]:
+    """The run's scores of one level in the regions, ranked first, unranked after."""
     return list(EvaluationScore.select()
                 .where((EvaluationScore.run == run) & (EvaluationScore.level == level)
                        & EvaluationScore.region.in_(sorted(region_ids)))
-                .order_by(EvaluationScore.rank))
+                .order_by(EvaluationScore.rank == 0, EvaluationScore.rank,
+                          EvaluationScore.label))
 
 
 def department_history(department_id: int) -> dict:
@@ -329,13 +331,15 @@ def department_history(department_id: int) -> dict:
             "ranks": [p[2] for p in points]}
 
 
-COLUMNS = (("rank", "Rank"), ("label", "Name"), ("total", "Total"), ("efficiency", "Efficiency"),
-           ("abnormal", "Abnormal handling"), ("supervision", "Daily supervision"),
-           ("public", "Public rating"), ("bonus", "Bonus"), ("cases", "Cases"),
-           ("decided", "Decided"), ("on_time_rate", "On time %"), ("early_rate", "Early %"),
-           ("time_ratio", "Time used / limit"), ("yellow", "Yellow"), ("red", "Red"),
-           ("finding_points", "Finding points"), ("accountability", "Accountability records"),
-           ("satisfaction", "Satisfaction %"))
+COLUMNS = (("rank", _l("Rank")), ("label", _l("Name")), ("total", _l("Total")),
+           ("efficiency", _l("Efficiency")), ("abnormal", _l("Abnormal handling")),
+           ("supervision", _l("Daily supervision")), ("public", _l("Public rating")),
+           ("bonus", _l("Bonus")), ("cases", _l("Cases")), ("decided", _l("Decided")),
+           ("on_time_rate", _l("On time %")), ("early_rate", _l("Early %")),
+           ("time_ratio", _l("Time used / limit")), ("yellow", _l("Yellow")),
+           ("red", _l("Red")), ("finding_points", _l("Finding points")),
+           ("accountability", _l("Accountability records")),
+           ("satisfaction", _l("Satisfaction %")))
 
 
 def export_sheets(run: EvaluationRun, region_ids: set[int], headers: dict) -> list[Sheet]:

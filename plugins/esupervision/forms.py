@@ -102,3 +102,16 @@ class WeightsForm(FlaskForm):
     bonus_cap = IntegerField(_l("Bonus cap"), validators=[NumberRange(0, 100)])
     suggestion_below = IntegerField(_l("Send a rectification suggestion below this score"),
                                     validators=[NumberRange(0, 100)])
+
+
+class LetterReplyForm(FlaskForm):
+    reply = TextAreaField(_l("What the department has done (整改回告)"),
+                          validators=[DataRequired(), Length(max=8000)])
+
+
+class LetterReviewForm(FlaskForm):
+    decision = SelectField(_l("Decision"), choices=[
+        SelectChoice("accept", _l("Accept the report and close the letter")),
+        SelectChoice("return", _l("Return it: more is needed"))])
+    note = TextAreaField(_l("Note (required when returned)"),
+                         validators=[Optional(), Length(max=2000)])

@@ -181,6 +181,8 @@ class SupervisionCase(BaseModel):
     closed_at = pw.DateTimeField(null=True)
     closing_note = pw.TextField(default="")
     escalated_at = pw.DateTimeField(null=True)
+    reported_by = pw.CharField(max_length=64, default="")
+    reported_on_paper = pw.BooleanField(default=False)
 
     class Meta:
         table_name = "esupervision_supervision_case"
@@ -280,6 +282,46 @@ class EvaluationScore(BaseModel):
         indexes = ((("run", "level", "rank"), False), (("department", "run"), False))
 
 
+LETTER_STATES = ("issued", "replied", "returned", "accepted")
+
+
+class SuggestionLetter(BaseModel):
+    """Suggestion letter (监察建议书): a numbered document (文号, per issuing region and
+    year) sent after a low score in the monthly evaluation to a department's head — or,
+    for a district or county that scored low, to its supervision office — with a deadline
+    for the rectification report (整改回告) the department itself enters.
+
+    issued → replied → accepted (closed), or returned for more → replied again. ``body``
+    is the letter's text as issued (the deployment's language) and never changes."""
+
+    number = pw.CharField(max_length=64, unique=True)
+    issuer_region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    region = pw.ForeignKeyField(Region, index=False, on_delete="RESTRICT")
+    department = pw.ForeignKeyField(Department, on_delete="RESTRICT")
+    level = pw.CharField(max_length=16, default="department")
+    addressee = pw.CharField(max_length=100, default="")
+    run = pw.ForeignKeyField(EvaluationRun, on_delete="RESTRICT")
+    month = pw.CharField(max_length=7)
+    total = pw.FloatField()
+    rank = pw.IntegerField()
+    body = pw.TextField()
+    issued_at = pw.DateTimeField(default=utcnow)
+    issued_by = pw.CharField(max_length=64)
+    reply_due = pw.DateField()
+    state = pw.CharField(max_length=16, default="issued")
+    reply_text = pw.TextField(default="")
+    replied_by = pw.CharField(max_length=64, default="")
+    replied_at = pw.DateTimeField(null=True)
+    review_note = pw.TextField(default="")
+    reviewed_by = pw.CharField(max_length=64, default="")
+    reviewed_at = pw.DateTimeField(null=True)
+    escalated_at = pw.DateTimeField(null=True)
+
+    class Meta:
+        table_name = "esupervision_suggestion_letter"
+        indexes = ((("region", "issued_at"), False), (("state", "reply_due"), False))
+
+
 MODELS = [MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
           SupervisionCase, Accountability, InspectionFinding, EvaluationConfig, EvaluationRun,
-          EvaluationScore]
+          EvaluationScore, SuggestionLetter]

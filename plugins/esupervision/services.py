@@ -16,6 +16,7 @@ from core.api import (
     _,
     add_workdays,
     db,
+    deployment_language,
     issue_api_token,
     record,
     require_city_wide,
@@ -26,6 +27,7 @@ from core.api import (
 from plugins.esupervision import clocks as clockmod
 from plugins.esupervision import regional
 from plugins.esupervision.detectors import KIND_CODE, Context, all_detectors
+from plugins.esupervision.labels import clock_label
 from plugins.esupervision.models import (
     THRESHOLD_SCOPES,
     CaseEvent,
@@ -451,28 +453,37 @@ def rebuild(case: MonitoredCase) -> list[Clock]:
     return clocks
 
 
-def _raise(case, level: str, code: str, key: str, detail: str, clock=None) -> None:
+def _raise(case, level: str, code: str, key: str, detail: str, at: dt.datetime,
+           clock=None) -> None:
     (Signal.insert(case=case.id, region=case.region_id, level=level, code=code,
                    dedupe_key=key[:160], detail=detail[:2000],
-                   clock=clock.id if clock else None, raised_at=utcnow())
+                   clock=clock.id if clock else None, raised_at=at)
      .on_conflict_ignore().execute())
 
 
 def _history_signals(case, events, result, clocks, settings) -> None:
-    """Signals found in the history: detector findings and clocks that ended late."""
-    for clock in clocks:
-        code = KIND_CODE.get(clock.kind)
-        if (code and settings.get(code, (True, {}))[0] and clock.ended_on is not None
-                and clockmod.is_overdue(clock, clock.ended_on)):
-            _raise(case, "red", code, f"R:{case.id}:{clock.kind}:{clock.step_seq}",
-                   f"{clock.kind} {clock.label} ended {clock.ended_on}, due {clock.due}",
-                   clock)
-    for det in all_detectors():
-        enabled, params = settings.get(det.code, (True, {}))
-        if not enabled:
-            continue
-        ctx = Context(case=case, events=events, replay=result, params=params)
-        for finding in det.evaluate(ctx):
-            _raise(case, "red", det.code, f"D:{det.code}:{case.id}:{finding.key}",
-                   finding.detail)
+    """Signals found in the history: detector findings and clocks that ended late.
+
+    A signal is raised when the event that shows it arrives: the newest arrival among
+    the case's events (now, for a live event; its own time, for the service hall's
+    events recorded after the fact). Its detail is worded in the deployment's language."""
+    at = max((e["received_at"] for e in events if e.get("received_at")), default=None) \
+        or utcnow()
+    with deployment_language():
+        for clock in clocks:
+            code = KIND_CODE.get(clock.kind)
+            if (code and settings.get(code, (True, {}))[0] and clock.ended_on is not None
+                    and clockmod.is_overdue(clock, clock.ended_on)):
+                _raise(case, "red", code, f"R:{case.id}:{clock.kind}:{clock.step_seq}",
+                       _("%(clock)s ended %(ended)s, due %(due)s",
+                         clock=clock_label(clock.kind, clock.label, clock.step_seq),
+                         ended=clock.ended_on, due=clock.due), at, clock)
+        for det in all_detectors():
+            enabled, params = settings.get(det.code, (True, {}))
+            if not enabled:
+                continue
+            ctx = Context(case=case, events=events, replay=result, params=params)
+            for finding in det.evaluate(ctx):
+                _raise(case, "red", det.code, f"D:{det.code}:{case.id}:{finding.key}",
+                       finding.detail, at)
 

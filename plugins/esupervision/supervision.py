@@ -9,17 +9,21 @@ from __future__ import annotations
 import datetime as dt
 
 from core.api import (
+    Alert,
     Region,
     _,
     add_workdays,
     db,
+    deployment_language,
     emit,
     has_permission,
     record,
+    resolve,
     supervision_office,
     utcnow,
 )
 from core.api import today as current_day
+from plugins.esupervision import wording
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
@@ -85,6 +89,10 @@ def verify(sc: SupervisionCase, user, finding: str, reason: str) -> SupervisionC
         if finding == "dismissed":
             changes.update(state="dismissed", closed_at=utcnow())
         SupervisionCase.update(**changes).where(SupervisionCase.id == sc.id).execute()
+        if finding == "dismissed":
+            with deployment_language():
+                text = _("Signal dismissed on verification: %(reason)s", reason=reason)
+            _resolve_alerts(sc, user, text)
         record("esupervision.supervision.verify", object_type="supervision_case",
                object_id=sc.id, region_id=sc.region_id, user=user,
                summary=f"signal {finding}", changes={"finding": ["", finding]})
@@ -113,16 +121,24 @@ def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
 
 
 def report_rectification(sc: SupervisionCase, user, text: str) -> SupervisionCase:
-    """Record the department's rectification report (回告)."""
-    _allowed(user, sc.region_id)
+    """Record the rectification report (回告): entered by the supervised department itself
+    (its liaison, ``letters.may_reply``), or by a supervisor recording a report received
+    on paper (marked so)."""
+    from plugins.esupervision.letters import may_reply
+    by_department = bool(sc.department_id) and may_reply(user, sc.department_id,
+                                                         sc.region_id)
+    if not by_department:
+        _allowed(user, sc.region_id)
     _state(sc, "rectifying")
-    text = _text(text, "report")
+    text = _text(text, "report", size=8000)
     with db.atomic():
-        SupervisionCase.update(state="reported", report_text=text, reported_at=utcnow()) \
+        SupervisionCase.update(state="reported", report_text=text, reported_at=utcnow(),
+                               reported_by=_name(user), reported_on_paper=not by_department) \
             .where(SupervisionCase.id == sc.id).execute()
         record("esupervision.supervision.report", object_type="supervision_case",
                object_id=sc.id, region_id=sc.region_id, user=user,
-               summary="rectification reported")
+               summary="rectification reported by the department" if by_department
+               else "rectification report received on paper, recorded")
     return SupervisionCase.get_by_id(sc.id)
 
 
@@ -134,10 +150,28 @@ def close(sc: SupervisionCase, user, note: str = "") -> SupervisionCase:
     with db.atomic():
         SupervisionCase.update(state="closed", closed_at=utcnow(), closing_note=note) \
             .where(SupervisionCase.id == sc.id).execute()
+        with deployment_language():
+            text = _("Supervision case closed: %(note)s", note=note) if note \
+                else _("Supervision case closed after the rectification report.")
+        _resolve_alerts(sc, user, text)
         record("esupervision.supervision.close", object_type="supervision_case",
                object_id=sc.id, region_id=sc.region_id, user=user,
                summary="supervision case closed")
     return SupervisionCase.get_by_id(sc.id)
+
+
+def _resolve_alerts(sc: SupervisionCase, user, note: str) -> int:
+    """Resolve, with ``note``, the alerts still open about the supervised signal (the
+    handler's and the supervision office's) and about its rectification."""
+    from plugins.esupervision.alerting import kind_of
+    signal = Signal.get_by_id(sc.signal_id)
+    about_signal = ((Alert.kind == kind_of(signal.level, signal.code))
+                    & Alert.dedupe_key.in_([signal.dedupe_key, signal.dedupe_key + ":office"]))
+    about_case = Alert.ref == f"esupervision.supervision:{sc.id}"
+    rows = list(Alert.select().where((Alert.state != "resolved") & (about_signal | about_case)))
+    for alert in rows:
+        resolve(alert, user, note[:2000])
+    return len(rows)
 
 
 def record_accountability(sc: SupervisionCase, user, person_name: str, what: str,
@@ -159,7 +193,7 @@ def record_accountability(sc: SupervisionCase, user, person_name: str, what: str
     return row
 
 
-def escalate_overdue(today: dt.date) -> list[str]:
+def escalate_overdue(today: dt.date, now: dt.datetime | None = None) -> list[str]:
     """Alert the department head and the supervision office about every rectification
     past its due day (once per supervision case)."""
     lines = []
@@ -169,13 +203,15 @@ def escalate_overdue(today: dt.date) -> list[str]:
     for sc in rows:
         with db.atomic():
             region = Region.get_by_id(sc.region_id)
-            subject = f"rectification overdue: {sc.case.serial} (due {sc.rectification_due})"
+            details = {"serial": sc.case.serial, "due": sc.rectification_due.isoformat(),
+                       "item": sc.case.item_name}
+            subject = wording.stored(wording.rectification_overdue, details)
             ref = f"esupervision.supervision:{sc.id}"
             targets = [t for t in (sc.department_id, supervision_office(region)) if t]
             for i, target in enumerate(targets):
                 emit(OVERDUE_KIND, region, subject, target_department=target, ref=ref,
-                     dedupe_key=f"rect:{sc.id}:{i}")
-            SupervisionCase.update(escalated_at=utcnow()) \
+                     dedupe_key=f"rect:{sc.id}:{i}", details=details, now=now)
+            SupervisionCase.update(escalated_at=now or utcnow()) \
                 .where(SupervisionCase.id == sc.id).execute()
             record("esupervision.supervision.escalate", object_type="supervision_case",
                    object_id=sc.id, region_id=sc.region_id,

@@ -5,7 +5,8 @@ signals, and two UPDATEs mark those clocks as raised (``yellow_at``/``red_at``, 
 the sweep's indexes), so a second sweep over unchanged data reads only index entries and
 inserts nothing (the signals' unique dedupe keys guard it as well); then
 each signal not yet alerted goes through ``core.alerts.emit_many`` (in batches) and is
-marked alerted in the same transaction. Last, stalled cases and absent handlers escalate to the unit head
+marked alerted in the same transaction. Last, rectifications and suggestion letters not
+reported by their deadline escalate, and so do stalled cases and absent handlers
 (``escalation.py``).
 
 Settings per region (``regional.py``) enter the statements, not a loop over cases: a red
@@ -26,7 +27,7 @@ from functools import reduce
 
 from peewee import Case, Value
 
-from core.api import db, is_postgres, utcnow
+from core.api import _, db, deployment_language, is_postgres, utcnow
 from core.api import today as current_day
 from plugins.esupervision import regional
 from plugins.esupervision.detectors import KIND_CODE
@@ -72,14 +73,16 @@ def switched_on(region, detectors: regional.Detectors | None = None):
     return reduce(operator.or_, parts) if parts else None
 
 
-def overdue_query(today: dt.date, on):
+def overdue_query(today: dt.date, on, now: dt.datetime | None = None):
     """Open clocks past their due day (a clock stopped after its due day still counts)
     whose detector is on for the case's region (``on``:
-    ``switched_on(MonitoredCase.region)``)."""
+    ``switched_on(MonitoredCase.region)``), as signals raised ``now``."""
     code = Case(Clock.kind, list(KIND_CODE.items()))
+    with deployment_language():
+        detail = _("past its due day")
     return _in_case_order(
         Clock.select(Clock.case, MonitoredCase.region, Value("red"), code, _key("R:"),
-                     Value("overdue"), Clock.id, Value(utcnow()))
+                     Value(detail), Clock.id, Value(now or utcnow()))
         .join(MonitoredCase)
         .where(_overdue(today) & on))
 
@@ -109,39 +112,46 @@ def _yellow(today: dt.date):
             & (Clock.due >= today) & Clock.paused_since.is_null())
 
 
-def yellow_query(today: dt.date):
+def yellow_query(today: dt.date, now: dt.datetime | None = None):
     """Open, running clocks past their yellow day but not yet due (the yellow day already
-    holds the threshold in force for the case's region and item)."""
+    holds the threshold in force for the case's region and item), as signals raised
+    ``now``."""
+    with deployment_language():
+        detail = _("time limit nearly used")
     return _in_case_order(
         Clock.select(Clock.case, MonitoredCase.region, Value("yellow"),
-                     Value("DEADLINE_YELLOW"), _key("Y:"), Value("time nearly used"),
-                     Clock.id, Value(utcnow()))
+                     Value("DEADLINE_YELLOW"), _key("Y:"), Value(detail),
+                     Clock.id, Value(now or utcnow()))
         .join(MonitoredCase)
         .where(_yellow(today)))
 
 
-def sweep(today: dt.date | None = None, emit_alerts: bool = True) -> SweepResult:
-    """Evaluate all open clocks once; raise signals and their alerts."""
+def sweep(today: dt.date | None = None, emit_alerts: bool = True,
+          now: dt.datetime | None = None) -> SweepResult:
+    """Evaluate all open clocks once; raise signals and their alerts. ``now`` (default:
+    the current time) stamps them: a replay of past days (the demo) passes each day's."""
     today = today or current_day()
     result = SweepResult(today)
     detectors = regional.Detectors()
     columns = [Signal.case, Signal.region, Signal.level, Signal.code, Signal.dedupe_key,
                Signal.detail, Signal.clock, Signal.raised_at]
-    now = utcnow()
+    now = now or utcnow()
     with db.atomic():
         on = switched_on(MonitoredCase.region, detectors)
         if on is not None:
-            result.red = _insert(overdue_query(today, on), columns)
+            result.red = _insert(overdue_query(today, on, now), columns)
             Clock.update(red_at=now).where(
                 _overdue(today) & switched_on(_case_region(), detectors)).execute()
-        result.yellow = _insert(yellow_query(today), columns)
+        result.yellow = _insert(yellow_query(today, now), columns)
         Clock.update(yellow_at=now).where(_yellow(today)).execute()
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
         from plugins.esupervision.escalation import escalate_cases
+        from plugins.esupervision.letters import escalate_overdue as letters_overdue
         from plugins.esupervision.supervision import escalate_overdue
-        result.alerted = (alert_pending(ALERTS_PER_SWEEP) + escalate_overdue(today)
-                          + escalate_cases(today))
+        result.alerted = (alert_pending(ALERTS_PER_SWEEP, now=now)
+                          + escalate_overdue(today, now=now) + letters_overdue(today, now=now)
+                          + escalate_cases(today, now=now))
         result.pending = Signal.select().where(Signal.alerted_at.is_null()).count()
     return result
 

@@ -29,7 +29,7 @@ from core.api import (
     today,
 )
 from plugins.esupervision import clocks as clockmod
-from plugins.esupervision import evaluation, regional, services, supervision
+from plugins.esupervision import evaluation, labels, regional, services, supervision
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.forms import (
@@ -54,6 +54,7 @@ from plugins.esupervision.models import (
     InspectionFinding,
     MonitoredCase,
     Signal,
+    SuggestionLetter,
     SupervisionCase,
     Threshold,
 )
@@ -62,6 +63,9 @@ from plugins.esupervision.widgets import signal_label
 bp = Blueprint("esupervision", __name__, url_prefix="/esupervision",
                template_folder="templates", static_folder="static")
 bp.add_app_template_global(signal_label, "esv_signal_label")
+bp.add_app_template_global(labels.label, "esv_label")
+bp.add_app_template_global(labels.clock_label, "esv_clock")
+bp.add_app_template_global(today, "esv_today")
 
 STATUSES = ("received", "accepted", "stopped", "decided", "not_accepted", "closed")
 
@@ -508,9 +512,11 @@ def evaluation_detail(run_id: int):
     if run is None:
         abort(404)
     allowed = region_ids(current_user, "esupervision.supervise")
+    sent = dict(SuggestionLetter.select(SuggestionLetter.number, SuggestionLetter.id)
+                .where(SuggestionLetter.run == run).tuples())
     return render_template("esupervision/evaluation.html", run=run,
                            departments=evaluation.scores(run, "department", allowed),
-                           regions=evaluation.scores(run, "region", allowed))
+                           regions=evaluation.scores(run, "region", allowed), letters=sent)
 
 
 @bp.get("/evaluation/<int:run_id>.xlsx")

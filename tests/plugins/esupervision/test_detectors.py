@@ -23,7 +23,8 @@ def test_refused_without_reason(feed, events):
          bad.make("not_accepted", "2026-03-03 09:00", reason="材料不全"))
     assert codes(good) == []
     assert codes(bad) == ["REFUSED_WITHOUT_REASON"]
-    assert "legal_basis" in Signal.get().detail and "rights_notice" in Signal.get().detail
+    assert "legal basis" in Signal.get().detail  # the missing parts named in words, not codes
+    assert "notice of the applicant's rights" in Signal.get().detail
 
 
 def test_denied_without_reason(feed, events):

@@ -8,7 +8,13 @@ import pytest
 
 from core.alerts.models import Alert
 from plugins.esupervision import evaluation as ev_mod
-from plugins.esupervision.models import EvaluationRun, EvaluationScore, Signal
+from plugins.esupervision import letters
+from plugins.esupervision.models import (
+    EvaluationRun,
+    EvaluationScore,
+    Signal,
+    SuggestionLetter,
+)
 
 
 @pytest.fixture
@@ -39,7 +45,7 @@ def test_scores_by_hand(march, org):
     regions = {s.label: s.total for s in EvaluationScore.select().where(
         (EvaluationScore.run == run) & (EvaluationScore.level == "region"))}
     assert regions == {"锦江区": pytest.approx(77.25), "成都市": pytest.approx(77.25)}
-    assert Alert.select().where(Alert.kind == ev_mod.SUGGESTION_KIND).count() == 0
+    assert Alert.select().where(Alert.kind == letters.KIND).count() == 0
 
 
 def test_rerun_is_a_new_version_and_low_scores_get_a_suggestion(march, org):
@@ -53,9 +59,11 @@ def test_rerun_is_a_new_version_and_low_scores_get_a_suggestion(march, org):
                                                                  "department"))
     assert old.total == pytest.approx(77.25) and old.suggestion == ""
     assert new.abnormal == 80 and new.total == pytest.approx(74.25)
-    assert "74.2" in new.suggestion or "74.3" in new.suggestion
-    alert = Alert.get(Alert.kind == ev_mod.SUGGESTION_KIND)
-    assert alert.target_department_id == org["dept_a"].id
+    letter = SuggestionLetter.get(SuggestionLetter.department == org["dept_a"])
+    assert new.suggestion == letter.number and letter.total == pytest.approx(74.25)
+    to_department = Alert.get((Alert.kind == letters.KIND)
+                              & (Alert.target_department == org["dept_a"]))
+    assert to_department.ref == f"esupervision.letter:{letter.id}"
     assert ev_mod.department_history(org["dept_a"].id)["totals"] == [pytest.approx(74.25)]
 
 

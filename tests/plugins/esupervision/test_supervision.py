@@ -101,3 +101,35 @@ def test_pages_walk_the_flow_and_hide_other_regions(app, client, login, make_use
     other = app.test_client()
     login(make_user("sup_b", role="supervisor", region=org["b"]), c=other)
     assert other.get(url).status_code == 404
+
+
+def test_closing_resolves_the_signals_alerts_with_the_note(red_signal, make_user, org):
+    """The handler's and the office's alerts of a supervised signal, and the
+    rectification's, are resolved with the closing note when the case closes; a dismissal
+    resolves them with its reason."""
+    from plugins.esupervision.alerting import alert_pending
+    from plugins.esupervision.sweep import sweep
+    alert_pending()
+    sup = make_user("sup", role="supervisor", region=org["city"])
+    signal_alerts = Alert.select().where(Alert.dedupe_key.startswith(red_signal.dedupe_key))
+    assert signal_alerts.count() == 2 and {a.state for a in signal_alerts} == {"open"}
+    sc = sv.verify(sv.open_case(red_signal, sup), sup, "confirmed", "属实")
+    sc = sv.demand_rectification(sc, sup, "退还违规收费", 1, today=dt.date(2026, 3, 2))
+    sweep(dt.date(2026, 3, 10))  # overdue: escalated to the department and the office
+    assert Alert.select().where(Alert.ref == f"esupervision.supervision:{sc.id}").count() == 2
+    sc = sv.close(sv.report_rectification(sc, sup, "已退费"), sup, "整改到位，已退费")
+    alerts = list(Alert.select().where(Alert.dedupe_key.startswith(red_signal.dedupe_key)
+                                       | (Alert.ref == f"esupervision.supervision:{sc.id}")))
+    assert len(alerts) == 4 and {a.state for a in alerts} == {"resolved"}
+    assert all("整改到位，已退费" in a.resolution_note for a in alerts)
+    assert {a.resolved_by_id for a in alerts} == {sup.id}
+
+
+def test_dismissal_resolves_the_alerts_with_its_reason(red_signal, make_user, org):
+    from plugins.esupervision.alerting import alert_pending
+    alert_pending()
+    sup = make_user("sup", role="supervisor", region=org["city"])
+    sv.verify(sv.open_case(red_signal, sup), sup, "dismissed", "系统录入错误")
+    alerts = list(Alert.select().where(Alert.dedupe_key.startswith(red_signal.dedupe_key)))
+    assert {a.state for a in alerts} == {"resolved"}
+    assert all("系统录入错误" in a.resolution_note for a in alerts)

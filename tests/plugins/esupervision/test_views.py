@@ -14,7 +14,7 @@ def test_case_pages_are_scoped_by_region(client, login, make_user, org, feed, ev
     case_a = MonitoredCase.get(MonitoredCase.serial == mine.case["serial"])
     case_b = MonitoredCase.get(MonitoredCase.serial == other.case["serial"])
     page = client.get(f"/esupervision/cases/{case_a.id}")
-    assert page.status_code == 200 and "acceptance" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Acceptance" in page.get_data(as_text=True)
     assert client.get(f"/esupervision/cases/{case_b.id}").status_code == 404
 
 
