@@ -160,7 +160,7 @@ def test_ingestion_tokens_move_to_the_core_and_keep_working(tokens_app):
     insert("esupervision_source_token", source="oldsys", token_hash=digest("ended-token"),
            created_at=NOW, revoked_at=NOW)
 
-    assert migrate.upgrade(host())["esupervision"] == ["0009_api_tokens"]
+    assert migrate.upgrade(host())["esupervision"][0] == "0009_api_tokens"
 
     assert "esupervision_source_token" not in db.get_tables()
     assert authenticate_api_token("esupervision.ingest", "kept-token").subject == "cityhall"
