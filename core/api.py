@@ -88,6 +88,14 @@ from core.parse import (
 )
 from core.pii.crypto import DecryptError, blind_index, decrypt, decrypt_legacy, encrypt
 from core.pii.fields import EncryptedField
+from core.pii.files import (
+    StoredFileError,
+    delete_file,
+    file_response,
+    read_file,
+    store_file,
+)
+from core.pii.models import StoredFile
 from core.pii.validate import (
     id_check_char,
     mask_phone,
@@ -147,6 +155,8 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "Region",
     "SealError",
     "Sheet",
+    "StoredFile",
+    "StoredFileError",
     "TextAreaField",
     "TextField",
     "User",
@@ -171,6 +181,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "db",
     "decrypt",
     "decrypt_legacy",
+    "delete_file",
     "demo_user",
     "deployment_language",
     "descendants",
@@ -180,6 +191,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "enabled_for",
     "encrypt",
     "export_response",
+    "file_response",
     "fold_width",
     "for_accounts",
     "format_number",
@@ -221,6 +233,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "person_name",
     "publish",
     "rate_limit",
+    "read_file",
     "record",
     "record_view",
     "region_ids",
@@ -235,6 +248,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "scoped",
     "sealing",
     "sql_workdays_between",
+    "store_file",
     "subtract_workdays",
     "supervision_office",
     "task",

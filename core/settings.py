@@ -13,6 +13,8 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlparse
 
+from core.private_files import write_private
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -232,6 +234,10 @@ class Settings:
             parse_key_ring(self.data_keys, "QL_DATA_KEYS")
         if self.index_key:
             parse_index_key(self.index_key, "QL_INDEX_KEY")
+        if self.files_path and Path(self.files_path).resolve().is_relative_to(ROOT / "static"):
+            raise SettingsError("QL_FILES_PATH: the file store must lie outside the web "
+                                f"root ({ROOT / 'static'}): its files are served only after "
+                                "a permission check")
 
     @property
     def key_ring_file(self) -> Path:
@@ -261,7 +267,8 @@ class Settings:
             entries += parse_key_ring(self.key_ring_file.read_text(), str(self.key_ring_file))
         elif not entries:
             secret = secrets.token_bytes(DATA_CIPHERS[self.data_cipher])
-            _create_private(self.key_ring_file, f"1:{self.data_cipher}:{secret.hex()}\n")
+            write_private(self.key_ring_file, f"1:{self.data_cipher}:{secret.hex()}\n".encode(),
+                          replace=False)
             entries += parse_key_ring(self.key_ring_file.read_text(), str(self.key_ring_file))
         ids = [e.id for e in entries]
         for key_id in ids:
@@ -285,7 +292,7 @@ class Settings:
         path = Path(self.instance_path) / "index_key"
         if not path.exists():
             algorithm = "hmac-sm3" if self.data_cipher == "sm4-gcm" else "hmac-sha256"
-            _create_private(path, f"{algorithm}:{secrets.token_hex(32)}\n")
+            write_private(path, f"{algorithm}:{secrets.token_hex(32)}\n".encode(), replace=False)
         return parse_index_key(path.read_text().strip(), str(path))
 
     def files_root(self) -> Path:
@@ -360,25 +367,6 @@ def parse_index_key(text: str, source: str) -> tuple[str, bytes]:
     if len(secret) < 32:
         raise SettingsError(f"{source}: the index key needs at least 64 hex characters")
     return algorithm, secret
-
-
-def _create_private(path: Path, text: str) -> None:
-    """Write a new secret file readable only by its owner, complete or not at all; an
-    existing one is kept (of two processes starting at once, both read the first)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        try:
-            os.link(tmp, path)
-        except FileExistsError:
-            pass
-    finally:
-        tmp.unlink()
 
 
 def _mtime(path: Path) -> int:

@@ -4,7 +4,6 @@ Adding a key makes it the one new values are sealed with; ``rotate`` re-seals ev
 existing value under it; ``retire`` removes a key nothing uses any more."""
 from __future__ import annotations
 
-import os
 import secrets
 import sys
 import time
@@ -15,6 +14,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from core.i18n import _
+from core.private_files import write_private
 from core.settings import DATA_CIPHERS, KEY_ID, parse_key_ring
 
 keys_cli = AppGroup("keys", help="The data key ring: status, add a key, rotate, retire.")
@@ -29,24 +29,13 @@ def _models():
     return host().collect("ql_models")
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Replace ``path`` with ``text`` atomically, readable only by its owner."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
-
-
 @keys_cli.command("status")
 def status_cmd():
     """The keys of the ring, how many values each one sealed, the last rotation."""
     from core.db import db
     from core.pii.crypto import fingerprint, key_ring
     from core.pii.models import KeyRotation
-    from core.pii.rotation import encrypted_columns
+    from core.pii.rotation import rotation_targets
     settings = _settings()
     ring = key_ring(reload=True)
     click.echo(_("Data keys (oldest first; the last one seals new values):"))
@@ -62,7 +51,7 @@ def status_cmd():
                      have=ring.primary.cipher), err=True)
     with db.connection_context():
         click.echo(_("Encrypted values by key:"))
-        for column in encrypted_columns(_models()):
+        for column in rotation_targets(_models()):
             counts = column.count_by_key(ring)
             shown = ", ".join(f"{k}: {n}" for k, n in counts.items()) or "-"
             click.echo(f"  {column.name:<40} {shown}")
@@ -107,7 +96,7 @@ def add_cmd(cipher, key_id):
     before = path.read_text() if path.exists() else ""
     if before and not before.endswith("\n"):
         before += "\n"
-    _write_private(path, before + entry + "\n")
+    write_private(path, (before + entry + "\n").encode())
     with db.connection_context(), db.atomic():
         record("keys.add", object_type="data_key", object_id=key_id,
                summary=f"{cipher}, fingerprint {fingerprint(secret)}, in {path}")
@@ -162,7 +151,7 @@ def retire_cmd(key_id):
     from core.audit.service import record
     from core.db import db
     from core.pii.crypto import key_ring
-    from core.pii.rotation import encrypted_columns
+    from core.pii.rotation import rotation_targets
     settings = _settings()
     ring = key_ring(reload=True)
     key = ring.keys.get(key_id)
@@ -172,7 +161,7 @@ def retire_cmd(key_id):
         raise click.ClickException(_("Key %(id)s seals new values: add a key and rotate "
                                      "before retiring it.", id=key_id))
     with db.connection_context():
-        used = {c.name: n for c in encrypted_columns(_models())
+        used = {c.name: n for c in rotation_targets(_models())
                 if (n := c.count_by_key(ring).get(key_id))}
     if used:
         raise click.ClickException(_("Key %(id)s still seals %(left)s: run `keys rotate` "
@@ -187,7 +176,8 @@ def retire_cmd(key_id):
         path.unlink()
     else:
         kept = [e for e in parse_key_ring(path.read_text(), str(path)) if e.id != key_id]
-        _write_private(path, "".join(f"{e.id}:{e.cipher}:{e.secret.hex()}\n" for e in kept))
+        write_private(path, "".join(f"{e.id}:{e.cipher}:{e.secret.hex()}\n"
+                                     for e in kept).encode())
     with db.connection_context(), db.atomic():
         record("keys.retire", object_type="data_key", object_id=key_id,
                summary=f"{key.cipher}, fingerprint {key.fingerprint}, from {path}")

@@ -37,6 +37,7 @@ VERSION = "ql1"
 NONCE_BYTES = 12
 TAG_BYTES = 16
 RING_RECHECK_SECONDS = 1.0
+MAX_HEADER = 64
 
 
 class DecryptError(Exception):
@@ -187,6 +188,25 @@ class KeyRing:
         header, body = _split_token(token)
         return self.open(header, body, purpose).decode()
 
+    def seal_blob(self, data: bytes, context: str, key: DataKey | None = None) -> bytes:
+        """A binary ciphertext (a file's content): the header on a line, then the body."""
+        header, body = self.seal(data, context, key)
+        return header.encode() + b"\n" + body
+
+
+def split_blob(blob: bytes) -> tuple[str, bytes]:
+    """(header, body) of a binary ciphertext."""
+    header, sep, _rest = blob[:MAX_HEADER].partition(b"\n")
+    if not sep:
+        raise DecryptError("not an encrypted file of this application (no header)")
+    return header.decode("ascii", "replace"), blob[len(header) + 1:]
+
+
+def header_key(header: str) -> str:
+    """The key id named by a ciphertext header (``""`` if it is not one)."""
+    parts = header.split(":")
+    return parts[1] if len(parts) == 3 and parts[0] == VERSION else ""
+
 
 def _split_token(token: str) -> tuple[str, bytes]:
     header, sep, body = token.rpartition(":")
@@ -239,8 +259,8 @@ def key_ring(settings: Settings | None = None, *, reload: bool = False) -> KeyRi
 
 def _open(header: str, body: bytes, context: str) -> bytes:
     ring = key_ring()
-    parts = header.split(":")
-    if len(parts) == 3 and parts[1] not in ring.keys:
+    key_id = header_key(header)
+    if key_id and key_id not in ring.keys:
         ring = key_ring(reload=True)  # a key added since this process read the ring
     return ring.open(header, body, context)
 
@@ -262,6 +282,12 @@ def token_key(token: str) -> str:
     """The id of the key that sealed a text ciphertext (``""`` if it has no header)."""
     parts = token.split(":", 3)
     return parts[1] if len(parts) == 4 and parts[0] == VERSION else ""
+
+
+def open_blob(blob: bytes, context: str) -> bytes:
+    """The content of a binary ciphertext written by :meth:`KeyRing.seal_blob`."""
+    header, body = split_blob(blob)
+    return _open(header, body, context)
 
 
 def decrypt_legacy(token: str, associated: bytes) -> str:

@@ -1,4 +1,5 @@
-"""Hooks of the personal-data service: its tables and the ``keys`` commands."""
+"""Hooks of the personal-data service: its tables, the ``keys`` commands and the file
+store's daily sweep."""
 from __future__ import annotations
 
 from core.hookspecs import hookimpl
@@ -6,8 +7,13 @@ from core.hookspecs import hookimpl
 
 @hookimpl
 def ql_models():
-    from core.pii.models import KeyRotation, KeyRotationStep
-    return [KeyRotation, KeyRotationStep]
+    from core.pii.models import KeyRotation, KeyRotationStep, StoredFile
+    return [KeyRotation, KeyRotationStep, StoredFile]
+
+
+@hookimpl
+def ql_periodic_tasks(huey):
+    import core.pii.tasks  # noqa: F401 - registers the file store's sweep at import
 
 
 @hookimpl

@@ -1,8 +1,9 @@
-"""Tables of the personal-data service: key rotations and their progress."""
+"""Tables of the personal-data service: key rotations and their progress, stored files."""
 from __future__ import annotations
 
 import peewee as pw
 
+from core.auth.models import User
 from core.db import BaseModel, utcnow
 
 
@@ -41,3 +42,26 @@ class KeyRotationStep(BaseModel):
     class Meta:
         table_name = "key_rotation_step"
         indexes = ((("rotation", "target"), True),)
+
+
+class StoredFile(BaseModel):
+    """An uploaded file (上传材料) kept encrypted in the file store: the blob's name,
+    what it is for, its type as sniffed from its content, its size, the SHA-256 of its
+    content and the key that sealed it (the blob's own header is authoritative).
+
+    A plugin links it from its own record and serves it only after checking that
+    record's permission (``file_response``)."""
+
+    blob = pw.CharField(max_length=32, unique=True)
+    purpose = pw.CharField(max_length=64)
+    filename = pw.CharField(max_length=200)
+    kind = pw.CharField(max_length=16)
+    size = pw.BigIntegerField()
+    sha256 = pw.CharField(max_length=64, index=True)
+    key_id = pw.CharField(max_length=16)
+    created_at = pw.DateTimeField(default=utcnow)
+    created_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "stored_file"
+        indexes = ((("key_id",), False), (("purpose", "created_at"), False))

@@ -1,8 +1,8 @@
 """Key rotation (密钥轮换): re-seal every ciphertext under the newest key of the ring.
 
 ``keys rotate`` walks each encrypted column of the enabled plugins' models (every
-:class:`~core.pii.fields.EncryptedField`) in primary-key order, a batch per
-transaction: the batch's new ciphertexts and the step's progress (the last id done)
+:class:`~core.pii.fields.EncryptedField`), then the file store, in primary-key order, a
+batch per transaction: the batch's new ciphertexts and the step's progress (the last id done)
 commit together, so a run killed at any moment (kill -9 included) loses at most the
 batch in flight, and the next run resumes after the last committed one. A row is
 rewritten only if it still holds the ciphertext that was read (a concurrent edit wins),
@@ -106,6 +106,15 @@ def _update(column: Column, changes: list[tuple[int, str, str]]) -> int:
     return cursor.rowcount
 
 
+def rotation_targets(models: Iterable[type[pw.Model]]) -> list:
+    """What ``keys rotate`` walks: every encrypted column of ``models``, then the file
+    store when its table is among them."""
+    from core.pii.files import FileStore
+    from core.pii.models import StoredFile
+    models = list(models)
+    return [*encrypted_columns(models), *([FileStore()] if StoredFile in models else [])]
+
+
 def encrypted_columns(models: Iterable[type[pw.Model]]) -> list[Column]:
     """Every EncryptedField of ``models``, by table and column name."""
     out = []
@@ -197,7 +206,7 @@ def rotate(models: Iterable[type[pw.Model]], *, batch_size: int = 500,
     resuming an interrupted run; audited at its start, resumption and end."""
     ring = key_ring(reload=True)
     target = ring.primary
-    columns = encrypted_columns(models)
+    columns = rotation_targets(models)
     owner = owner_id()
     rotation, resumed = _claim(target, batch_size, owner)
     rewritten = 0
