@@ -344,7 +344,16 @@ def _init_templates(app):
             return list(Region.select().where(Region.id.in_(ids))
                         .order_by(Region.sort, Region.code))
 
+        def calendar_notice():
+            """Provisional years an administrator of the calendar should hear of."""
+            user = getattr(g, "ql_user", None)
+            if not is_staff(user) or not has_permission(user, "core.settings.manage"):
+                return []
+            from core import calendar, clock
+            return calendar.provisional_years(clock.today())
+
         return {
+            "calendar_notice": calendar_notice,
             "nav_items": nav,
             "region_choices": region_choices,
             "html_lang": html_lang,

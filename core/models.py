@@ -27,7 +27,35 @@ class CalendarDay(BaseModel):
     day = pw.DateField(primary_key=True)
     workday = pw.BooleanField()
     seq = pw.IntegerField(index=True)
-    source = pw.CharField(max_length=16, default="statutory")  # statutory | weekend | override
+    # published | statutory | provisional | weekend | override (core.calendar)
+    source = pw.CharField(max_length=16, default="statutory")
+    holiday = pw.CharField(max_length=32, default="")  # festival code (core.calendar)
+
+
+class CalendarSchedule(BaseModel):
+    """The State Council's published holiday schedule (放假安排) of a year as an
+    administrator imported it: its holidays and its adjusted working days (调休上班)."""
+
+    day = pw.DateField(unique=True)
+    workday = pw.BooleanField()
+    holiday = pw.CharField(max_length=32, default="")
+    imported_by = pw.CharField(max_length=64, default="")
+    imported_at = pw.DateTimeField(default=utcnow)
+
+
+class CalendarChange(BaseModel):
+    """A re-numbering of the calendar: working days that changed (a newer package, an
+    imported schedule, a local ruling), from ``first_day`` to ``last_day``; the plugins
+    re-number their clocks from it (event ``core.calendar.changed``)."""
+
+    reason = pw.CharField(max_length=16)  # package | import | ruling | ruling_undone
+    detail = pw.CharField(max_length=64, default="")
+    first_day = pw.DateField()
+    last_day = pw.DateField()
+    count = pw.IntegerField()
+    days = pw.TextField()  # JSON list of ISO dates
+    created_by = pw.CharField(max_length=64, default="")
+    created_at = pw.DateTimeField(default=utcnow)
 
 
 class CalendarOverride(BaseModel):

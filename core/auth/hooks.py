@@ -66,8 +66,10 @@ def ql_models():
         UserSession,
     )
     from core.models import (
+        CalendarChange,
         CalendarDay,
         CalendarOverride,
+        CalendarSchedule,
         PeriodicJob,
         PluginSwitch,
         WorkerHeartbeat,
@@ -76,7 +78,7 @@ def ql_models():
     from core.ratelimit import RateCounter
     return [User, Role, RolePermission, Grant, UserSession, PluginSwitch, CalendarDay,
             CalendarOverride, WorkerHeartbeat, DocumentSequence, RateCounter, PeriodicJob,
-            ApiToken]
+            ApiToken, CalendarSchedule, CalendarChange]
 
 
 @hookimpl

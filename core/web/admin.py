@@ -34,6 +34,25 @@ def switch_plugin(user, name: str, region: Region, on: bool) -> None:
                user=user, summary=f"{name} switched {state} for {region.code}")
 
 
+SCHEDULE_MAX_BYTES = 64 * 1024
+
+
+def import_calendar_schedule(user, data: bytes) -> tuple[int, object]:
+    """Import a year's published holiday schedule (CSV) for the whole city: all or nothing (``calendar.ScheduleError`` lists every bad
+    row), then the calendar is re-numbered. Returns the year and the change made."""
+    require_city_wide(user, SETTINGS)
+    if not data:
+        raise FieldError("schedule", _("schedule: choose the CSV file of the schedule."))
+    if len(data) > SCHEDULE_MAX_BYTES:
+        raise FieldError("schedule", _("schedule: the file is larger than 64 KB."))
+    with db.atomic():
+        year, change = calendar.import_schedule(calendar.schedule_text(data), user.username)
+        record("calendar.schedule.import", object_type="calendar_schedule", object_id=str(year),
+               user=user, summary=f"published {year} schedule imported; "
+               + (f"{change.count} working day(s) changed" if change else "no working day changed"))
+    return year, change
+
+
 def override_calendar_day(user, day: dt.date, action: str, note: str = "") -> None:
     """Rule on one day of the working-day calendar (a local holiday, an extra working
     day) or clear the ruling. The calendar holds for the whole city: a city-wide grant."""
@@ -44,7 +63,7 @@ def override_calendar_day(user, day: dt.date, action: str, note: str = "") -> No
     try:
         with db.atomic():
             if action == "clear":
-                calendar.clear_override(day)
+                calendar.clear_override(day, user.username)
             else:
                 calendar.set_override(day, action == "workday", note, user.username)
             record("calendar.override", object_type="calendar_day", object_id=day.isoformat(),

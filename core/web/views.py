@@ -178,10 +178,40 @@ def calendar_page():
         raise FieldError("year", str(exc)) from None
     prev = (first_of_month - dt.timedelta(days=1)).replace(day=1)
     nxt = (first_of_month + dt.timedelta(days=32)).replace(day=1)
-    from core.models import CalendarOverride
+    return _calendar_page(days, first_of_month, prev, nxt)
+
+
+def _calendar_page(days, first_of_month, prev, nxt, import_errors=None, status=200):
+    from core.models import CalendarChange, CalendarOverride
     overrides = {o.day: o for o in CalendarOverride.select()}
-    return render_template("admin/calendar.html", days=days, first=first_of_month, prev=prev,
-                           nxt=nxt, overrides=overrides, lead=first_of_month.weekday())
+    source = calendar.year_source(first_of_month.year)
+    changes = list(CalendarChange.select().order_by(CalendarChange.id.desc()).limit(20))
+    return render_template(
+        "admin/calendar.html", days=days, first=first_of_month, prev=prev, nxt=nxt,
+        overrides=overrides, lead=first_of_month.weekday(), source=source,
+        source_label=calendar.SOURCE_LABELS.get(source, ""), changes=changes,
+        holiday_label=calendar.holiday_label, change_label=calendar.change_label,
+        import_errors=import_errors), status
+
+
+@admin.route("/calendar/schedule", methods=["POST"])
+@require("core.settings.manage", city_wide=True)
+def calendar_import():
+    """Import a published schedule (file upload); bad rows: 422 listing each, no change."""
+    upload = request.files.get("schedule")
+    try:
+        year, change = admin_service.import_calendar_schedule(
+            current_user, upload.read(admin_service.SCHEDULE_MAX_BYTES + 1) if upload else b"")
+    except calendar.ScheduleError as exc:
+        day = today()
+        first_of_month = day.replace(day=1)
+        return _calendar_page(calendar.month_view(day.year, day.month), first_of_month,
+                              (first_of_month - dt.timedelta(days=1)).replace(day=1),
+                              (first_of_month + dt.timedelta(days=32)).replace(day=1),
+                              import_errors=exc.errors, status=422)
+    flash(_("The published schedule of %(year)d is imported; %(n)d working day(s) changed.",
+            year=year, n=change.count if change else 0), "success")
+    return redirect(url_for("admin.calendar_page", year=year, month=1), 303)
 
 
 @admin.route("/calendar/<day>", methods=["POST"])

@@ -111,6 +111,13 @@ def ql_periodic_tasks(huey):
 
 
 @hookimpl
+def ql_handle_event(name, payload):
+    if name == "core.calendar.changed":
+        from plugins.eservice.cases import calendar_changed
+        calendar_changed(payload)
+
+
+@hookimpl
 def ql_cli(group):
     from plugins.eservice.cli import eservice_cli
     group.add_command(eservice_cli)

@@ -382,14 +382,14 @@ def _for_update() -> bool:
 
 def _log(case: Case, event: str, state_from: str, state_to: str, user, *, note: str = "",
          reason: str = "", step: ItemStep | None = None, data: dict | None = None,
-         at: dt.datetime | None = None) -> CaseEvent:
+         at: dt.datetime | None = None, public: bool = True) -> CaseEvent:
     post = acting_post(user, case.department)
     return CaseEvent.create(
         case=case, at=at or utcnow(), event=event, state_from=state_from, state_to=state_to,
         step_seq=step.seq if step else None, step_name=step.name if step else "",
         actor=user.id if user else None, actor_name=getattr(user, "username", "") or "",
         post=post, post_title=post.title if post else "", reason=reason, note=note or "",
-        data=json.dumps(data, ensure_ascii=False, default=str) if data else "")
+        data=json.dumps(data, ensure_ascii=False, default=str) if data else "", public=public)
 
 
 def _iso(value: dt.datetime | None) -> str | None:
@@ -463,3 +463,28 @@ def reveal_id(case: Case, user) -> str:
     return case.id_number
 
 
+# -- the calendar re-numbered (core.calendar.changed) -----------------------------------
+def calendar_changed(payload: dict) -> list[Case]:
+    """Working days changed (an official schedule replaced a provisional year, a ruling):
+    each open case whose deadline runs over a changed day keeps the deadline it was told
+    on its acceptance notice (受理通知书) — the applicant relies on that date — and its
+    timeline and the audit trail record the date the new calendar would give. Returns the
+    cases whose deadline was kept."""
+    first, last = dt.date.fromisoformat(payload["first"]), dt.date.fromisoformat(payload["last"])
+    rows = (Case.select(Case, Item).join(Item)
+            .where(Case.deadline.is_null(False) & Case.decided_on.is_null()
+                   & (Case.accepted_on <= last) & (Case.deadline >= first)))
+    kept = []
+    for case in rows:
+        renumbered = compute_deadline(case)
+        if renumbered == case.deadline:
+            continue
+        data = {"deadline": case.deadline.isoformat(), "renumbered": renumbered.isoformat(),
+                "calendar_change": payload["change_id"]}
+        _log(case, "deadline_kept", case.state, case.state, None, data=data, public=False)
+        record("eservice.case.deadline_kept", object_type="eservice_case", object_id=case.id,
+               region_id=case.region_id,
+               summary=f"{case.serial}: deadline {case.deadline} kept as communicated; the "
+                       f"re-numbered calendar gives {renumbered}")
+        kept.append(case)
+    return kept

@@ -47,6 +47,7 @@ EVENT_LABELS = {
     "resumed": _l("Special procedure ended"), "decided": _l("Decided"),
     "delivered": _l("Decision delivered"), "closed": _l("Closed"),
     "fee_charged": _l("Fee paid"),
+    "deadline_kept": _l("Deadline kept: the calendar changed"),
 }
 RATINGS = {5: _l("Very satisfied"), 4: _l("Satisfied"), 3: _l("Basically satisfied"),
            2: _l("Dissatisfied"), 1: _l("Very dissatisfied")}

@@ -162,6 +162,9 @@ def ql_handle_event(name, payload):
     if name.startswith("eservice.case."):
         from plugins.esupervision.services import handle_event
         handle_event(name, payload)
+    elif name == "core.calendar.changed":
+        from plugins.esupervision.services import calendar_changed
+        calendar_changed(payload)
 
 
 @hookimpl

@@ -487,3 +487,24 @@ def _history_signals(case, events, result, clocks, settings) -> None:
                 _raise(case, "red", det.code, f"D:{det.code}:{case.id}:{finding.key}",
                        finding.detail, at)
 
+
+def calendar_changed(payload: dict) -> int:
+    """Working days changed (core.calendar.changed): re-derive the clocks of every case
+    with a clock running over a changed day, so due and yellow days follow the calendar
+    in force (monitoring clocks were never communicated; dates told to applicants and
+    departments are kept by their owners). Returns how many cases were re-numbered."""
+    first, last = dt.date.fromisoformat(payload["first"]), dt.date.fromisoformat(payload["last"])
+    ids = [cid for (cid,) in Clock.select(Clock.case).distinct()
+           .where(Clock.ended_on.is_null() & (Clock.start_day <= last) & (Clock.due >= first))
+           .tuples()]
+    for case in MonitoredCase.select().where(MonitoredCase.id.in_(ids)).order_by(MonitoredCase.id):
+        before = {(c.kind, c.step_seq): c.due for c in Clock.select().where(Clock.case == case)}
+        after = {(c.kind, c.step_seq): c.due for c in rebuild(case)}
+        moved = sorted(f"{k[0]}#{k[1]} {before.get(k)}→{due}" for k, due in after.items()
+                       if before.get(k) != due)
+        record("esupervision.clocks.renumber", object_type="monitored_case", object_id=case.id,
+               region_id=case.region_id,
+               summary=(f"{case.serial}: clocks re-numbered for calendar change "
+                        f"{payload['change_id']}: " + ("; ".join(moved) or "no due day moved")
+                        )[:500])
+    return len(ids)

@@ -14,6 +14,7 @@ the route must still reveal nothing.
 from __future__ import annotations
 
 import hashlib
+import io
 import itertools
 import re
 
@@ -24,6 +25,7 @@ from core.auth.models import Grant, Role, RolePermission
 from core.auth.roles import declared_permissions
 from core.org.models import Department, Person, Post, PostHolding
 from core.plugins import host
+from core.settings import ROOT
 
 SKIP_ENDPOINTS = ("static", "auth.login", "auth.totp", "auth.logout", "web.healthz",
                   "web.healthz_jobs")
@@ -296,6 +298,8 @@ def _custom_role() -> Role:
 CORE_CITY_WIDE_FORMS = {
     "admin.calendar_override": lambda r: ({"day": "2026-05-06"},
                                           {"action": "restday", "note": "matrix"}),
+    "admin.calendar_import": lambda r: ({}, {"schedule": (io.BytesIO(
+        (ROOT / "tests" / "data" / "schedule-2027.csv").read_bytes()), "2027.csv")}),
     "accounts.role_new": lambda r: ({}, {"code": "matrix_new", "label": "Matrix new",
                                          "permissions": "core.dashboard"}),
     "accounts.role_edit": lambda r: ({"role_id": r["custom_role"].id},
@@ -347,6 +351,7 @@ def test_county_user_posts_to_every_city_wide_setting(app, org, make_user, count
         if _snapshot() != before or AuditEvent.select().count() != events:
             problems.append(f"county POST {url}: a write reached the database")
         token = _token(city)
+        data = forms[rule.endpoint](rec)[1]  # a fresh submission (an upload is read once)
         resp = city.post(url, data={**data, "csrf_token": token},
                          headers={"X-CSRFToken": token})
         if resp.status_code not in (200, 201, 204, 302, 303) or _snapshot() == before:

@@ -78,9 +78,13 @@ def test_outside_calendar_is_a_clear_error(app):
         calendar.is_workday(D(1990, 1, 1))
 
 
-def test_years_beyond_the_schedule_fall_back_to_weekdays(app):
-    assert calendar.is_workday(D(2040, 1, 2))  # Monday
+def test_years_beyond_the_schedule_follow_the_law(app):
+    """Issue 15: such years were Monday to Friday. 1 January 2040 is a Sunday, so the law
+    makes Monday 2 January up; weekdays otherwise work and Sundays rest."""
+    assert not calendar.is_workday(D(2040, 1, 2))  # New Year's Day made up
+    assert calendar.is_workday(D(2040, 1, 3))  # Tuesday
     assert not calendar.is_workday(D(2040, 1, 7))  # Sunday
+    assert calendar.year_source(2040) == "provisional"
 
 
 def test_admin_rules_a_day_from_the_calendar_page(client, org, make_user, login, csrf_token):
