@@ -3,10 +3,17 @@ problems."""
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import IntegerField, SelectField, TextAreaField
+from wtforms import (
+    BooleanField,
+    IntegerField,
+    SelectField,
+    SelectMultipleField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.forms import coerce_id
 from core.i18n import _l
 
 LEVEL_CHOICES = [SelectChoice("", _l("All levels")), SelectChoice("reminder", _l("Reminder")),
@@ -67,3 +74,16 @@ class DeliveryFilterForm(FlaskForm):
     state = SelectField(_l("State"), choices=DELIVERY_STATE_CHOICES, default="failed")
     channel = SelectField(_l("Channel"), choices=[], default="")
     region = SelectField(_l("Region"), choices=[], default="")
+
+
+def preferences_form(channels: dict) -> FlaskForm:
+    """One checkbox per installed delivery channel (the channels are known only at run
+    time: the core's and the plugins')."""
+    fields = {code: BooleanField(channel.label) for code, channel in channels.items()}
+    return type("PreferencesForm", (FlaskForm,), fields)()
+
+
+class RetrySelectedForm(FlaskForm):
+    """The notifications ticked on the delivery-problems page."""
+
+    id = SelectMultipleField(coerce=coerce_id, validate_choice=False)

@@ -20,11 +20,19 @@ from wtforms.fields.choices import SelectChoice
 
 from core.alerts import board as boardmod
 from core.alerts import deliveries, service
-from core.alerts.forms import BoardForm, DeliveryFilterForm, QueryForm, ResolveForm
+from core.alerts.forms import (
+    BoardForm,
+    DeliveryFilterForm,
+    QueryForm,
+    ResolveForm,
+    RetrySelectedForm,
+    preferences_form,
+)
 from core.alerts.models import Alert, InboxItem, Notification
 from core.auth.models import User
 from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
 from core.db import utcnow
+from core.errors import FieldError
 from core.i18n import _, ngettext
 from core.org.models import Region
 from core.web.paging import paginate
@@ -201,8 +209,9 @@ def board():
 def preferences():
     chans = service.channels()
     settings = current_app.config["QL_SETTINGS"]
-    if request.method == "POST":
-        wanted = {code: request.form.get(code) == "on" for code in chans}
+    form = preferences_form(chans)
+    if form.validate_on_submit():
+        wanted = {code: bool(form[code].data) for code in chans}
         try:
             service.set_preferences(current_user, wanted)
         except service.AlertError as exc:
@@ -308,12 +317,13 @@ def retry_one(notification_id):
 @bp.route("/deliveries/retry", methods=["POST"])
 @require(deliveries.RETRY)
 def retry_selected():
-    raw = request.form.getlist("id")
-    bad = [v for v in raw if not v.isdigit()]
-    if bad:
-        abort(400, description=_("id: not a notification number: %(value)s.", value=bad[0][:40]))
+    picked = RetrySelectedForm()
+    if not picked.validate():
+        bad = next((v for v in picked.id.raw_data if not v.isdigit()), "")
+        raise FieldError("id", _("id: not a notification number: %(value)s.",
+                                 value=bad[:40]), status=400)
     return _after_retry(lambda form: deliveries.retry(
-        [int(v) for v in raw], user=current_user,
+        picked.id.data, user=current_user,
         within=region_ids(current_user, deliveries.RETRY)))
 
 

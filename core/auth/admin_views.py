@@ -12,10 +12,10 @@ from core.auth.passwords import PasswordPolicyError
 from core.auth.roles import declared_permissions
 from core.auth.scope import region_ids, require
 from core.auth.service import AuthError, is_locked
-from core.errors import FieldError
 from core.i18n import _
 from core.org.models import Person, Region
 from core.plugins import host
+from core.web.forms import SwitchForm, submitted
 from core.web.paging import paginate
 
 bp = Blueprint("accounts", __name__, url_prefix="/admin")
@@ -278,9 +278,7 @@ def administrator_active(user_id: int):
     """The security administrator disables or enables an administrator's account
     (三员分立: not the system administrator's to do)."""
     user = _user_or_404(user_id, ROLES)
-    state = request.form.get("state")
-    if state not in ("on", "off"):
-        raise FieldError("state", _("state: expected on or off."))
+    state = submitted(SwitchForm(), "state").state.data
     try:
         accounts.set_active(current_user, user, state == "on")
     except AuthError as exc:

@@ -2,11 +2,18 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, SelectMultipleField, StringField
+from wtforms import (
+    HiddenField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.i18n import _l
+from core.forms import IntegerField
+from core.i18n import LOCALES, _l
 
 
 class LoginForm(FlaskForm):
@@ -16,6 +23,21 @@ class LoginForm(FlaskForm):
 
 class TotpForm(FlaskForm):
     code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(min=6, max=7)])
+
+
+class LocaleForm(FlaskForm):
+    """The language switch of the page header (``next`` is checked by
+    safe_redirect_target, which falls back to the home page)."""
+
+    locale = SelectField(_l("Language"), choices=[(code, code) for code in LOCALES])
+    next = HiddenField()
+
+
+class RegionForm(FlaskForm):
+    """The acting-region switch of the page header."""
+
+    region_id = IntegerField(_l("Acting region"), min=1)
+    next = HiddenField()
 
 
 class PasswordForm(FlaskForm):

@@ -17,7 +17,8 @@ from core.auth.passwords import (
     verify_password,
 )
 from core.db import db, utcnow
-from core.i18n import _
+from core.errors import FieldError
+from core.i18n import LOCALES, _
 from core.org.models import Person, Region
 
 ADMIN_ROLES = ("sys_admin", "security_admin", "audit_admin")
@@ -206,6 +207,35 @@ def verify_totp(user: User, code: str) -> bool:
 
 def new_totp_secret() -> str:
     return pyotp.random_base32()
+
+
+def enrol_totp(user: User, secret: str, code: str) -> bool:
+    """Enrol the second factor (双因素): keep ``secret`` as the user's once ``code``
+    proves their authenticator holds it; audited. False, and nothing kept, otherwise."""
+    if user.totp_secret:
+        raise AuthError(_("This account already has a second factor."))
+    user.totp_secret = secret
+    with db.atomic():
+        if not verify_totp(user, code):
+            user.totp_secret = ""
+            return False
+        User.update(totp_secret=secret).where(User.id == user.id).execute()
+        record("user.totp_enrol", object_type="user", object_id=user.id, user=user,
+               summary="second factor enrolled")
+    return True
+
+
+def set_locale(user: User | None, locale: str) -> None:
+    """The language (界面语言) the user reads the app in, kept on the account for the next
+    login (audited); without an account it lives only in the session."""
+    if locale not in LOCALES:
+        raise FieldError("locale", _("Unknown language."), status=400)
+    if user is None or user.locale == locale:
+        return
+    with db.atomic():
+        User.update(locale=locale).where(User.id == user.id).execute()
+        record("user.locale", object_type="user", object_id=user.id, user=user,
+               summary=f"language {locale}", changes={"locale": [user.locale, locale]})
 
 
 def start_session(user: User, ip: str, user_agent: str, second_factor_ok: bool) -> str:

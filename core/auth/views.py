@@ -19,12 +19,12 @@ from flask import (
 from flask_login import current_user, login_required, login_user, logout_user
 
 from core.auth import service
-from core.auth.forms import LoginForm, PasswordForm, TotpForm
+from core.auth.forms import LocaleForm, LoginForm, PasswordForm, RegionForm, TotpForm
 from core.auth.kinds import home_endpoint
 from core.auth.models import User
 from core.auth.passwords import PasswordPolicyError
 from core.auth.scope import region_ids
-from core.db import db
+from core.errors import FieldError
 from core.i18n import LOCALES, _
 from core.web.redirects import safe_redirect_target
 
@@ -114,15 +114,9 @@ def totp():
     error = None
     status = 200
     if form.validate_on_submit():
-        if enrolling:
-            user.totp_secret = session["enrol_secret"]
-        if service.verify_totp(user, form.code.data):
-            if enrolling:
-                with db.atomic():
-                    User.update(totp_secret=user.totp_secret).where(User.id == user.id).execute()
-                    from core.audit.service import record
-                    record("user.totp_enrol", object_type="user", object_id=user.id, user=user,
-                           summary="second factor enrolled")
+        ok = service.enrol_totp(user, session["enrol_secret"], form.code.data) if enrolling \
+            else service.verify_totp(user, form.code.data)
+        if ok:
             fresh = User.get_by_id(user.id)
             nxt = session.get("pending_next") or url_for(home_endpoint(fresh))
             _finish_login(fresh, True)
@@ -181,25 +175,24 @@ def logout():
 
 @bp.route("/locale", methods=["POST"])
 def set_locale():
-    lang = request.form.get("locale")
-    if lang not in LOCALES:
-        abort(400, description=_("Unknown language."))
-    session["locale"] = lang
-    if current_user.is_authenticated:
-        with db.atomic():
-            User.update(locale=lang).where(User.id == current_user.id).execute()
-    return redirect(_safe_next(request.form.get("next")), 303)
+    form = LocaleForm()
+    if not form.validate():
+        raise FieldError("locale", _("Unknown language."), status=400)
+    service.set_locale(current_user if current_user.is_authenticated else None,
+                       form.locale.data)
+    session["locale"] = form.locale.data
+    return redirect(_safe_next(form.next.data), 303)
 
 
 @bp.route("/region", methods=["POST"])
 @login_required
 def set_region():
-    try:
-        rid = int(request.form.get("region_id", ""))
-    except ValueError:
-        abort(400, description=_("region_id: expected a number."))
-    if rid not in region_ids(current_user):
+    form = RegionForm()
+    if not form.validate():
+        raise FieldError("region_id", form.region_id.errors[0] if form.region_id.errors
+                         else _("Choose a region."), status=400)
+    if form.region_id.data not in region_ids(current_user):
         abort(404)
-    session["region_id"] = rid
+    session["region_id"] = form.region_id.data
     g.pop("_ql_off", None)
-    return redirect(_safe_next(request.form.get("next")), 303)
+    return redirect(_safe_next(form.next.data), 303)

@@ -30,6 +30,7 @@ from core.parse import parse_date, parse_int
 from core.plugins import host
 from core.queue import huey
 from core.web import admin as admin_service
+from core.web.forms import CalendarRulingForm, SwitchForm, submitted
 
 bp = Blueprint("web", __name__)
 public = Blueprint("public_portal", __name__, url_prefix="/public")
@@ -139,11 +140,9 @@ def switch_plugin(name, region_id):
         abort(404)
     if region_id not in region_ids(current_user, "core.settings.manage"):
         abort(404)
-    state = request.form.get("state")
-    if state not in ("on", "off"):
-        raise FieldError("state", _("state: expected on or off."))
+    form = submitted(SwitchForm(), "state")
     region = Region.get_by_id(region_id)
-    admin_service.switch_plugin(current_user, name, region, state == "on")
+    admin_service.switch_plugin(current_user, name, region, form.state.data == "on")
     g.pop("_ql_off", None)
     if request.htmx:
         off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
@@ -218,7 +217,7 @@ def calendar_import():
 @require("core.settings.manage", city_wide=True)
 def calendar_override(day):
     d = parse_date(day, "day", min=calendar.FIRST_DAY, max=calendar.LAST_DAY)
-    admin_service.override_calendar_day(current_user, d, request.form.get("action") or "",
-                                        request.form.get("note") or "")
+    form = submitted(CalendarRulingForm(), "action")
+    admin_service.override_calendar_day(current_user, d, form.action.data, form.note.data or "")
     flash(_("Saved."), "success")
     return redirect(url_for("admin.calendar_page", year=d.year, month=d.month), 303)
