@@ -43,6 +43,7 @@ from plugins.eservice.models import (
 )
 
 SERIAL_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXY"
+ACCEPT_DAYS = 5  # 受理时限: decide on acceptance within 5 working days of receipt
 
 
 def serial_check(digits: str) -> str:
@@ -82,7 +83,9 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
               channel: str = "window", received: list[int] | None = None, user=None,
               note: str = "", on: dt.date | None = None) -> Case:
     """File a case (收件) for an item in force: validates the applicant and records the
-    materials checklist; the clock starts only at acceptance."""
+    materials checklist. The acceptance clock starts: accept, refuse or ask for a
+    supplement within ``ACCEPT_DAYS`` working days of receipt (``accept_by``); the
+    completion clock starts at acceptance."""
     if item.status != "active":
         raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
     name = (applicant_name or "").strip()
@@ -112,7 +115,8 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
                         handler=user.id if channel == "window" and user else None,
                         created_by=user.id if user else None,
                         submitted_at=utcnow() if on is None else
-                        dt.datetime.combine(day, dt.time(1, 0)))
+                        dt.datetime.combine(day, dt.time(1, 0)),
+                        accept_by=add_workdays(day, ACCEPT_DAYS))
                 break
             except pw.IntegrityError:
                 continue
@@ -213,6 +217,12 @@ def compute_deadline(case: Case) -> dt.date | None:
 FINISHED_STATES = ("decided", "delivered", "closed", "not_accepted")
 
 
+def due(case: Case) -> dt.date | None:
+    """The day the case's running time limit ends: the completion deadline once accepted,
+    before that the day by which acceptance must be decided (受理时限, ``accept_by``)."""
+    return case.deadline or case.accept_by
+
+
 def clock_day(case: Case, on: dt.date | None = None) -> dt.date:
     """The day the case's clock stands at: the decision day once decided, the day it
     stopped while stopped (补正, 特别程序: not counted, 行政许可法 Art. 45), else ``on``."""
@@ -220,28 +230,29 @@ def clock_day(case: Case, on: dt.date | None = None) -> dt.date:
 
 
 def remaining_days(case: Case, on: dt.date | None = None) -> int | None:
-    """Working days left until the deadline (negative when late); frozen while stopped."""
-    if case.deadline is None:
+    """Working days left until the time limit (negative when late); frozen while stopped."""
+    if due(case) is None:
         return None
-    return workdays_between(clock_day(case, on), case.deadline)
+    return workdays_between(clock_day(case, on), due(case))
 
 
 def remaining_many(rows: list[Case], on: dt.date) -> dict[int, int | None]:
     """``remaining_days`` of many cases with one calendar query."""
-    left = workdays_left({c.id: (clock_day(c, on), c.deadline) for c in rows if c.deadline})
+    left = workdays_left({c.id: (clock_day(c, on), due(c)) for c in rows if due(c)})
     return {c.id: left.get(c.id) for c in rows}
 
 
 def is_overdue(case: Case, on: dt.date | None = None) -> bool:
-    """Past the deadline: decided after it, stopped after it, or still running after it."""
-    return case.deadline is not None and clock_day(case, on) > case.deadline
+    """Past the time limit: decided after it, stopped after it, or still running after it
+    (a case still waiting for acceptance past ``accept_by`` is late too)."""
+    return due(case) is not None and clock_day(case, on) > due(case)
 
 
 def urgency(case: Case, days: int | None, on: dt.date | None = None) -> str:
     """The colour of a case (worklist row, case page): red when overdue — also once
     decided late —, yellow with two working days or fewer left, neutral when there is no
     running clock."""
-    if case.deadline is None or case.state == "not_accepted":
+    if due(case) is None or case.state == "not_accepted":
         return "neutral"
     if is_overdue(case, on):
         return "red"
@@ -253,13 +264,14 @@ def urgency(case: Case, days: int | None, on: dt.date | None = None) -> str:
 def overdue_condition(on: dt.date):
     """``is_overdue`` as SQL, for counting many cases (the dashboard widget)."""
     stands = pw.fn.COALESCE(Case.decided_on, Case.stopped_since, on)
-    return Case.deadline.is_null(False) & (stands > Case.deadline)
+    limit = pw.fn.COALESCE(Case.deadline, Case.accept_by)
+    return limit.is_null(False) & (stands > limit)
 
 
 def due_soon_condition(on: dt.date):
     """Running clocks (not decided, not stopped) due within two working days of ``on``."""
     return (Case.decided_on.is_null() & Case.stopped_since.is_null()
-            & Case.deadline.between(on, add_workdays(on, 2)))
+            & pw.fn.COALESCE(Case.deadline, Case.accept_by).between(on, add_workdays(on, 2)))
 
 
 def transition(case: Case, action: str, *, user=None, note: str = "", reason: str = "",
@@ -289,7 +301,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
             if missing_now:
                 raise ServiceError(_("Required materials are missing: %(m)s. Request a "
                                      "supplement instead.", m="; ".join(missing_now)), "action")
-            case.accepted_on = day
+            case.accepted_on, case.accept_by = day, None
             case.deadline = compute_deadline(case)
             if case.handler_id is None and user is not None:
                 case.handler = user.id
@@ -301,19 +313,22 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
                                      "and litigation."), "rights_notice")
             extra = {"reason": reason, "legal_basis": legal_basis.strip() or None,
                      "rights_notice": rights_notice.strip()}
-            case.decided_on = day
+            case.decided_on, case.accept_by = day, None
         elif action == "request_supplement":
             items = [m.strip() for m in (missing or []) if m and m.strip()]
             if not items:
                 raise ServiceError(_("List everything that is missing, at once."), "missing")
             extra = {"reason": reason or None, "missing_materials": items}
             _stop_clock(case, day)
+            case.accept_by = None  # the applicant's time: acceptance waits for the materials
             names = set(items)
             CaseMaterial.update(received=False).where(
                 (CaseMaterial.case == case.id) & CaseMaterial.name.in_(names)).execute()
         elif action == "receive_supplement":
             CaseMaterial.update(received=True).where(CaseMaterial.case == case.id).execute()
             extra = {"stopped_days": _restart_clock(case, day)}
+            if case.accepted_on is None:  # complete at last: the acceptance clock starts again
+                case.accept_by = add_workdays(day, ACCEPT_DAYS)
         elif action == "start_review":
             case.step_seq = case.step_seq or (steps[0].seq if steps else None)
         elif action == "advance":

@@ -169,6 +169,7 @@ class Case(BaseModel):
     submitted_at = pw.DateTimeField(default=utcnow)
     accepted_on = pw.DateField(null=True)
     deadline = pw.DateField(null=True)
+    accept_by = pw.DateField(null=True)
     stopped_days = pw.IntegerField(default=0)
     stopped_since = pw.DateField(null=True)
     decision = pw.CharField(max_length=8, default="")

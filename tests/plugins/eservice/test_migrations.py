@@ -54,8 +54,8 @@ def test_upgrade_renames_the_rating_and_keeps_rows_ids_and_rules(old_app):
     from core.plugins import host
     old = _seed_old_schema()
 
-    assert migrate.upgrade(host())["eservice"] == ["0002_rating", "0003_core_rate_counters",
-                                                   "0004_core_pii"]
+    assert migrate.upgrade(host())["eservice"][:3] == ["0002_rating", "0003_core_rate_counters",
+                                                       "0004_core_pii"]
 
     tables = set(db.get_tables())
     assert "eservice_evaluation" not in tables and "eservice_rating" in tables
@@ -91,3 +91,34 @@ def test_upgraded_names_are_the_ones_the_models_create(old_app, tmp_path):
     assert migrated == model_names(old_app, tmp_path, "eservice_")
     if ON_POSTGRES:
         assert migrated["eservice_rating"]["sequence"] == "public.eservice_rating_id_seq"
+
+
+def test_cases_waiting_for_acceptance_get_their_acceptance_limit(tmp_path):
+    """0005: a case received on Monday 2 March 2026 (09:00 Beijing) and not yet accepted
+    must be accepted by Monday 9 March (5 working days); a closed case gets no limit."""
+    import datetime as dt
+
+    from core import calendar, migrate
+    from core.org.models import Department, Region
+    from core.plugins import host
+    with app_before(tmp_path, PLUGINS, "eservice", "0004_core_pii"):
+        calendar.ensure()
+        region = Region.create(code="510104", name="锦江区", level="district")
+        dept = Department.create(region=region, code="ZF", name="锦江区政务服务局")
+        item = insert("eservice_item", code="51010400ZF-XK-0001", version=1, name="食品经营许可",
+                      type="XK", department_id=dept.id, region_id=region.id, level="county",
+                      statutory_days=20, committed_days=10, fee_amount="0", fee_basis="",
+                      conditions="", visits=1, consult_phone="", complaint_phone="",
+                      status="active", effective_from="2026-01-01", created_at=NOW)
+
+        def case(n: int, state: str) -> int:
+            return insert("eservice_case", serial=f"510104-20260302-000{n}-K", item_id=item,
+                          region_id=region.id, department_id=dept.id, channel="window",
+                          applicant_name="张三", id_enc=Case.id_number.db_value(VALID_ID),
+                          id_hash=f"h{n}", id_mask="5101**********1234", state=state,
+                          submitted_at="2026-03-02 01:00:00", stopped_days=0, decision="",
+                          fee_due="0", fee_charged="0")
+        waiting, closed = case(1, "submitted"), case(2, "closed")
+        assert migrate.upgrade(host())["eservice"] == ["0005_accept_by"]
+        assert Case.get_by_id(waiting).accept_by == dt.date(2026, 3, 9)
+        assert Case.get_by_id(closed).accept_by is None

@@ -180,3 +180,27 @@ def test_catalogue_exports_are_formula_safe(app, client, login, org, item, make_
     name = row[importer.COLUMNS.index("name")]
     assert name.data_type == "s" and name.value.startswith("=HYPERLINK")
     assert row[importer.COLUMNS.index("conditions")].data_type == "s"
+
+
+def test_a_case_waiting_past_its_acceptance_limit_is_red(app, client, login, item, clerk):
+    """受理时限: a case not accepted within 5 working days of receipt is late — red on the
+    worklist, as the legend says — and waits on its own clock again after a supplement."""
+    from core.api import subtract_workdays, today
+    waiting = cases.file_case(item, applicant_name="钱七", id_number=VALID_ID,
+                              received=[m.id for m in item.materials], user=clerk,
+                              on=subtract_workdays(today(), 8))
+    assert waiting.accept_by == cases.add_workdays(subtract_workdays(today(), 8), 5)
+    assert cases.is_overdue(waiting) and cases.urgency(waiting, -3) == "red"
+    login(clerk)
+    body = client.get("/eservice/worklist").get_data(as_text=True)
+    row = body[body.index(f'id="case-row-{waiting.id}"'):]
+    row = row[:row.index("</tr>")]
+    assert "es-row-red" in body[body.rindex("<tr", 0, body.index(f'id="case-row-{waiting.id}"')):
+                                body.index(f'id="case-row-{waiting.id}"') + 80]
+    assert "badge-red" in row and "3 days late" in row and "to accept by" in row
+    asked = cases.transition(waiting, "request_supplement", user=clerk, missing=["申请表"])
+    assert asked.accept_by is None and not cases.is_overdue(asked)
+    back = cases.transition(asked, "receive_supplement", user=clerk)
+    assert back.accept_by == cases.add_workdays(today(), 5) and cases.urgency(back, 5) == "ok"
+    accepted = cases.transition(back, "accept", user=clerk)
+    assert accepted.accept_by is None and accepted.deadline is not None
