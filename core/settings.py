@@ -78,6 +78,7 @@ class Settings:
     audit_anchor_url: str = ""  # HTTP receiver of each new anchor (e.g. a write-once log)
     audit_anchor_secret: str = ""  # HMAC-SHA256 key signing the anchor POSTs
     audit_anchor_interval_minutes: int = 60
+    ocds_prefix: str = "ocds-000000"  # the publisher's ocid prefix, issued by OCP
     discover_plugins: bool = True
     extra: dict = field(default_factory=dict)
 
@@ -116,6 +117,7 @@ class Settings:
         "audit_anchor_url": "QL_AUDIT_ANCHOR_URL",
         "audit_anchor_secret": "QL_AUDIT_ANCHOR_SECRET",
         "audit_anchor_interval_minutes": "QL_AUDIT_ANCHOR_INTERVAL_MINUTES",
+        "ocds_prefix": "QL_OCDS_PREFIX",
     }
 
     @classmethod
@@ -174,6 +176,9 @@ class Settings:
                                 f"of the app (0–5), got {new.trusted_proxies}")
         new._check_jobs()
         new._check_keys()
+        if not re.fullmatch(r"ocds-[a-z0-9]{6}", new.ocds_prefix):
+            raise SettingsError(f"QL_OCDS_PREFIX: {new.ocds_prefix!r} is not ocds- followed "
+                                "by the 6 lower-case letters or digits OCP issued")
         return new
 
     def _check_jobs(self) -> None:
