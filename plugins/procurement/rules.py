@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import ClassVar
@@ -45,6 +46,12 @@ def _days_sql(a: str, b: str) -> str:
     if is_postgres():
         return f"CAST(FLOOR(EXTRACT(EPOCH FROM ({b} - {a})) / 86400) AS INTEGER)"
     return f"CAST(julianday({b}) - julianday({a}) AS INTEGER)"
+
+
+def _date_days_sql(a: str, b: str) -> str:
+    """Whole days from date ``a`` to date ``b``."""
+    return f"({b} - {a})" if is_postgres() else \
+        f"CAST(julianday({b}) - julianday({a}) AS INTEGER)"
 
 
 def _date_sql(lit: str) -> str:
@@ -414,7 +421,7 @@ class ClockRule(Rule):
 
     def query(self, ctx):
         today_sql = _date_sql(ctx.p(ctx.today))
-        late = _days_sql("k.due_on", f"COALESCE(k.done_on, {today_sql})")
+        late = _date_days_sql("k.due_on", f"COALESCE(k.done_on, {today_sql})")
         return (f"SELECT k.project_id, 'process', k.project_id, k.ref, {late}, k.due_on, "
                 f"{late} FROM procurement_clock k WHERE {ctx.scope('k.project_id')} "
                 f"AND k.kind = {ctx.p(self.clock)} AND ((k.done_on IS NULL AND k.due_on < "
@@ -618,8 +625,7 @@ def _raise(hits: list[tuple]) -> list[Flag]:
         if dedupe in seen:
             continue
         seen.add(dedupe)
-        detail = {name: (v if isinstance(v, (int, float, str)) or v is None else str(v))
-                  for name, v in zip(rule.fields, extra, strict=False)}
+        detail = {name: _plain(v) for name, v in zip(rule.fields, extra, strict=False)}
         rows[dedupe] = {"code": rule.code, "project": project_id, "subject": subject,
                         "subject_id": int(subject_id), "dedupe_key": dedupe,
                         "value": float(value) if value is not None else None,
@@ -645,6 +651,16 @@ def _raise(hits: list[tuple]) -> list[Flag]:
                                      & (Flag.raised_at == now)))
     _alert(flags)
     return flags
+
+
+def _plain(value):
+    """A JSON-ready detail value: numbers as numbers (PostgreSQL answers Decimals)."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() and "." not in str(value) \
+            else float(value)
+    if isinstance(value, (int, float, str)) or value is None:
+        return value
+    return str(value)
 
 
 def _regions_of(rows: list[dict]) -> dict:
