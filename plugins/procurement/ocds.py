@@ -224,8 +224,9 @@ def _contract(c, ContractChange) -> dict:
     return {k: v for k, v in out.items() if v is not None}
 
 
-def write_release(project, tag: str) -> dict:
-    """Write the next release of ``project`` (call inside the change's transaction)."""
+def write_release(project, tag: str, evaluate: bool = True) -> dict:
+    """Write the next release of ``project`` (call inside the change's transaction) and
+    run the red-flag rules over it (history written in bulk runs one pass at the end)."""
     from plugins.procurement.models import Project, Release
     Project.update(release_seq=Project.release_seq + 1).where(Project.id == project.id) \
         .execute()
@@ -239,8 +240,9 @@ def write_release(project, tag: str) -> dict:
     data = build_release(fresh, tag, now, seq)
     Release.create(project=project.id, seq=seq, release_id=data["id"], tag=tag, date=now,
                    data=json.dumps(data, ensure_ascii=False, separators=(",", ":")))
-    from plugins.procurement.rules import evaluate_project
-    evaluate_project(fresh)
+    if evaluate:
+        from plugins.procurement.rules import evaluate_project
+        evaluate_project(fresh)
     return data
 
 

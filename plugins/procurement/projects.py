@@ -246,6 +246,9 @@ def _open_bidding(user, project: Project, kind: str, issued_at: dt.datetime,
         raise FieldError("kind", _("%(method)s opens with another notice.",
                                    method=METHODS[project.method].label))
     if project.method == "auction":
+        from plugins.procurement.models import Auction
+        if not Auction.select().where(Auction.project == project.id).exists():
+            raise FieldError("kind", _("Schedule the auction first."))
         Project.update(status="auction", docs_issued_at=issued_at).where(
             Project.id == project.id).execute()
         return
