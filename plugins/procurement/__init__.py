@@ -86,7 +86,7 @@ def ql_nav_items(user, region):
          "order": 51, "permission": "procurement.purchase"},
         {"label": _l("Red flags"), "endpoint": "procurement.flags", "icon": "flag",
          "order": 52, "permission": "procurement.supervise"},
-        {"label": _l("Procurement statistics"), "endpoint": "procurement.stats",
+        {"label": _l("Procurement statistics"), "endpoint": "procurement.stats_page",
          "icon": "chart", "order": 53, "permission": "procurement.view"},
         {"label": _l("Bid custody"), "endpoint": "procurement.custody", "icon": "key",
          "order": 54, "permission": "procurement.custody"},

@@ -103,3 +103,32 @@ def method(code: str) -> Method:
 def method_label(code: str) -> str:
     m = METHODS.get(code)
     return str(m.label) if m else code
+
+
+RELEASE_TAGS = {
+    "planning": _l("Plan"), "planningUpdate": _l("Plan updated"), "tender": _l("Tender"),
+    "tenderAmendment": _l("Tender corrected"), "tenderUpdate": _l("Tender updated"),
+    "tenderCancellation": _l("Tender terminated"), "award": _l("Award"),
+    "awardUpdate": _l("Award updated"), "awardCancellation": _l("Award cancelled"),
+    "contract": _l("Contract"), "contractUpdate": _l("Contract updated"),
+    "contractAmendment": _l("Contract amended"), "implementation": _l("Performance"),
+    "implementationUpdate": _l("Performance updated"),
+    "contractTermination": _l("Contract terminated"),
+}
+PARAM_LABELS = {
+    "threshold": _l("Threshold (0: the fence from the data)"),
+    "minimum_submitted_bids": _l("Fewest submitted bids"),
+    "minimum_contracting_processes": _l("Fewest processes"),
+    "percent": _l("Percent of the original contract"),
+    "share": _l("Just below: percent of the threshold"),
+    "digits": _l("Characters of the catalogue code compared"),
+    "threshold_goods": _l("Open-tendering threshold, goods (yuan)"),
+    "threshold_services": _l("Open-tendering threshold, services (yuan)"),
+    "threshold_works": _l("Open-tendering threshold, works (yuan)"),
+}
+
+
+def param_label(key: str) -> str:
+    if key in METHODS:
+        return str(_l("%(method)s: days (0: the threshold)", method=METHODS[key].label))
+    return str(PARAM_LABELS.get(key, key))

@@ -13,18 +13,27 @@ def _money(value) -> str:
     return f"{value:,.2f}"
 
 
+def _yuan(value) -> str:
+    return _("%(amount)s yuan", amount=_money(value))
+
+
+def kv(label: str, value) -> str:
+    """One line of a notice: its label and value (the colon as the language writes it)."""
+    return _("%(label)s: %(value)s", label=label, value=value).rstrip()
+
+
 def _when(moment) -> str:
     return format_datetime(moment, "yyyy-MM-dd HH:mm") if moment else "—"
 
 
 def _head(project) -> list[str]:
-    lines = [f"{_('Project number')}: {project.number}", f"{_('Project')}: {project.title}",
-             f"{_('Purchaser')}: {project.department.name}"]
+    lines = [kv(_("Project number"), project.number), kv(_("Project"), project.title),
+             kv(_("Purchaser"), project.department.name)]
     if project.agency:
-        lines.append(f"{_('Procurement agency')}: {project.agency}")
-    lines += [f"{_('Procurement method')}: {method_label(project.method)}",
-              (f"{_('Budget')}: {_money(project.budget)} {_('yuan')}; "
-              f"{_('ceiling price')}: {_money(project.ceiling)} {_('yuan')}")]
+        lines.append(kv(_("Procurement agency"), project.agency))
+    lines += [kv(_("Procurement method"), method_label(project.method)),
+              kv(_("Budget"), _yuan(project.budget)) + "; "
+              + kv(_("ceiling price"), _yuan(project.ceiling))]
     return lines
 
 
@@ -34,40 +43,40 @@ def body(kind: str, project, *, text: str = "", award=None, contract=None,
     with force_locale("zh_CN"):
         lines = _head(project)
         if kind in ("tender", "competitive", "prequalification"):
-            lines += [f"{_('Documents issued from')}: {_when(project.docs_issued_at)}",
-                      f"{_('Bid deadline and opening')}: {_when(project.deadline)}",
+            lines += [kv(_("Documents issued from"), _when(project.docs_issued_at)),
+                      kv(_("Bid deadline and opening"), _when(project.deadline)),
                       _("Bids are submitted online and sealed until the opening; the opening "
                         "is held online at the deadline and its record is published.")]
         elif kind == "correction":
-            lines += [f"{_('Bid deadline and opening')}: {_when(project.deadline)}",
-                      f"{_('Correction')}:"]
+            lines += [kv(_("Bid deadline and opening"), _when(project.deadline)),
+                      kv(_("Correction"), "")]
         elif kind == "termination":
-            lines += [_("The procurement is terminated."), f"{_('Reason')}:"]
+            lines += [_("The procurement is terminated."), kv(_("Reason"), "")]
         elif kind == "intention":
             month = project.plan.expected_month if project.plan_id else ""
-            lines += [f"{_('Expected time of the purchase')}: {month or '—'}",
+            lines += [kv(_("Expected time of the purchase"), month or '—'),
                       _("This intention is published for suppliers to prepare; it is not a "
                         "tender notice.")]
         elif kind == "single_source":
             supplier = project.single_source_supplier
-            lines += [f"{_('Proposed supplier')}: {supplier.name if supplier else ''}",
-                      f"{_('Reason for single-source procurement')}: {project.method_reason}",
+            lines += [kv(_("Proposed supplier"), supplier.name if supplier else ''),
+                      kv(_("Reason for single-source procurement"), project.method_reason),
                       _("Publicity period: at least 5 working days. Objections in writing to "
                         "the purchaser within it.")]
         elif kind == "result":
-            lines += [f"{_('Winning supplier')}: {award.supplier.name} ({award.supplier.uscc})",
-                      f"{_('Winning amount')}: {_money(award.amount)} {_('yuan')}",
-                      f"{_('Winner fixed')}: {_when(award.fixed_at)}",
+            lines += [kv(_("Winning supplier"), f"{award.supplier.name} ({award.supplier.uscc})"),
+                      kv(_("Winning amount"), _yuan(award.amount)),
+                      kv(_("Winner fixed"), _when(award.fixed_at)),
                       _("A supplier who believes its rights were harmed may challenge the "
                         "purchaser in writing within 7 working days (政府采购法第五十二条).")]
         elif kind == "contract":
-            lines += [f"{_('Contract number')}: {contract.number}",
-                      f"{_('Supplier')}: {contract.supplier.name}",
-                      f"{_('Contract amount')}: {_money(contract.amount)} {_('yuan')}",
-                      f"{_('Signed on')}: {contract.signed_on}"]
+            lines += [kv(_("Contract number"), contract.number),
+                      kv(_("Supplier"), contract.supplier.name),
+                      kv(_("Contract amount"), _yuan(contract.amount)),
+                      kv(_("Signed on"), contract.signed_on)]
         elif kind == "complaint_decision":
-            lines.append(f"{_('Decision on the complaint')}: "
-                         + (_("upheld") if upheld else _("rejected")))
+            lines.append(kv(_("Decision on the complaint"),
+                            _("upheld") if upheld else _("rejected")))
         if text:
             lines.append(text)
         return "\n".join(lines)

@@ -158,8 +158,8 @@ class Rule:
     """A red-flag rule. Subclasses set the class attributes and ``query``."""
 
     code = ""
-    name = _l("")
-    basis = _l("")
+    name: object = ""
+    basis: object = ""
     level = "red"
     params: ClassVar[dict] = {}
     fields: tuple[str, ...] = ()  # extra columns of the query, kept as the flag's detail

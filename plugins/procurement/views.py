@@ -66,7 +66,9 @@ from plugins.procurement.methods import (
     CATEGORIES,
     METHODS,
     PROJECT_STATES,
+    RELEASE_TAGS,
     method_label,
+    param_label,
 )
 from plugins.procurement.models import (
     Announcement,
@@ -97,7 +99,8 @@ SUPERVISE, CUSTODY, FINANCE = "procurement.supervise", "procurement.custody", \
 def _vocabulary():
     return {"pc_methods": METHODS, "pc_states": PROJECT_STATES, "pc_bid_states": BID_STATES,
             "pc_kinds": ANNOUNCEMENT_KINDS, "pc_categories": CATEGORIES,
-            "pc_method_label": method_label, "pc_clock_label": clocks.label}
+            "pc_method_label": method_label, "pc_clock_label": clocks.label,
+            "pc_tags": RELEASE_TAGS, "pc_param_label": param_label}
 
 
 def _back(project_id: int, anchor: str = ""):
