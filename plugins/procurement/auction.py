@@ -196,6 +196,7 @@ def end_due() -> list[int]:
 
 def finish(auction_id: int) -> bool:
     from plugins.procurement.notices import body as announcement_body
+    from plugins.procurement.notices import title as notice_title
     with db.atomic():
         query = Auction.select().where(Auction.id == auction_id)
         auction = (query.for_update() if is_postgres() else query).get()
@@ -221,7 +222,7 @@ def finish(auction_id: int) -> bool:
             from plugins.procurement.models import Announcement
             fresh = Project.get_by_id(project.id)
             Announcement.create(region=project.region_id, project=project, kind="termination",
-                                title=f"{project.title} {_('Termination (终止公告)')}",
+                                title=notice_title("termination", project),
                                 body=announcement_body("termination", fresh,
                                                        text=_("No bid was placed.")))
             record("procurement.auction.end", object_type="procurement_auction",

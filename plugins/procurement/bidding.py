@@ -213,6 +213,7 @@ def close_due() -> list[int]:
 
 def _fail_unopened(project: Project, bidders: int) -> None:
     from plugins.procurement.notices import body as announcement_body
+    from plugins.procurement.notices import title as notice_title
     Bid.update(status="unopened").where((Bid.project == project.id)
                                         & (Bid.status == "sealed")).execute()
     Project.update(status="unsuccessful", opening_state="").where(
@@ -221,7 +222,7 @@ def _fail_unopened(project: Project, bidders: int) -> None:
     reason = _("Fewer than %(n)d suppliers bid (%(k)d): the bids are not opened and the "
                "procurement fails (财政部令第87号).", n=MIN_BIDDERS, k=bidders)
     Announcement.create(region=project.region_id, project=project, kind="termination",
-                        title=f"{project.title} {_('Termination (终止公告)')}",
+                        title=notice_title("termination", project),
                         body=announcement_body("termination", fresh, text=reason))
     ocds.write_release(fresh, "tenderCancellation")
 
@@ -242,6 +243,7 @@ def _call_custodians(project: Project) -> None:
 def release(user, passphrase: str, projects: list[Project]) -> list[Project]:
     """The custodian releases their shares of the openings of ``projects``."""
     seals = []
+    projects = [Project.get_by_id(p.id) for p in projects]
     for project in projects:
         if project.opening_state != "opening":
             raise FieldError("passphrase", _("%(n)s is not being opened.", n=project.number))

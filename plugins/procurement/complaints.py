@@ -19,9 +19,9 @@ from core.api import (
     today,
 )
 from plugins.procurement import clocks, periods
-from plugins.procurement.methods import ANNOUNCEMENT_KINDS
 from plugins.procurement.models import Announcement, Complaint, Project, Supplier
 from plugins.procurement.notices import body as announcement_body
+from plugins.procurement.notices import title as notice_title
 from plugins.procurement.projects import PURCHASE, require
 
 FINANCE = "procurement.finance"
@@ -66,7 +66,7 @@ def reply(user, row: Complaint, text: str, upheld: bool) -> Complaint:
         if row.kind == "complaint":
             Announcement.create(
                 region=project.region_id, project=project, kind="complaint_decision",
-                title=f"{project.title}{ANNOUNCEMENT_KINDS['complaint_decision'].label}",
+                title=notice_title("complaint_decision", project),
                 body=announcement_body("complaint_decision", project, text=text,
                                        upheld=upheld),
                 published_by=user.username)

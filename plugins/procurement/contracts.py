@@ -9,7 +9,6 @@ from decimal import Decimal
 
 from core.api import FieldError, _, clean_text, db, record, today
 from plugins.procurement import clocks, ocds
-from plugins.procurement.methods import ANNOUNCEMENT_KINDS
 from plugins.procurement.models import (
     Announcement,
     Award,
@@ -18,6 +17,7 @@ from plugins.procurement.models import (
     Project,
 )
 from plugins.procurement.notices import body as announcement_body
+from plugins.procurement.notices import title as notice_title
 from plugins.procurement.projects import PURCHASE, require
 
 FINANCE = "procurement.finance"
@@ -78,7 +78,7 @@ def publish(user, contract: Contract, on: dt.date | None = None) -> Announcement
         Contract.update(published_on=on).where(Contract.id == contract.id).execute()
         notice = Announcement.create(
             region=project.region_id, project=project, kind="contract",
-            title=f"{project.title}{ANNOUNCEMENT_KINDS['contract'].label}",
+            title=notice_title("contract", project),
             body=announcement_body("contract", project,
                                    contract=Contract.get_by_id(contract.id)),
             published_by=user.username)

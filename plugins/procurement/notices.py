@@ -37,6 +37,13 @@ def _head(project) -> list[str]:
     return lines
 
 
+def title(kind: str, project) -> str:
+    """The default title of a notice: the project's title and the notice's type."""
+    from plugins.procurement.methods import ANNOUNCEMENT_KINDS
+    with force_locale("zh_CN"):
+        return f"{project.title}{ANNOUNCEMENT_KINDS[kind].label}"
+
+
 def body(kind: str, project, *, text: str = "", award=None, contract=None,
          upheld: bool | None = None) -> str:
     """The body of a notice of ``kind`` for ``project``."""

@@ -45,6 +45,7 @@ from plugins.procurement.models import (
     Supplier,
 )
 from plugins.procurement.notices import body as announcement_body
+from plugins.procurement.notices import title as notice_title
 
 PURCHASE = "procurement.purchase"
 VIEW = "procurement.view"
@@ -184,7 +185,7 @@ def publish(user, project: Project, kind: str, *, title: str = "", extra_text: s
                                 "inspection", "agency_review"):
         raise FieldError("kind", _("This notice is published by its own step."))
     extra_text = clean_text(extra_text, "extra_text", max_length=4000, multiline=True)
-    title = clean_text(title, "title", max_length=200) or f"{project.title}{spec.label}"
+    title = clean_text(title, "title", max_length=200) or notice_title(kind, project)
     now = utcnow()
     tag = spec.tag
     with db.atomic():
@@ -427,7 +428,7 @@ def announce_result(user, project: Project, *, extra_text: str = "") -> Announce
         project = Project.get_by_id(project.id)
         notice = Announcement.create(
             region=project.region_id, project=project, kind="result",
-            title=f"{project.title}{ANNOUNCEMENT_KINDS['result'].label}",
+            title=notice_title("result", project),
             body=announcement_body("result", project, award=Award.get_by_id(award.id),
                                    text=extra_text),
             published_at=now, published_by=user.username)
@@ -452,7 +453,7 @@ def fail(user, project: Project, reason: str) -> None:
         Project.update(status="unsuccessful").where(Project.id == project.id).execute()
         project = Project.get_by_id(project.id)
         Announcement.create(region=project.region_id, project=project, kind="termination",
-                            title=f"{project.title}{ANNOUNCEMENT_KINDS['termination'].label}",
+                            title=notice_title("termination", project),
                             body=announcement_body("termination", project, text=reason),
                             published_at=now, published_by=user.username)
         record("procurement.project.fail", object_type="procurement_project",
