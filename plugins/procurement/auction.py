@@ -151,31 +151,32 @@ def place_bid(supplier: Supplier, auction_id: int, price: Decimal) -> AuctionBid
     """Decide one bid under the auction's lock and log it (accepted or refused)."""
     if not isinstance(price, Decimal) or price <= 0:
         raise FieldError("price", _("Expected an amount above 0 yuan."))
+    participant = (AuctionParticipant.select(AuctionParticipant, Auction, Project)
+                   .join(Auction).join(Project)
+                   .where((AuctionParticipant.auction == auction_id)
+                          & (AuctionParticipant.supplier == supplier.id)).get_or_none())
+    if participant is None:
+        raise FieldError("price", _("You are not registered for this auction."))
+    project = participant.auction.project
     with db.atomic():
         query = Auction.select().where(Auction.id == auction_id)
-        auction = (query.for_update() if is_postgres() else query).get_or_none()
-        if auction is None:
-            raise FieldError("auction", _("No such auction."))
-        participant = AuctionParticipant.get_or_none(
-            (AuctionParticipant.auction == auction.id)
-            & (AuctionParticipant.supplier == supplier.id))
-        if participant is None:
-            raise FieldError("price", _("You are not registered for this auction."))
-        now = utcnow()
+        auction = (query.for_update() if is_postgres() else query).get()
+        now = utcnow()  # read under the lock: the order of the log is the order of time
         if auction.state != "scheduled":
             accepted, reason, after = False, "ended", state_of(auction)
         else:
             accepted, reason, after = decide(state_of(auction), participant.id, price, now)
-        seq = (AuctionBid.select(AuctionBid.seq).where(AuctionBid.auction == auction.id)
-               .order_by(AuctionBid.seq.desc()).scalar() or 0) + 1
-        row = AuctionBid.create(auction=auction, participant=participant, seq=seq,
+        seq = auction.attempts + 1
+        row = AuctionBid.create(auction=auction.id, participant=participant.id, seq=seq,
                                 price=price, decided_at=now, accepted=accepted,
                                 reason=reason, ends_at=after.ends_at)
+        changes = {Auction.attempts: seq}
         if accepted:
-            Auction.update(best_price=after.best_price, best_participant_id=participant.id,
-                           ends_at=after.ends_at, accepted=Auction.accepted + 1) \
-                .where(Auction.id == auction.id).execute()
-        project = Project.get_by_id(auction.project_id)
+            changes.update({Auction.best_price: after.best_price,
+                            Auction.best_participant_id: participant.id,
+                            Auction.ends_at: after.ends_at,
+                            Auction.accepted: Auction.accepted + 1})
+        Auction.update(changes).where(Auction.id == auction.id).execute()
         record("procurement.auction.bid", object_type="procurement_auction",
                object_id=auction.id, region_id=project.region_id, success=accepted,
                summary=f"{project.number}: #{seq} {participant.alias} {price}"

@@ -187,6 +187,7 @@ class Auction(BaseModel):
     best_participant_id = pw.IntegerField(null=True)
     state = pw.CharField(max_length=12, default="scheduled")  # scheduled | ended | awarded
     accepted = pw.IntegerField(default=0)
+    attempts = pw.IntegerField(default=0)
 
     class Meta:
         table_name = "procurement_auction"

@@ -81,7 +81,10 @@ def facts_sql(where: str) -> str:
     """One row per project matching ``where`` (a condition on ``p``): the facts rules read.
 
     Submitted bids are the opened ones (valid or disqualified); a bid still sealed, or
-    withdrawn, is not submitted."""
+    withdrawn, is not submitted. One scan of the bids (joined to the award, where a process
+    has exactly one) gives every bid figure: a supplier has one submitted bid per process
+    (a new bid replaces its earlier one), so the bids are the tenderers and the identical
+    prices are the bids less the distinct prices."""
     return f"""
 SELECT p.id AS project_id, p.region_id, p.department_id, p.method,
        {_ocds_method_sql()} AS ocds_method, p.category, p.classification, p.budget, p.status,
@@ -91,35 +94,31 @@ SELECT p.id AS project_id, p.region_id, p.department_id, p.method,
        COALESCE(bs.n_disq, 0) AS n_disq, bs.min_valid, bs.min_disq, bs.valid_supplier,
        COALESCE(aw.n_active, 0) AS n_active_awards, COALESCE(aw.n_pending, 0)
        AS n_pending_awards, aw.supplier_id AS award_supplier, aw.amount AS award_amount,
-       wp.winner_price, wp.second_price, COALESCE(idp.n_identical, 0) AS n_identical
+       bs.winner_price, bs.second_price, COALESCE(bs.n_identical, 0) AS n_identical
 FROM procurement_project p
-LEFT JOIN (SELECT project_id, COUNT(DISTINCT supplier_id) AS n_tenderers,
-                  SUM(CASE WHEN status = 'valid' THEN 1 ELSE 0 END) AS n_valid,
-                  SUM(CASE WHEN status = 'disqualified' THEN 1 ELSE 0 END) AS n_disq,
-                  MIN(CASE WHEN status = 'valid' THEN price END) AS min_valid,
-                  MIN(CASE WHEN status = 'disqualified' THEN price END) AS min_disq,
-                  MIN(CASE WHEN status = 'valid' THEN supplier_id END) AS valid_supplier
-           FROM procurement_bid WHERE status IN ('valid', 'disqualified')
-           GROUP BY project_id) bs ON bs.project_id = p.id
+LEFT JOIN (SELECT b.project_id, COUNT(*) AS n_tenderers,
+                  SUM(CASE WHEN b.status = 'valid' THEN 1 ELSE 0 END) AS n_valid,
+                  SUM(CASE WHEN b.status = 'disqualified' THEN 1 ELSE 0 END) AS n_disq,
+                  MIN(CASE WHEN b.status = 'valid' THEN b.price END) AS min_valid,
+                  MIN(CASE WHEN b.status = 'disqualified' THEN b.price END) AS min_disq,
+                  MIN(CASE WHEN b.status = 'valid' THEN b.supplier_id END) AS valid_supplier,
+                  MIN(CASE WHEN b.status = 'valid' AND b.supplier_id = a.supplier_id
+                      THEN b.price END) AS winner_price,
+                  MIN(CASE WHEN b.status = 'valid' AND b.supplier_id <> a.supplier_id
+                      THEN b.price END) AS second_price,
+                  COUNT(b.price) - COUNT(DISTINCT b.price) AS n_identical
+           FROM procurement_bid b
+           LEFT JOIN (SELECT project_id, MIN(supplier_id) AS supplier_id
+                      FROM procurement_award WHERE status = 'active'
+                      GROUP BY project_id HAVING COUNT(*) = 1) a
+             ON a.project_id = b.project_id
+           WHERE b.status IN ('valid', 'disqualified')
+           GROUP BY b.project_id) bs ON bs.project_id = p.id
 LEFT JOIN (SELECT project_id, SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END)
                   AS n_active, SUM(CASE WHEN status = 'pending' THEN 1 ELSE 0 END)
                   AS n_pending, MIN(supplier_id) AS supplier_id, MIN(amount) AS amount
            FROM procurement_award WHERE status IN ('active', 'pending')
            GROUP BY project_id) aw ON aw.project_id = p.id
-LEFT JOIN (SELECT b.project_id,
-                  MIN(CASE WHEN b.supplier_id = a.supplier_id THEN b.price END)
-                  AS winner_price,
-                  MIN(CASE WHEN b.supplier_id <> a.supplier_id THEN b.price END)
-                  AS second_price
-           FROM procurement_bid b JOIN procurement_award a
-             ON a.project_id = b.project_id AND a.status = 'active'
-           WHERE b.status = 'valid' AND b.price IS NOT NULL
-           GROUP BY b.project_id) wp ON wp.project_id = p.id
-LEFT JOIN (SELECT project_id, COUNT(*) AS n_identical
-           FROM (SELECT project_id, price FROM procurement_bid
-                 WHERE status IN ('valid', 'disqualified') AND price IS NOT NULL
-                 GROUP BY project_id, price HAVING COUNT(DISTINCT supplier_id) > 1) x
-           GROUP BY project_id) idp ON idp.project_id = p.id
 WHERE {where}"""
 
 
@@ -619,25 +618,29 @@ def _with_facts(sql: str, single: bool) -> str:
 def _raise(hits: list[tuple]) -> list[Flag]:
     """Write the new flags of ``hits`` (flags already raised are skipped), their alerts to
     the supervision office and ``procurement.flag.raised`` events."""
-    rows, seen = {}, set()
-    for rule, (project_id, subject, subject_id, key, value, *extra) in hits:
-        dedupe = f"{rule.code}:{subject}:{subject_id}:{key}"[:120]
-        if dedupe in seen:
-            continue
-        seen.add(dedupe)
-        detail = {name: _plain(v) for name, v in zip(rule.fields, extra, strict=False)}
-        rows[dedupe] = {"code": rule.code, "project": project_id, "subject": subject,
-                        "subject_id": int(subject_id), "dedupe_key": dedupe,
-                        "value": float(value) if value is not None else None,
-                        "detail": json.dumps(detail, ensure_ascii=False, default=str)}
-    if not rows:
+    by_key: dict = {}
+    for rule, row in hits:
+        by_key.setdefault(f"{rule.code}:{row[1]}:{row[2]}:{row[3]}"[:120], (rule, row))
+    if not by_key:
         return []
-    known = set()
-    keys = list(rows)
-    for i in range(0, len(keys), 500):
-        known.update(k for (k,) in Flag.select(Flag.dedupe_key)
-                     .where(Flag.dedupe_key.in_(keys[i:i + 500])).tuples())
-    new = [r for k, r in rows.items() if k not in known]
+    if len(by_key) <= 500:  # a release's evaluation: look its few keys up
+        known = {k for (k,) in Flag.select(Flag.dedupe_key)
+                 .where(Flag.dedupe_key.in_(list(by_key))).tuples()}
+    else:  # a full pass: read the raised keys of these rules in one go
+        codes = sorted({rule.code for rule, _row in by_key.values()})
+        known = {k for (k,) in db.execute_sql(
+            "SELECT dedupe_key FROM procurement_flag WHERE code IN ("
+            + ", ".join(literal(c) for c in codes) + ")").fetchall()}
+    new = []
+    for dedupe, (rule, (project_id, subject, subject_id, _key, value, *extra)) in \
+            by_key.items():
+        if dedupe in known:
+            continue
+        detail = {name: _plain(v) for name, v in zip(rule.fields, extra, strict=False)}
+        new.append({"code": rule.code, "project": project_id, "subject": subject,
+                    "subject_id": int(subject_id), "dedupe_key": dedupe,
+                    "value": float(value) if value is not None else None,
+                    "detail": json.dumps(detail, ensure_ascii=False, default=str)})
     if not new:
         return []
     regions = _regions_of(new)
@@ -647,8 +650,11 @@ def _raise(hits: list[tuple]) -> list[Flag]:
         r["raised_at"] = now
     for i in range(0, len(new), 200):
         Flag.insert_many(new[i:i + 200]).on_conflict_ignore().execute()
-    flags = list(Flag.select().where(Flag.dedupe_key.in_([r["dedupe_key"] for r in new])
-                                     & (Flag.raised_at == now)))
+    flags = []
+    for i in range(0, len(new), 500):
+        flags += list(Flag.select().where(
+            Flag.dedupe_key.in_([r["dedupe_key"] for r in new[i:i + 500]])
+            & (Flag.raised_at == now)))
     _alert(flags)
     return flags
 

@@ -184,6 +184,7 @@ def up(migrator, db):
         best_participant_id = IntegerField(null=True)
         state = CharField(max_length=12, default="scheduled")  # scheduled | ended | awarded
         accepted = IntegerField(default=0)
+        attempts = IntegerField(default=0)
 
         class Meta:
             table_name = "procurement_auction"
