@@ -594,10 +594,13 @@ def _run(rules: dict[str, Rule], regions: list[int], scope_sql: str,
         rule = rules[code]
         if single and rule.full_pass_only:
             continue
-        region_cond = f"f_r.region_id IN ({', '.join(str(int(r)) for r in rids)})"
-        ctx = Ctx(params=params, today=today(), stats=stats,
-                  scope_sql=f"{{col}} IN (SELECT f_r.project_id FROM {FACTS} f_r WHERE "
-                            f"{region_cond}{scope_sql})")
+        if not single and len(rids) == len(regions):  # one setting for every region
+            scope = "1 = 1"
+        else:
+            region_cond = f"f_r.region_id IN ({', '.join(str(int(r)) for r in rids)})"
+            scope = (f"{{col}} IN (SELECT f_r.project_id FROM {FACTS} f_r WHERE "
+                     f"{region_cond}{scope_sql})")
+        ctx = Ctx(params=params, today=today(), stats=stats, scope_sql=scope)
         if not rule.prepare(ctx):
             continue
         sql = rule.query(ctx)

@@ -22,17 +22,17 @@ def build(rec) -> None:
     )
     region, dept = rec["region"], rec["department"]
     plan = Plan.create(region=region, department=dept, year=2026, title=f"{SECRET}采购计划",
-                       category="goods", budget=Decimal("500000"), method="open_tender",
+                       category="goods", budget=Decimal(500000), method="open_tender",
                        status="used")
     project = Project.create(region=region, department=dept, plan=plan,
                              number="CG-MATRIX-0001", ocid="ocds-000000-CG-MATRIX-0001",
                              title=f"{SECRET}采购项目", category="goods", method="open_tender",
-                             budget=Decimal("500000"), ceiling=Decimal("500000"),
+                             budget=Decimal(500000), ceiling=Decimal(500000),
                              status="awarded", opening_state="opened", opened_at=utcnow())
     supplier = Supplier.create(user_id=rec["user"].id, name=f"{SECRET}供应商",
                                uscc="91510100MATRIX0001")
     bid = Bid.create(project=project, supplier=supplier, status="valid", sealed=b"",
-                     receipt="", price=Decimal("450000"))
+                     receipt="", price=Decimal(450000))
     award = Award.create(project=project, supplier=supplier, bid=bid, amount=bid.price,
                          notice_at=utcnow())
     contract = Contract.create(project=project, award=award, supplier=supplier,

@@ -4,6 +4,7 @@ server connections) giving exactly what serial bidding gives."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import random
 import threading
 import time
@@ -13,8 +14,8 @@ import pytest
 
 from core.api import FieldError, utcnow
 
-STEP = Decimal("100")
-CEILING = Decimal("100000")
+STEP = Decimal(100)
+CEILING = Decimal(100000)
 
 
 def _state(**kw):
@@ -31,26 +32,26 @@ def test_decide_rules():
     from plugins.procurement.auction import decide
     s = _state()
     now = utcnow()
-    assert decide(s, 1, Decimal("100000"), now)[:2] == (False, "not_lower")
-    assert decide(s, 1, Decimal("99950"), now)[:2] == (False, "step")
-    ok, _r, s1 = decide(s, 1, Decimal("99700"), now)
-    assert ok and s1.best_price == Decimal("99700") and s1.ends_at == s.ends_at
-    assert decide(s1, 1, Decimal("99600"), now)[:2] == (False, "leading")
-    assert decide(s1, 2, Decimal("99700"), now)[:2] == (False, "not_lower")
-    assert decide(s1, 2, Decimal("99650"), now)[:2] == (False, "step")
-    assert decide(s, 1, Decimal("99000"), s.starts_at - dt.timedelta(seconds=1))[1] == "early"
-    assert decide(s, 1, Decimal("99000"), s.ends_at)[1] == "late"
+    assert decide(s, 1, Decimal(100000), now)[:2] == (False, "not_lower")
+    assert decide(s, 1, Decimal(99950), now)[:2] == (False, "step")
+    ok, _r, s1 = decide(s, 1, Decimal(99700), now)
+    assert ok and s1.best_price == Decimal(99700) and s1.ends_at == s.ends_at
+    assert decide(s1, 1, Decimal(99600), now)[:2] == (False, "leading")
+    assert decide(s1, 2, Decimal(99700), now)[:2] == (False, "not_lower")
+    assert decide(s1, 2, Decimal(99650), now)[:2] == (False, "step")
+    assert decide(s, 1, Decimal(99000), s.starts_at - dt.timedelta(seconds=1))[1] == "early"
+    assert decide(s, 1, Decimal(99000), s.ends_at)[1] == "late"
 
 
 def test_anti_sniping_extends_up_to_the_cap():
     from plugins.procurement.auction import decide
     now = utcnow()
     s = _state(ends_at=now + dt.timedelta(seconds=30), cap_end=now + dt.timedelta(seconds=100))
-    ok, _r, s1 = decide(s, 1, Decimal("99900"), now)
+    ok, _r, s1 = decide(s, 1, Decimal(99900), now)
     assert ok and s1.ends_at == s.ends_at + dt.timedelta(seconds=60)
-    ok, _r, s2 = decide(s1, 2, Decimal("99800"), s1.ends_at - dt.timedelta(seconds=5))
+    ok, _r, s2 = decide(s1, 2, Decimal(99800), s1.ends_at - dt.timedelta(seconds=5))
     assert ok and s2.ends_at == s.cap_end  # 150 s would pass the cap of 100 s
-    ok, _r, s3 = decide(s, 1, Decimal("99900"), now - dt.timedelta(seconds=40))
+    ok, _r, s3 = decide(s, 1, Decimal(99900), now - dt.timedelta(seconds=40))
     assert ok and s3.ends_at == s.ends_at  # not in the last 60 s: no extension
 
 
@@ -102,7 +103,7 @@ def test_eight_concurrent_bidders_equal_serial_bidding(app, auction_world):
     from core.api import db
     from plugins.procurement import auction as engine
     from plugins.procurement.models import Auction, AuctionBid, Award, Project
-    top = Decimal("50000000")
+    top = Decimal(50000000)
     project, auction, suppliers = auction_world(seconds=3, extension=2, cap=3, ceiling=top)
     hard_stop = auction.planned_end + dt.timedelta(seconds=auction.max_extension_seconds + 1)
     errors = []
@@ -129,7 +130,7 @@ def test_eight_concurrent_bidders_equal_serial_bidding(app, auction_world):
     log = list(AuctionBid.select().where(AuctionBid.auction == auction.id)
                .order_by(AuctionBid.seq))
     assert [r.seq for r in log] == list(range(1, len(log) + 1))
-    assert all(a.decided_at <= b.decided_at for a, b in zip(log, log[1:]))  # serialised
+    assert all(a.decided_at <= b.decided_at for a, b in itertools.pairwise(log))  # serialised
     final = _replay(auction, log)
     stored = Auction.get_by_id(auction.id)
     assert (stored.best_price, stored.best_participant_id, stored.ends_at) == (
@@ -160,9 +161,9 @@ def test_bid_requires_registration_and_a_price(app, auction_world, world):
     _project, auction, _suppliers = auction_world(seconds=30)
     stranger = Supplier.create(user_id=999, name="外来者", uscc="91510100XXXXXXXXX1")
     with pytest.raises(FieldError):
-        engine.place_bid(stranger, auction.id, Decimal("99000"))
+        engine.place_bid(stranger, auction.id, Decimal(99000))
     with pytest.raises(FieldError):
-        engine.place_bid(world.suppliers[0], auction.id, Decimal("0"))
+        engine.place_bid(world.suppliers[0], auction.id, Decimal(0))
 
 
 def test_auction_setup_checks(app, world):
@@ -171,12 +172,12 @@ def test_auction_setup_checks(app, world):
     now = utcnow()
     with pytest.raises(FieldError) as exc:
         engine.setup(world.purchaser, project, starts_at=now - dt.timedelta(minutes=1),
-                     ends_at=now + dt.timedelta(hours=1), step=Decimal("100"))
+                     ends_at=now + dt.timedelta(hours=1), step=Decimal(100))
     assert exc.value.field == "starts_at"
     with pytest.raises(FieldError) as exc:
         engine.setup(world.purchaser, project, starts_at=now + dt.timedelta(minutes=1),
-                     ends_at=now + dt.timedelta(hours=1), step=Decimal("60000"))
+                     ends_at=now + dt.timedelta(hours=1), step=Decimal(60000))
     assert exc.value.field == "step"
     auction = engine.setup(world.purchaser, project, starts_at=now + dt.timedelta(minutes=1),
-                           ends_at=now + dt.timedelta(hours=1), step=Decimal("100"))
+                           ends_at=now + dt.timedelta(hours=1), step=Decimal(100))
     assert auction.ends_at == auction.planned_end

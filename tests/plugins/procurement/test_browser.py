@@ -46,7 +46,7 @@ def test_two_suppliers_run_an_auction_while_supervisors_watch(app, live_server, 
     User.update(locale="en").where(User.id == b.user_id).execute()
     project = world.project("auction", budget="300000", title="办公电脑网上竞价")
     auction.setup(world.purchaser, project, starts_at=utcnow() + dt.timedelta(seconds=30),
-                  ends_at=utcnow() + dt.timedelta(minutes=10), step=Decimal("500"),
+                  ends_at=utcnow() + dt.timedelta(minutes=10), step=Decimal(500),
                   extension_seconds=10, max_extension_seconds=20)
     projects.publish(world.purchaser, project, "competitive")
     auc = Auction.get(Auction.project == project.id)
@@ -100,7 +100,7 @@ def test_two_suppliers_run_an_auction_while_supervisors_watch(app, live_server, 
         stored = Auction.get_by_id(auc.id)
     assert tasks.minute()["auctions"] == 1  # the scheduler ends and awards it
     award = Award.get(Award.project == project.id)
-    assert award.amount == Decimal("296000") and award.supplier_id == b.id
+    assert award.amount == Decimal(296000) and award.supplier_id == b.id
     assert Project.get_by_id(project.id).status == "awarded"
     for _ctx, watcher in watchers:
         watcher.wait_for_function(

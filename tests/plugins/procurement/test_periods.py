@@ -82,7 +82,8 @@ def test_single_source_publicity_of_five_working_days(app):
 ])
 def test_clock_due_days(app, kind, start, due):
     from core.api import add_workdays
-    from plugins.procurement.periods import CLOCKS, due as due_of
+    from plugins.procurement.periods import CLOCKS
+    from plugins.procurement.periods import due as due_of
     days, working, _basis = CLOCKS[kind]
     expected = add_workdays(dt.date.fromisoformat(start), days) if working else \
         dt.date.fromisoformat(start) + dt.timedelta(days=days)

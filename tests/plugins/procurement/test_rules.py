@@ -51,8 +51,8 @@ def build(app, org):
 
 
 def flags_of(project) -> set[str]:
-    from plugins.procurement.rules import evaluate_project
     from plugins.procurement.models import Flag
+    from plugins.procurement.rules import evaluate_project
     evaluate_project(project)
     return {f.code for f in Flag.select().where(Flag.project == project.id)}
 
@@ -127,7 +127,7 @@ def test_r024_and_r058_fences_from_the_data(build):
     flagged = {r: full(p) for r, p in projects.items()}
     assert [r for r in ratios if "R058" in flagged[r]] == ["0.9"]
     assert not any("R024" in f for f in flagged.values())
-    detail = json.loads(Flag.get((Flag.code == "R058")).detail)
+    detail = json.loads(Flag.get(Flag.code == "R058").detail)
     assert detail["fence"] == pytest.approx(0.3267, abs=1e-3)
 
 
@@ -202,7 +202,7 @@ def test_single_source_add_on_above_ten_percent(build):
     from plugins.procurement.models import Contract
     base = build(bids=[(0, "1000000", V), (1, "1100000", V)], award=0)
     contract = Contract.create(project=base, supplier=build.suppliers[0],
-                               amount=Decimal("1000000"), status="active")
+                               amount=Decimal(1000000), status="active")
     small = build("single_source", award=0, award_amount="80000",
                   original_contract_id=contract.id)
     assert "CN-ADDON" not in flags_of(small)
@@ -248,3 +248,41 @@ def test_flag_raised_once_with_alert_and_event(build, app):
     assert Alert.select().where(Alert.kind == "procurement.flag.R018").count() == 1
     events = [p for n, p in received if n == "procurement.flag.raised" and p["code"] == "R018"]
     assert len(events) == 1 and events[0]["project_number"] == project.number
+
+
+def test_hook_ql_procurement_rules_adds_a_rule(build, app):
+    """Another package adds a rule through the plugin's own hook: it is listed, has its
+    alert kind's code, and raises its flags like the built-in ones."""
+    from core import hookimpl
+    from plugins.procurement.rules import Rule, all_rules
+
+    class ManyBidders(Rule):
+        code, name, basis, fields = "X-MANY", "Many bidders", "test", ("n",)
+
+        def query(self, ctx):
+            return (f"SELECT f.project_id, 'process', f.project_id, '', f.n_tenderers, "
+                    f"f.n_tenderers FROM procurement_facts f WHERE "
+                    f"{ctx.scope('f.project_id')} AND f.n_tenderers > {ctx.p(3)}")
+
+    class Extra:
+        __name__ = "extra_rules"
+
+        @staticmethod
+        @hookimpl(optionalhook=True)
+        def ql_procurement_rules():
+            return [ManyBidders()]
+
+    pm = app.extensions["qinglian.plugins"].pm
+    pm.register(Extra, name="extra_rules")
+    try:
+        assert "X-MANY" in all_rules()
+        many = build(bids=[(n, str(100 + n), V) for n in range(4)], award=0)
+        few = build(bids=[(n, str(100 + n), V) for n in range(3)], award=0)
+        from plugins.procurement.models import Flag
+        from plugins.procurement.rules import evaluate_project
+        evaluate_project(many)
+        evaluate_project(few)
+        codes = {(f.project_id, f.code) for f in Flag.select()}
+        assert (many.id, "X-MANY") in codes and (few.id, "X-MANY") not in codes
+    finally:
+        pm.unregister(name="extra_rules")

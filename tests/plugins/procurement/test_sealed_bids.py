@@ -65,10 +65,10 @@ def test_nothing_of_a_bid_is_stored_readable_before_the_opening(app, world):
 def test_late_bid_is_refused(app, world):
     from plugins.procurement import bidding
     project = world.open_tender()
-    bidding.submit(world.suppliers[0], project, price=Decimal("900000"))
+    bidding.submit(world.suppliers[0], project, price=Decimal(900000))
     project = reach_deadline(project)
     with pytest.raises(FieldError, match="deadline passed"):
-        bidding.submit(world.suppliers[1], project, price=Decimal("800000"))
+        bidding.submit(world.suppliers[1], project, price=Decimal(800000))
     from plugins.procurement.models import Bid
     assert Bid.select().where(Bid.project == project.id).count() == 1
 
@@ -80,7 +80,7 @@ def test_bid_above_the_ceiling_or_not_a_file_type_is_refused(app, world):
         bidding.submit(world.suppliers[0], project, price=Decimal("1000000.01"))
     assert exc.value.field == "price"
     with pytest.raises(FieldError) as exc:
-        bidding.submit(world.suppliers[0], project, price=Decimal("1"),
+        bidding.submit(world.suppliers[0], project, price=Decimal(1),
                        files=[("x.exe", b"MZ\x90\x00")])
     assert exc.value.field == "files"
 
@@ -128,8 +128,8 @@ def test_fewer_than_three_bidders_fail_unopened(app, world):
     from plugins.procurement import bidding, tasks
     from plugins.procurement.models import Bid, Project
     project = world.open_tender()
-    bidding.submit(world.suppliers[0], project, price=Decimal("900000"))
-    bidding.submit(world.suppliers[1], project, price=Decimal("910000"))
+    bidding.submit(world.suppliers[0], project, price=Decimal(900000))
+    bidding.submit(world.suppliers[1], project, price=Decimal(910000))
     reach_deadline(project)
     tasks.minute()
     project = Project.get_by_id(project.id)
@@ -142,8 +142,8 @@ def test_resubmission_replaces_and_withdrawal_keeps_sealed(app, world):
     from plugins.procurement import bidding
     from plugins.procurement.models import Bid
     project = world.open_tender()
-    first = bidding.submit(world.suppliers[0], project, price=Decimal("950000"))
-    second = bidding.submit(world.suppliers[0], project, price=Decimal("940000"))
+    first = bidding.submit(world.suppliers[0], project, price=Decimal(950000))
+    second = bidding.submit(world.suppliers[0], project, price=Decimal(940000))
     assert Bid.get_by_id(first.id).status == "superseded"
     bidding.withdraw(world.suppliers[0], second)
     assert Bid.get_by_id(second.id).status == "withdrawn"

@@ -35,7 +35,7 @@ def busy(world):
     from plugins.procurement import auction, bidding, projects
     from plugins.procurement.models import Bid, Project
     taking = world.open_tender()
-    bidding.submit(world.suppliers[0], taking, price=Decimal("900000"))
+    bidding.submit(world.suppliers[0], taking, price=Decimal(900000))
     opened = world.project()
     Project.update(status="evaluation", opening_state="opened", opened_at=utcnow(),
                    docs_issued_at=utcnow() - dt.timedelta(days=30), deadline=utcnow()).where(
@@ -45,7 +45,7 @@ def busy(world):
                    receipt="", price=Decimal(price))
     auc_project = world.project("auction", budget="300000")
     auction.setup(world.purchaser, auc_project, starts_at=utcnow() + dt.timedelta(minutes=5),
-                  ends_at=utcnow() + dt.timedelta(hours=1), step=Decimal("100"))
+                  ends_at=utcnow() + dt.timedelta(hours=1), step=Decimal(100))
     projects.publish(world.purchaser, auc_project, "competitive")
     return {"taking": taking, "opened": Project.get_by_id(opened.id),
             "auction": Project.get_by_id(auc_project.id)}
