@@ -2,11 +2,19 @@
 from __future__ import annotations
 
 from contextlib import contextmanager
+from functools import cached_property
 
 from babel import Locale
 from flask import current_app, g, has_request_context, request, session
 from flask.globals import _cv_app
-from flask_babel import Babel, format_datetime, get_locale, get_translations, ngettext
+from flask_babel import (
+    Babel,
+    Domain,
+    format_datetime,
+    get_locale,
+    get_translations,
+    ngettext,
+)
 from flask_babel import gettext as babel_gettext
 from flask_babel.speaklater import LazyString
 
@@ -56,7 +64,22 @@ def source_text(text) -> str:
 _ = gettext
 _l = lazy_gettext
 
-babel = Babel()
+class _AppDomain(Domain):
+    """Flask-Babel caches the merged catalogues in one dictionary per ``Babel`` object, so
+    every app of a process would get the catalogues of the first (tests build many apps,
+    each with its own plugins and so its own catalogues): here each app keeps its own."""
+
+    def get_translations_cache(self, ctx):
+        return current_app.extensions.setdefault("qinglian.translations", {})
+
+
+class _Babel(Babel):
+    @cached_property
+    def domain_instance(self):
+        return _AppDomain()
+
+
+babel = _Babel()
 
 
 _LOCALE_OBJECTS: dict[str, Locale] = {}

@@ -76,3 +76,17 @@ def test_gettext_follows_the_request_locale_and_force_locale(app):
         refresh()
         assert _("Too many lookups: at most %(n)d a minute. Please wait a minute and try "
                  "again.", n=7).startswith("Too many lookups: at most 7")
+
+
+def test_each_app_of_a_process_has_its_own_catalogues(settings):
+    """An app built with fewer plugins first must not leave its catalogues to the next."""
+    from flask_babel import force_locale
+
+    from core.i18n import _
+    from tests.conftest import running_app
+    with running_app(settings, available_plugins={}) as bare:
+        with bare.test_request_context("/"), force_locale("zh_CN"):
+            assert _("Look up") == "Look up"  # eservice's message: not in this app
+    with running_app(settings, available_plugins={"eservice": "plugins.eservice"}) as full:
+        with full.test_request_context("/"), force_locale("zh_CN"):
+            assert _("Look up") == "查询"
