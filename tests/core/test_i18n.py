@@ -84,9 +84,9 @@ def test_each_app_of_a_process_has_its_own_catalogues(settings):
 
     from core.i18n import _
     from tests.conftest import running_app
-    with running_app(settings, available_plugins={}) as bare:
-        with bare.test_request_context("/"), force_locale("zh_CN"):
-            assert _("Look up") == "Look up"  # eservice's message: not in this app
-    with running_app(settings, available_plugins={"eservice": "plugins.eservice"}) as full:
-        with full.test_request_context("/"), force_locale("zh_CN"):
-            assert _("Look up") == "查询"
+    with running_app(settings, available_plugins={}) as bare, \
+            bare.test_request_context("/"), force_locale("zh_CN"):
+        assert _("Look up") == "Look up"  # eservice's message: not in this app
+    with running_app(settings, available_plugins={"eservice": "plugins.eservice"}) as full, \
+            full.test_request_context("/"), force_locale("zh_CN"):
+        assert _("Look up") == "查询"
