@@ -32,15 +32,15 @@ def store(request, tmp_path):
 
 
 def test_a_lease_is_held_renewed_released_and_runs_out(store):
-    ok, previous = store.acquire("job", "w1", ttl=0.6)
+    ok, previous = store.acquire("job", "w1", ttl=2)
     assert ok and previous is None
-    ok, current = store.acquire("job", "w2", ttl=0.6)
+    ok, current = store.acquire("job", "w2", ttl=2)
     assert not ok and current.holder == "w1" and current.live
-    assert not store.renew("job", "w2", 0.6) and not store.release("job", "w2")
-    time.sleep(0.4)
-    assert store.renew("job", "w1", 0.6)  # renewed: live past its first term
-    time.sleep(0.4)
-    assert not store.acquire("job", "w2", ttl=0.6)[0]
+    assert not store.renew("job", "w2", 2) and not store.release("job", "w2")
+    time.sleep(1.2)
+    assert store.renew("job", "w1", 2)  # renewed: live past its first term
+    time.sleep(1.2)
+    assert not store.acquire("job", "w2", ttl=2)[0]
     assert store.release("job", "w1")
     assert store.current("job") is None
     assert store.acquire("job", "w2", ttl=0.3)[0]
