@@ -59,10 +59,9 @@ KINDS = {
     "zip": (_l("ZIP archive"), "application/zip", ".zip"),
     "txt": (_l("plain text"), "text/plain; charset=utf-8", ".txt"),
 }
-# Recognised so that they can be named when refused; never stored.
+# Recognised so that they can be named when refused; never stored ("unknown": neither).
 REFUSED_KINDS = {
     "docm": _l("Word document with macros"), "xlsm": _l("Excel workbook with macros"),
-    "unknown": _l("a type that is not recognised"),
 }
 SWEEP_AFTER = dt.timedelta(days=1)
 _TEXT_CONTROLS = {"\t", "\n", "\r", "\f"}
@@ -74,7 +73,7 @@ class StoredFileError(Exception):
 
 def sniff(data: bytes) -> str:
     """The kind of a file from its first bytes (and, for ZIP-based formats, its
-    directory): one of KINDS or REFUSED_KINDS."""
+    directory): one of KINDS or REFUSED_KINDS, or "unknown"."""
     if data.startswith(b"%PDF-"):
         return "pdf"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -164,10 +163,13 @@ def store_file(data: bytes | BinaryIO, *, purpose: str, filename: str,
     content = _read(data, max_bytes, field)
     kind = sniff(content)
     if kind not in allowed:
+        accepted = _(", ").join(str(KINDS[k][0]) for k in sorted(allowed))
+        if kind == "unknown":
+            raise FieldError(field, _("The type of this file cannot be recognised; accepted "
+                                      "here: %(allowed)s.", allowed=accepted))
         label = KINDS[kind][0] if kind in KINDS else REFUSED_KINDS[kind]
-        raise FieldError(field, _("The type of this file is %(kind)s; accepted here: %(allowed)s.",
-                                  kind=label, allowed=", ".join(
-                                      str(KINDS[k][0]) for k in sorted(allowed))))
+        raise FieldError(field, _("Files of this type (%(kind)s) are not accepted here; "
+                                  "accepted: %(allowed)s.", kind=label, allowed=accepted))
     blob = secrets.token_hex(16)
     ring = key_ring()
     write_private(_path(blob), ring.seal_blob(content, _context(purpose, blob)))

@@ -2,16 +2,17 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
-from core.api import Department, _, db, hit, record, today
+from core.api import Department, FieldError, _, db, hit, record, store_file, today
 from plugins.eservice.cases import file_case
 from plugins.eservice.errors import RateLimited, ServiceError
 from plugins.eservice.models import Case, Item
 
 APPLY_LIMIT = 5
-
-
 APPLY_WINDOW_MINUTES = 10
+MATERIAL_TYPES = frozenset({"pdf", "ofd", "jpeg", "png"})
+MATERIAL_MAX_BYTES = 10 * 1024 * 1024
 
 
 def item_open_for_application(code: str, on: dt.date | None = None) -> Item | None:
@@ -30,11 +31,16 @@ def _count_application(client: str) -> int:
 
 
 def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str = "",
-                received: list[int] | None = None, client: str) -> Case:
+                received: list[int] | None = None, client: str,
+                uploads: dict[int, Any] | None = None) -> Case:
     """File a case (网上申报) submitted by the applicant online: the same filing as at the
     window, channel ``online``, no acting user. At most APPLY_LIMIT accepted applications per
     client address in each window of APPLY_WINDOW_MINUTES (the core's rate counters); above
-    it RateLimited."""
+    it RateLimited.
+
+    ``uploads`` maps an item material's id to the file the applicant sent for it (a
+    Werkzeug FileStorage): PDF, OFD, JPEG or PNG up to MATERIAL_MAX_BYTES, stored encrypted
+    with the case, or the whole application is refused naming ``file_<id>``."""
     if item.status != "active" or item.effective_from > today():
         raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
     limited = False
@@ -44,7 +50,8 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
             limited = True
         else:
             case = file_case(item, applicant_name=applicant_name, id_number=id_number,
-                             phone=phone, channel="online", received=received, user=None)
+                             phone=phone, channel="online", received=received, user=None,
+                             files=_store_uploads(item, uploads or {}))
     if limited:
         with db.atomic():
             record("eservice.apply.limited", object_type="eservice_item", object_id=item.id,
@@ -53,3 +60,20 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
                             "%(m)d minutes. Please wait and try again.",
                             n=APPLY_LIMIT, m=APPLY_WINDOW_MINUTES))
     return case
+
+
+def _store_uploads(item: Item, uploads: dict[int, Any]) -> dict:
+    """The applicant's files, stored (in the filing's transaction), by material id."""
+    known = {m.id for m in item.materials}
+    stored = {}
+    for material_id, upload in uploads.items():
+        if material_id not in known:
+            continue
+        try:
+            stored[material_id] = store_file(
+                upload.stream, purpose="eservice.material", filename=upload.filename or "",
+                allowed_types=MATERIAL_TYPES, max_bytes=MATERIAL_MAX_BYTES,
+                field=f"file_{material_id}")
+        except FieldError as exc:
+            raise ServiceError(exc.message, exc.field) from None
+    return stored

@@ -14,6 +14,7 @@ from core.api import (
     FieldError,
     Post,
     PostHolding,
+    StoredFile,
     _,
     add_workdays,
     blind_index,
@@ -81,11 +82,13 @@ def acting_post(user, department: Department | None = None) -> Post | None:
 
 def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "",
               channel: str = "window", received: list[int] | None = None, user=None,
-              note: str = "", on: dt.date | None = None) -> Case:
+              note: str = "", on: dt.date | None = None,
+              files: dict[int, StoredFile] | None = None) -> Case:
     """File a case (收件) for an item in force: validates the applicant and records the
-    materials checklist. The acceptance clock starts: accept, refuse or ask for a
-    supplement within ``ACCEPT_DAYS`` working days of receipt (``accept_by``); the
-    completion clock starts at acceptance."""
+    materials checklist (``received`` and ``files`` keyed by the item's material ids; a
+    material with a file counts as received). The acceptance clock starts: accept, refuse
+    or ask for a supplement within ``ACCEPT_DAYS`` working days of receipt (``accept_by``);
+    the completion clock starts at acceptance."""
     if item.status != "active":
         raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
     name = (applicant_name or "").strip()
@@ -122,8 +125,10 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
                 continue
         else:
             raise ServiceError(_("Could not number the case; please retry."))
+        files = files or {}
         rows = [{"case": case.id, "name": m.name, "required": m.required,
-                 "received": m.id in received_ids}
+                 "received": m.id in received_ids or m.id in files,
+                 "file": files[m.id].id if m.id in files else None}
                 for m in item.materials.order_by(ItemMaterial.seq)]
         if rows:
             CaseMaterial.insert_many(rows).execute()
@@ -468,6 +473,21 @@ ACTION_LABELS = {
     "decide": lambda: _("Decide"), "deliver": lambda: _("Deliver"), "close": lambda: _("Close"),
     "charge_fee": lambda: _("Record fee charged"),
 }
+
+
+def case_materials(case: Case) -> list[CaseMaterial]:
+    """The case's materials checklist with the uploaded files' rows (one query)."""
+    return list(CaseMaterial.select(CaseMaterial, StoredFile)
+                .join(StoredFile, pw.JOIN.LEFT_OUTER, on=(CaseMaterial.file == StoredFile.id))
+                .where(CaseMaterial.case == case.id).order_by(CaseMaterial.id))
+
+
+def material_file(case: Case, material_id: int) -> StoredFile | None:
+    """The file uploaded for one of ``case``'s materials (None if it has none)."""
+    material = (CaseMaterial.select(CaseMaterial, StoredFile).join(StoredFile)
+                .where((CaseMaterial.id == material_id) & (CaseMaterial.case == case.id))
+                .first())
+    return material.file if material is not None else None
 
 
 def reveal_id(case: Case, user) -> str:

@@ -10,6 +10,7 @@ from core.api import (
     EncryptedField,
     Post,
     Region,
+    StoredFile,
     User,
     _l,
     utcnow,
@@ -189,12 +190,14 @@ class Case(BaseModel):
 
 
 class CaseMaterial(BaseModel):
-    """The materials checklist of a case against its item's list."""
+    """The materials checklist of a case against its item's list; ``file`` is the copy
+    the applicant uploaded online (kept encrypted in the core's file store)."""
 
     case = pw.ForeignKeyField(Case, backref="materials", on_delete="CASCADE")
     name = pw.CharField(max_length=200)
     required = pw.BooleanField(default=True)
     received = pw.BooleanField(default=False)
+    file = pw.ForeignKeyField(StoredFile, null=True, backref="+", on_delete="SET NULL")
 
     class Meta:
         table_name = "eservice_case_material"

@@ -140,29 +140,34 @@ def apply(code: str):
     materials = list(item.materials.order_by(ItemMaterial.seq))
     form = ApplyForm()
     form.received.choices = [SelectChoice(m.id, m.name) for m in materials]
-    status, message = 200, None
+    status, message, file_errors = 200, None, {}
     if request.method == "POST":
         status = 422
         if form.validate():
+            uploads = {m.id: upload for m in materials
+                       if (upload := request.files.get(f"file_{m.id}")) and upload.filename}
             try:
                 case = applications.file_online(
                     item, applicant_name=form.applicant_name.data,
                     id_number=form.id_number.data, phone=form.phone.data,
                     received=[m for m in form.received.data or []
                               if m in {x.id for x in materials}],
-                    client=_client())
+                    client=_client(), uploads=uploads)
             except errors.RateLimited as exc:
                 status, message = 429, str(exc)
             except errors.ServiceError as exc:
                 if exc.field and exc.field in form:
                     form[exc.field].errors = [str(exc)]
+                elif exc.field and exc.field.startswith("file_"):
+                    file_errors[exc.field] = str(exc)
                 else:
                     message = str(exc)
             else:
                 session[APPLIED_KEY] = case.id
                 return redirect(url_for("public_eservice.applied"), 303)
     html = render_template("eservice/public_apply.html", item=item, materials=materials,
-                           form=form, message=message)
+                           form=form, message=message, file_errors=file_errors,
+                           max_mb=applications.MATERIAL_MAX_BYTES // (1024 * 1024))
     return _no_store(_response(html), status)
 
 
@@ -175,7 +180,7 @@ def applied():
     if case is None:
         return redirect(url_for("public_eservice.catalogue"), 303)
     html = render_template("eservice/public_applied.html", case=case,
-                           materials=list(case.materials))
+                           materials=cases.case_materials(case))
     return _no_store(_response(html))
 
 

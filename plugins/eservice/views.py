@@ -21,6 +21,7 @@ from core.api import (
     PostHolding,
     _,
     export_response,
+    file_response,
     get_scoped,
     has_permission,
     paginate,
@@ -123,6 +124,7 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
         ctx["form"] = form
     html = render_template(
         "eservice/case.html", case=case, events=events, remaining=days,
+        materials=cases.case_materials(case),
         urgency=cases.urgency(case, days, day), overdue=cases.is_overdue(case, day),
         rating=rating, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
@@ -169,6 +171,16 @@ def act(case_id: int, action: str):
     flash(_("Case %(s)s: %(a)s done.", s=case.serial, a=cases.ACTION_LABELS[action]()),
           "success")
     return redirect(url_for("eservice.case_page", case_id=case.id), 303)
+
+
+@bp.route("/cases/<int:case_id>/materials/<int:material_id>/file")
+@require("eservice.case.read")
+def material_file(case_id: int, material_id: int):
+    """Download the copy of a material the applicant uploaded (audited)."""
+    stored = cases.material_file(_case_or_404(case_id), material_id)
+    if stored is None:
+        abort(404)
+    return file_response(stored, user=current_user)
 
 
 @bp.route("/cases/<int:case_id>/id-number", methods=["POST"])

@@ -97,10 +97,12 @@ def test_a_stream_is_read_only_up_to_the_limit(app):
 
 
 @pytest.mark.parametrize("data,allowed,message", [
-    (PNG, {"pdf"}, "The type of this file is PNG image; accepted here: PDF document."),
+    (PNG, {"pdf"}, (r"Files of this type \(PNG image\) are not accepted here; accepted: "
+                    "PDF document.")),
     (zip_of("[Content_Types].xml", "word/document.xml", "word/vbaProject.bin"),
      {"docx", "pdf"}, "Word document with macros"),
-    (b"MZ\x90\x00", DOCUMENTS, "a type that is not recognised"),
+    (b"MZ\x90\x00", DOCUMENTS, ("cannot be recognised; accepted here: JPEG image, OFD "
+                                 "document, PDF document, PNG image.")),
     (b"", DOCUMENTS, "The file is empty."),
 ])
 def test_a_refused_file_leaves_nothing_behind(app, settings, data, allowed, message):

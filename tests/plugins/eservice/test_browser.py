@@ -3,6 +3,8 @@ place, HTMX), look it up publicly and rate it. Screenshots of the public item pa
 worklist go to test-artifacts/screenshots/."""
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from plugins.eservice.models import Case, Rating
@@ -81,3 +83,42 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
     page.click("form[action$='/rate'] button[type=submit]")
     page.wait_for_url("**/public/services/rate")
     assert Rating.get().score == 5
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_online_application_with_uploaded_materials(app, live_server, page, item, clerk,
+                                                    tmp_path, lang):
+    from plugins.eservice.models import CaseMaterial, ItemMaterial
+    first, second = list(item.materials.order_by(ItemMaterial.seq))[:2]
+    pdf, exe = tmp_path / "申请书.pdf", tmp_path / "营业执照.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n")
+    exe.write_bytes(b"MZ\x90\x00 not a document")
+    page.goto(f"{live_server}/public/services/items/{item.code}/apply")
+    want = "zh-CN" if lang == "zh_CN" else "en"
+    if page.locator("html").get_attribute("lang") != want:
+        page.click("form.locale-switch button")
+    page.fill("input[name=applicant_name]", "李四")
+    page.fill("input[name=id_number]", VALID_ID)
+    page.fill("input[name=phone]", "13900000000")
+    page.set_input_files(f"input[name=file_{first.id}]", str(pdf))
+    page.set_input_files(f"input[name=file_{second.id}]", str(exe))
+    page.click("form.es-apply button[type=submit]")
+    page.wait_for_selector(f"#file_{second.id}-error")
+    shot(page, f"eservice-apply-upload-refused-{lang}")
+    assert Case.select().count() == 0
+    page.set_input_files(f"input[name=file_{first.id}]", str(pdf))
+    page.click("form.es-apply button[type=submit]")
+    page.wait_for_url("**/public/services/applied")
+    assert "申请书.pdf" in page.inner_text("main")
+    shot(page, f"eservice-applied-upload-{lang}")
+
+    browser_login(page, live_server, clerk.username, STRONG)
+    case = Case.get()
+    page.goto(f"{live_server}/eservice/cases/{case.id}")
+    shot(page, f"eservice-case-materials-{lang}")
+    with page.expect_download() as info:
+        page.click("a.es-file")
+    download = info.value
+    assert download.suggested_filename == "申请书.pdf"
+    assert Path(download.path()).read_bytes() == pdf.read_bytes()
+    assert CaseMaterial.get(CaseMaterial.name == first.name).file_id is not None
