@@ -8,19 +8,19 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from core.api import api_token_required, current_api_token
+from core.api import FieldError, api_token_required, current_api_token, parse_json
 from plugins.esupervision import services
 
 api = Blueprint("esupervision_api", __name__, url_prefix="/api/esupervision")
 
 
 def _json():
-    data = request.get_json(silent=True)
-    if data is None:
-        raise services.IngestError(400, "invalid_json",
-                                   "the body must be JSON (Content-Type: application/json)",
-                                   {"": "the body is not valid JSON"})
-    return data
+    """The body through the core's checked JSON parser (size, depth, no NaN)."""
+    try:
+        return parse_json(request.get_data(cache=False), "body")
+    except FieldError as exc:
+        raise services.IngestError(exc.status, "invalid_json", exc.message,
+                                   {"": exc.message}) from None
 
 
 @api.post("/events")

@@ -37,7 +37,7 @@ from plugins.esupervision.models import (
     Signal,
     Threshold,
 )
-from plugins.esupervision.payloads import PayloadError, validate
+from plugins.esupervision.payloads import PayloadError, normalise, validate
 
 
 class IngestError(ValueError):
@@ -407,7 +407,7 @@ def _parse_time(value) -> dt.datetime | None:
 def _events_of(case: MonitoredCase) -> list[dict]:
     out = []
     for row in CaseEvent.select().where(CaseEvent.case == case).order_by(CaseEvent.id):
-        ev = validate(json.loads(row.payload))
+        ev = normalise(json.loads(row.payload))
         ev["received_at"] = row.received_at
         ev["_order"] = row.id
         out.append(ev)

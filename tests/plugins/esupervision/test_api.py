@@ -151,3 +151,24 @@ def test_the_handler_follows_the_latest_event(feed, events, org):
     feed(ev.make("accepted", "2026-03-02 10:00"))
     case = MonitoredCase.get()
     assert (case.handler_username, case.handler_post_id) == ("clerk7", org["clerk_a"].id)
+
+
+def test_the_shipped_schema_is_the_validator(client, token, events, monkeypatch):
+    """The API enforces event.schema.json itself (the file docs/esupervision-api.md gives
+    source systems), not a copy of its rules: tighten the schema and the API follows."""
+    import copy
+    import json
+    from pathlib import Path
+
+    from plugins.esupervision import payloads
+    shipped = json.loads((Path(payloads.__file__).parent / "event.schema.json")
+                         .read_text(encoding="utf-8"))
+    assert payloads.SCHEMA == shipped
+    ev = events()
+    tight = copy.deepcopy(shipped)
+    tight["properties"]["case"]["properties"]["serial"]["maxLength"] = 5
+    monkeypatch.setattr(payloads, "SCHEMA", tight)
+    resp = post(client, token, ev.make("submitted", "2026-03-02 09:00"))
+    assert resp.status_code == 400 and "case.serial" in resp.get_json()["fields"]
+    monkeypatch.setattr(payloads, "SCHEMA", shipped)
+    assert post(client, token, ev.make("submitted", "2026-03-02 09:00")).status_code == 201
