@@ -4,9 +4,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from core.api import Department, FieldError, _, db, hit, record, store_file, today
+from core.api import (
+    Department,
+    FieldError,
+    RateLimited,
+    _,
+    db,
+    hit,
+    record,
+    store_file,
+    today,
+)
 from plugins.eservice.cases import file_case
-from plugins.eservice.errors import RateLimited, ServiceError
 from plugins.eservice.models import Case, Item
 
 APPLY_LIMIT = 5
@@ -42,7 +51,7 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
     Werkzeug FileStorage): PDF, OFD, JPEG or PNG up to MATERIAL_MAX_BYTES, stored encrypted
     with the case, or the whole application is refused naming ``file_<id>``."""
     if item.status != "active" or item.effective_from > today():
-        raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
+        raise FieldError("item", _("The item %(c)s is not in force.", c=item.code))
     limited = False
     with db.atomic() as txn:
         if _count_application(client) > APPLY_LIMIT:
@@ -58,7 +67,7 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
                    summary=item.code, region_id=item.region_id, success=False)
         raise RateLimited(_("Too many applications from your connection: at most %(n)d in "
                             "%(m)d minutes. Please wait and try again.",
-                            n=APPLY_LIMIT, m=APPLY_WINDOW_MINUTES))
+                            n=APPLY_LIMIT, m=APPLY_WINDOW_MINUTES), APPLY_WINDOW_MINUTES * 60)
     return case
 
 
@@ -69,11 +78,8 @@ def _store_uploads(item: Item, uploads: dict[int, Any]) -> dict:
     for material_id, upload in uploads.items():
         if material_id not in known:
             continue
-        try:
-            stored[material_id] = store_file(
-                upload.stream, purpose="eservice.material", filename=upload.filename or "",
-                allowed_types=MATERIAL_TYPES, max_bytes=MATERIAL_MAX_BYTES,
-                field=f"file_{material_id}")
-        except FieldError as exc:
-            raise ServiceError(exc.message, exc.field) from None
+        stored[material_id] = store_file(
+            upload.stream, purpose="eservice.material", filename=upload.filename or "",
+            allowed_types=MATERIAL_TYPES, max_bytes=MATERIAL_MAX_BYTES,
+            field=f"file_{material_id}")
     return stored

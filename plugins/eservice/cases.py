@@ -31,7 +31,6 @@ from core.api import (
     workdays_left,
 )
 from plugins.eservice.catalogue import parse_amount
-from plugins.eservice.errors import ServiceError
 from plugins.eservice.models import (
     ID_PURPOSE,
     SPECIAL_KINDS,
@@ -90,17 +89,17 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
     or ask for a supplement within ``ACCEPT_DAYS`` working days of receipt (``accept_by``);
     the completion clock starts at acceptance."""
     if item.status != "active":
-        raise ServiceError(_("The item %(c)s is not in force.", c=item.code), "item")
+        raise FieldError("item", _("The item %(c)s is not in force.", c=item.code))
     name = (applicant_name or "").strip()
     if not name or len(name) > 64:
-        raise ServiceError(_("The applicant's name is required."), "applicant_name")
+        raise FieldError("applicant_name", _("The applicant's name is required."))
     try:
         phone = normalize_phone(phone, "phone") if (phone or "").strip() else None
         number = validate_resident_id(id_number, "id_number")
     except FieldError as exc:
-        raise ServiceError(exc.message, exc.field) from None
+        raise FieldError(exc.field, exc.message) from None
     if channel not in ("window", "online"):
-        raise ServiceError(_("Unknown channel."), "channel")
+        raise FieldError("channel", _("Unknown channel."))
     day = on or today()
     received_ids = set(received or [])
     with db.atomic():
@@ -124,7 +123,7 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
             except pw.IntegrityError:
                 continue
         else:
-            raise ServiceError(_("Could not number the case; please retry."))
+            raise FieldError("", _("Could not number the case; please retry."))
         files = files or {}
         rows = [{"case": case.id, "name": m.name, "required": m.required,
                  "received": m.id in received_ids or m.id in files,
@@ -286,16 +285,16 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
     """Move a case (办件) by one action, recording actor, post, time and note, auditing it
     and publishing its event — or refuse with a clear message and change nothing."""
     if action not in TRANSITIONS:
-        raise ServiceError(_("Unknown action %(a)s.", a=action), "action")
+        raise FieldError("action", _("Unknown action %(a)s.", a=action))
     day = on or today()
     at = None if on is None else dt.datetime.combine(day, dt.time(2))  # 10:00 in Beijing
     with db.atomic():
         case = Case.select().where(Case.id == case.id).for_update().get() \
             if _for_update() else Case.get_by_id(case.id)
         if action not in allowed_actions(case):
-            raise ServiceError(_("A case that is %(state)s cannot be moved by “%(action)s”.",
-                                 state=str(case.state_label), action=ACTION_LABELS[action]()),
-                               "action")
+            raise FieldError("action",
+                             _("A case that is %(state)s cannot be moved by “%(action)s”.",
+                               state=str(case.state_label), action=ACTION_LABELS[action]()))
         _sources, event, target = TRANSITIONS[action]
         previous = case.state
         extra: dict = {}
@@ -304,25 +303,26 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
         if action == "accept":
             missing_now = [m.name for m in case.materials if m.required and not m.received]
             if missing_now:
-                raise ServiceError(_("Required materials are missing: %(m)s. Request a "
-                                     "supplement instead.", m="; ".join(missing_now)), "action")
+                raise FieldError("action", _("Required materials are missing: %(m)s. Request a "
+                                             "supplement instead.", m="; ".join(missing_now)))
             case.accepted_on, case.accept_by = day, None
             case.deadline = compute_deadline(case)
             if case.handler_id is None and user is not None:
                 case.handler = user.id
         elif action == "not_accept":
             if not reason:
-                raise ServiceError(_("Give the reason for not accepting."), "reason")
+                raise FieldError("reason", _("Give the reason for not accepting."))
             if not (rights_notice or "").strip():
-                raise ServiceError(_("State the applicant's rights to administrative review "
-                                     "and litigation."), "rights_notice")
+                raise FieldError("rights_notice",
+                                 _("State the applicant's rights to administrative review "
+                                   "and litigation."))
             extra = {"reason": reason, "legal_basis": legal_basis.strip() or None,
                      "rights_notice": rights_notice.strip()}
             case.decided_on, case.accept_by = day, None
         elif action == "request_supplement":
             items = [m.strip() for m in (missing or []) if m and m.strip()]
             if not items:
-                raise ServiceError(_("List everything that is missing, at once."), "missing")
+                raise FieldError("missing", _("List everything that is missing, at once."))
             extra = {"reason": reason or None, "missing_materials": items}
             _stop_clock(case, day)
             case.accept_by = None  # the applicant's time: acceptance waits for the materials
@@ -348,25 +348,25 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
             event = "step_started"
         elif action == "suspend":
             if procedure not in SPECIAL_KINDS:
-                raise ServiceError(_("Choose the special procedure."), "procedure")
+                raise FieldError("procedure", _("Choose the special procedure."))
             if not reason:
-                raise ServiceError(_("Give the reason for the special procedure."), "reason")
+                raise FieldError("reason", _("Give the reason for the special procedure."))
             try:
                 days = int(expected_days or 0)
             except (TypeError, ValueError):
                 days = 0
             if days < 1:
-                raise ServiceError(_("Give the expected length in working days (at least 1)."),
-                                   "expected_days")
+                raise FieldError("expected_days",
+                                 _("Give the expected length in working days (at least 1)."))
             extra = {"reason": reason, "procedure": {"kind": procedure, "expected_days": days}}
             _stop_clock(case, day)
         elif action == "resume":
             extra = {"stopped_days": _restart_clock(case, day)}
         elif action == "decide":
             if decision not in ("approved", "denied"):
-                raise ServiceError(_("Choose approved or denied."), "decision")
+                raise FieldError("decision", _("Choose approved or denied."))
             if decision == "denied" and not reason:
-                raise ServiceError(_("A denial needs its reason."), "reason")
+                raise FieldError("reason", _("A denial needs its reason."))
             current = next((s for s in steps if s.seq == case.step_seq), None)
             if current is not None:
                 _log(case, "step_completed", previous, "in_review", user, step=current)
@@ -379,7 +379,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
         elif action == "charge_fee":
             amount_dec = parse_amount(amount, "amount")
             if amount_dec <= 0:
-                raise ServiceError(_("Enter the amount charged."), "amount")
+                raise FieldError("amount", _("Enter the amount charged."))
             case.fee_charged = case.fee_charged + amount_dec
             extra = {"fee_charged": str(amount_dec)}
             target = previous

@@ -6,8 +6,7 @@ from decimal import Decimal, InvalidOperation
 
 import peewee as pw
 
-from core.api import Department, _, db, record, today
-from plugins.eservice.errors import ServiceError
+from core.api import Department, FieldError, _, db, record, today
 from plugins.eservice.models import (
     ITEM_TYPES,
     LEVELS,
@@ -24,59 +23,56 @@ def parse_amount(value, field: str) -> Decimal:
     try:
         amount = Decimal(str(value if value not in (None, "") else "0")).quantize(Decimal("0.01"))
     except InvalidOperation:
-        raise ServiceError(_("Enter an amount such as 12.50."), field) from None
+        raise FieldError(field, _("Enter an amount such as 12.50.")) from None
     if amount < 0:
-        raise ServiceError(_("The amount cannot be negative."), field)
+        raise FieldError(field, _("The amount cannot be negative."))
     return amount
 
 
 def check_item(spec: dict) -> dict:
-    """Validate an item specification; return it cleaned or raise ServiceError(field)."""
+    """Validate an item specification; return it cleaned or raise FieldError naming the field."""
     out = dict(spec)
     name = (spec.get("name") or "").strip()
     if not name or len(name) > 200:
-        raise ServiceError(_("The item name is required (at most 200 characters)."), "name")
+        raise FieldError("name", _("The item name is required (at most 200 characters)."))
     out["name"] = name
     if spec.get("type") not in ITEM_TYPES:
-        raise ServiceError(_("Unknown item type %(t)s; use one of %(known)s.",
-                             t=spec.get("type") or "", known=" ".join(ITEM_TYPES)), "type")
+        raise FieldError("type", _("Unknown item type %(t)s; use one of %(known)s.",
+                                   t=spec.get("type") or "", known=" ".join(ITEM_TYPES)))
     if spec.get("level", "county") not in LEVELS:
-        raise ServiceError(_("Unknown exercise level %(l)s.", l=spec.get("level")), "level")
+        raise FieldError("level", _("Unknown exercise level %(l)s.", l=spec.get("level")))
     if not isinstance(spec.get("department"), Department):
-        raise ServiceError(_("Choose the implementing department."), "department")
+        raise FieldError("department", _("Choose the implementing department."))
     try:
         statutory = int(spec.get("statutory_days"))
         committed = int(spec.get("committed_days"))
     except (TypeError, ValueError):
-        raise ServiceError(_("Time limits are whole numbers of working days."),
-                           "statutory_days") from None
+        raise FieldError("statutory_days",
+                         _("Time limits are whole numbers of working days.")) from None
     if statutory < 1:
-        raise ServiceError(_("The statutory limit is at least one working day."),
-                           "statutory_days")
+        raise FieldError("statutory_days", _("The statutory limit is at least one working day."))
     if not 1 <= committed <= statutory:
-        raise ServiceError(_("The committed limit (%(c)d) must be between 1 and the statutory "
-                             "limit (%(s)d) working days.", c=committed, s=statutory),
-                           "committed_days")
+        raise FieldError("committed_days",
+                         _("The committed limit (%(c)d) must be between 1 and the statutory "
+                           "limit (%(s)d) working days.", c=committed, s=statutory))
     out["statutory_days"], out["committed_days"] = statutory, committed
     out["fee_amount"] = parse_amount(spec.get("fee_amount"), "fee_amount")
     if out["fee_amount"] and not (spec.get("fee_basis") or "").strip():
-        raise ServiceError(_("A charged item needs the legal basis of its fee."), "fee_basis")
+        raise FieldError("fee_basis", _("A charged item needs the legal basis of its fee."))
     steps = spec.get("steps") or []
     if not steps:
-        raise ServiceError(_("An item needs at least one process step."), "steps")
+        raise FieldError("steps", _("An item needs at least one process step."))
     for s in steps:
         if not (s.get("name") or "").strip() or int(s.get("limit_days") or 0) < 1:
-            raise ServiceError(_("Each step needs a name and a limit of at least one day."),
-                               "steps")
+            raise FieldError("steps", _("Each step needs a name and a limit of at least one day."))
     for m in spec.get("materials") or []:
         if not (m.get("name") or "").strip():
-            raise ServiceError(_("Each material needs a name."), "materials")
+            raise FieldError("materials", _("Each material needs a name."))
     for sp in spec.get("specials") or []:
         if sp.get("kind") not in SPECIAL_KINDS:
-            raise ServiceError(_("Unknown special procedure %(k)s.", k=sp.get("kind")),
-                               "specials")
+            raise FieldError("specials", _("Unknown special procedure %(k)s.", k=sp.get("kind")))
     if not isinstance(spec.get("effective_from", today()), dt.date):
-        raise ServiceError(_("Give the effective date as YYYY-MM-DD."), "effective_from")
+        raise FieldError("effective_from", _("Give the effective date as YYYY-MM-DD."))
     return out
 
 
@@ -125,7 +121,7 @@ def create_item(spec: dict, user=None, *, audit: bool = True) -> Item:
     with db.atomic():
         code = spec.get("code") or next_item_code(dept, spec["type"])
         if Item.select().where(Item.code == code).exists():
-            raise ServiceError(_("The item code %(c)s exists.", c=code), "code")
+            raise FieldError("code", _("The item code %(c)s exists.", c=code))
         item = Item.create(code=code, version=1, department=dept, region=dept.region,
                            effective_from=spec.get("effective_from") or today(),
                            **{f: spec.get(f, Item._meta.fields[f].default)
@@ -143,11 +139,11 @@ def revise_item(code: str, spec: dict, user=None) -> Item:
     with db.atomic():
         current = current_item(code)
         if current is None:
-            raise ServiceError(_("No item in force has the code %(c)s.", c=code), "code")
+            raise FieldError("code", _("No item in force has the code %(c)s.", c=code))
         start = spec.get("effective_from") or today()
         if start < current.effective_from:
-            raise ServiceError(_("The new version cannot take effect before the current one."),
-                               "effective_from")
+            raise FieldError("effective_from",
+                             _("The new version cannot take effect before the current one."))
         Item.update(status="superseded", effective_to=start).where(
             Item.id == current.id).execute()
         item = Item.create(code=code, version=current.version + 1,

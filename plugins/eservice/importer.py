@@ -12,8 +12,8 @@ from pathlib import Path
 from flask import current_app
 from peewee import prefetch
 
-from core.api import Department, Region, _, db, record, today, utcnow
-from plugins.eservice import catalogue, errors
+from core.api import Department, FieldError, Region, _, db, record, today, utcnow
+from plugins.eservice import catalogue
 from plugins.eservice.models import Item, ItemBasis, ItemMaterial, ItemSpecial, ItemStep
 
 COLUMNS = ["code", "name", "type", "region_code", "department_code", "level",
@@ -77,18 +77,18 @@ def read_rows(filename: str, data: bytes) -> list[dict]:
 
 
 def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict:
-    """A row as an item specification; raise ServiceError naming the bad column."""
+    """A row as an item specification; raise FieldError naming the bad column."""
     dept = departments.get((row.get("region_code", ""), row.get("department_code", "")))
     if dept is None:
-        raise errors.ServiceError(_("Unknown department %(d)s in region %(r)s (or outside "
-                                    "your scope).", d=row.get("department_code", ""),
-                                    r=row.get("region_code", "")), "department_code")
+        raise FieldError("department_code",
+                         _("Unknown department %(d)s in region %(r)s (or outside "
+                           "your scope).", d=row.get("department_code", ""),
+                           r=row.get("region_code", "")))
     try:
         effective = dt.date.fromisoformat(row["effective_from"]) \
             if row.get("effective_from") else today()
     except ValueError:
-        raise errors.ServiceError(_("Give the effective date as YYYY-MM-DD."),
-                                  "effective_from") from None
+        raise FieldError("effective_from", _("Give the effective date as YYYY-MM-DD.")) from None
     try:
         materials = [{"name": e[0], "original": (e[1] if len(e) > 1 else "original")
                       != "copy", "copies": int(e[2]) if len(e) > 2 and e[2] else 1,
@@ -101,12 +101,12 @@ def parse_row(row: dict, departments: dict[tuple[str, str], Department]) -> dict
                      "limit_days": int(e[2]) if len(e) > 2 and e[2] else 0}
                     for e in _entries(row.get("specials", ""))]
     except (IndexError, ValueError):
-        raise errors.ServiceError(_("A list cell is malformed (see the documented layout)."),
-                                  "materials/steps/specials") from None
+        raise FieldError("materials/steps/specials",
+                         _("A list cell is malformed (see the documented layout).")) from None
     code = row.get("code", "").strip()
     if code and not code.startswith(catalogue.item_code_prefix(dept, row.get("type", ""))):
-        raise errors.ServiceError(_("The code %(c)s does not match its region, department "
-                                    "and type.", c=code), "code")
+        raise FieldError("code", _("The code %(c)s does not match its region, department "
+                                   "and type.", c=code))
     spec = {
         "code": code, "name": row.get("name", ""), "type": row.get("type", ""),
         "department": dept, "level": row.get("level") or "county",
@@ -135,8 +135,8 @@ def validate(rows: list[dict], allowed) -> tuple[list[dict], list[tuple[int, str
     for n, row in enumerate(rows, start=2):
         try:
             spec = parse_row(row, departments)
-        except errors.ServiceError as exc:
-            bad.append((n, exc.field or "", str(exc)))
+        except FieldError as exc:
+            bad.append((n, exc.field, exc.message))
             continue
         if spec["code"]:
             if spec["code"] in seen:

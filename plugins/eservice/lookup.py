@@ -8,6 +8,7 @@ from flask import current_app
 from core.api import (
     Department,
     FieldError,
+    RateLimited,
     _,
     blind_index,
     db,
@@ -17,11 +18,17 @@ from core.api import (
     validate_resident_id,
 )
 from plugins.eservice.cases import valid_serial
-from plugins.eservice.errors import RateLimited
 from plugins.eservice.models import ID_PURPOSE, Case, CaseEvent, Item
 
 LOOKUP_BUCKET = "eservice.lookup"
 WINDOW_SECONDS = 60
+
+
+class NoMatch(FieldError):
+    """No case has this serial and ID number: the one answer for every miss (404)."""
+
+    def __init__(self, message):
+        super().__init__("serial", message, status=404)
 
 
 def find_case(serial: str, id_number: str, client: str) -> Case | None:
@@ -64,7 +71,7 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
                    region_id=case.region_id if case else None, success=case is not None)
     if limited:
         raise RateLimited(_("Too many lookups: at most %(n)d a minute. Please wait a minute "
-                            "and try again.", n=limit))
+                            "and try again.", n=limit), WINDOW_SECONDS)
     return case
 
 

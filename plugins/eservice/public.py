@@ -18,8 +18,8 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
-from core.api import Department, Region, _, local_time, today
-from plugins.eservice import applications, cases, errors, lookup, rating, statistics
+from core.api import Department, FieldError, RateLimited, Region, _, local_time, today
+from plugins.eservice import applications, cases, lookup, rating, statistics
 from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
 from plugins.eservice.models import (
     EVENT_LABELS,
@@ -153,15 +153,15 @@ def apply(code: str):
                     received=[m for m in form.received.data or []
                               if m in {x.id for x in materials}],
                     client=_client(), uploads=uploads)
-            except errors.RateLimited as exc:
-                status, message = 429, str(exc)
-            except errors.ServiceError as exc:
+            except RateLimited as exc:
+                status, message = 429, exc.message
+            except FieldError as exc:
                 if exc.field and exc.field in form:
-                    form[exc.field].errors = [str(exc)]
+                    form[exc.field].errors = [exc.message]
                 elif exc.field and exc.field.startswith("file_"):
-                    file_errors[exc.field] = str(exc)
+                    file_errors[exc.field] = exc.message
                 else:
-                    message = str(exc)
+                    message = exc.message
             else:
                 session[APPLIED_KEY] = case.id
                 return redirect(url_for("public_eservice.applied"), 303)
@@ -201,8 +201,8 @@ def track():
         else:
             try:
                 case = lookup.find_case(form.serial.data, form.id_number.data, _client())
-            except errors.RateLimited as exc:
-                status, message = 429, str(exc)
+            except RateLimited as exc:
+                status, message = 429, exc.message
             else:
                 if case is None:
                     status = 404
@@ -246,12 +246,10 @@ def rate():
             rating.rate_online(form.serial.data, form.id_number.data, form.rating.data,
                                form.comment.data or "", _client())
             done = True
-        except errors.RateLimited as exc:
-            status, message = 429, str(exc)
-        except errors.NoMatch as exc:
-            status, message = 404, str(exc)
-        except errors.ServiceError as exc:
-            status, message = 422, str(exc)
+        except RateLimited as exc:
+            status, message = 429, exc.message
+        except FieldError as exc:  # NoMatch among them: 404
+            status, message = exc.status, exc.message
     resp = _response(render_template("eservice/public_rate.html", form=form, message=message,
                                      done=done))
     resp.status_code = status

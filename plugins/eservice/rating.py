@@ -2,10 +2,9 @@
 rectification."""
 from __future__ import annotations
 
-from core.api import _, db, record
+from core.api import FieldError, _, db, record
 from plugins.eservice.cases import publish_event
-from plugins.eservice.errors import NoMatch, ServiceError
-from plugins.eservice.lookup import find_case
+from plugins.eservice.lookup import NoMatch, find_case
 from plugins.eservice.models import Case, Rating
 from plugins.eservice.rectification import open_rectification
 
@@ -15,7 +14,7 @@ def rate_online(serial: str, id_number: str, score, comment: str, client: str) -
     due in 15 working days and raises an alert to the department."""
     found = find_case(serial, id_number, client)
     if found is None:
-        raise NoMatch(_("No case matches this serial number and ID number."), "serial")
+        raise NoMatch(_("No case matches this serial number and ID number."))
     return rate_case(Case.get_by_id(found.id), score, comment)
 
 
@@ -26,16 +25,16 @@ def rate_case(case: Case, score, comment: str = "") -> Rating:
     except (TypeError, ValueError):
         score = 0
     if score not in range(1, 6):
-        raise ServiceError(_("Choose a rating from 1 to 5."), "rating")
+        raise FieldError("rating", _("Choose a rating from 1 to 5."))
     comment = (comment or "").strip()
     if len(comment) > 1000:
-        raise ServiceError(_("The comment is limited to 1000 characters."), "comment")
+        raise FieldError("comment", _("The comment is limited to 1000 characters."))
     if case.state != "closed":
-        raise ServiceError(_("A case can be rated once it is closed."), "serial")
+        raise FieldError("serial", _("A case can be rated once it is closed."))
     with db.atomic():
         if Rating.select().where(Rating.case == case.id).exists():
-            raise ServiceError(_("This case has already been rated: each case is rated once."),
-                               "serial")
+            raise FieldError("serial",
+                             _("This case has already been rated: each case is rated once."))
         rating = Rating.create(case=case, score=score, comment=comment)
         record("eservice.case.evaluated", object_type="eservice_case", object_id=case.id,
                summary=f"{case.serial} {score}", region_id=case.region_id)

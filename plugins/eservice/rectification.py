@@ -6,6 +6,7 @@ import datetime as dt
 
 from core.api import (
     Alert,
+    FieldError,
     Post,
     _,
     add_workdays,
@@ -17,7 +18,6 @@ from core.api import (
     utcnow,
     workdays_between,
 )
-from plugins.eservice.errors import ServiceError
 from plugins.eservice.models import Case, Rating, Rectification
 
 RECTIFY_DAYS = 15
@@ -58,9 +58,9 @@ def close_rectification(rect: Rectification, response: str, user) -> Rectificati
     """Record the department's follow-up and rectification (整改) and close it."""
     response = (response or "").strip()
     if not response:
-        raise ServiceError(_("Describe the follow-up and the rectification."), "response")
+        raise FieldError("response", _("Describe the follow-up and the rectification."))
     if rect.status == "closed":
-        raise ServiceError(_("This rectification is already closed."), "response")
+        raise FieldError("response", _("This rectification is already closed."))
     with db.atomic():
         Rectification.update(status="closed", response=response, closed_at=utcnow(),
                              closed_by=user.id).where(Rectification.id == rect.id).execute()

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from core.api import (
     Department,
+    FieldError,
     Post,
     PostHolding,
     _,
@@ -29,7 +30,7 @@ from core.api import (
     scoped,
     today,
 )
-from plugins.eservice import cases, errors, importer, rectification
+from plugins.eservice import cases, importer, rectification
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
     FileCaseForm,
@@ -153,8 +154,8 @@ def act(case_id: int, action: str):
                 rights_notice=form.rights_notice.data or "", missing=form.missing_list(),
                 decision=form.decision.data or "", procedure=form.procedure.data or "",
                 expected_days=form.expected_days.data, amount=form.amount.data)
-        except errors.ServiceError as exc:
-            error = str(exc)
+        except FieldError as exc:
+            error = exc.message
         case = Case.get_by_id(case.id)
     if in_row:
         day = today()
@@ -213,11 +214,11 @@ def file_case(item_id: int):
                     id_number=form.id_number.data, phone=form.phone.data or "",
                     channel="window", received=form.received.data, user=current_user,
                     note=form.note.data or "")
-            except errors.ServiceError as exc:
+            except FieldError as exc:
                 if exc.field and exc.field in form:
-                    form[exc.field].errors = [str(exc)]
+                    form[exc.field].errors = [exc.message]
                 else:
-                    error = str(exc)
+                    error = exc.message
             else:
                 flash(_("Case %(s)s filed.", s=case.serial), "success")
                 return redirect(url_for("eservice.case_page", case_id=case.id), 303)
@@ -306,8 +307,8 @@ def close_rectification(rect_id: int):
     try:
         rectification.close_rectification(rect, form.response.data if form.validate() else "",
                                           current_user)
-    except errors.ServiceError as exc:
-        flash(str(exc), "error")
+    except FieldError as exc:
+        flash(exc.message, "error")
         return rectifications(), 422
     flash(_("Rectification closed."), "success")
     return redirect(url_for("eservice.rectifications"), 303)

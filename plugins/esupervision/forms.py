@@ -13,6 +13,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from core.api import IntegerField as CheckedIntegerField
 from core.api import _l
 
 SCOPE_LABELS = {"item_type": _l("Item type"), "item": _l("Item code"),
@@ -32,6 +33,14 @@ class ThresholdForm(FlaskForm):
 
 class DetectorForm(FlaskForm):
     enabled = BooleanField(_l("On"))
+
+
+def detector_form(detector) -> DetectorForm:
+    """The detector's switch and one checked whole-number field per parameter
+    (``param_<name>``, 0–10000): the parameters differ from detector to detector."""
+    fields = {f"param_{key}": CheckedIntegerField(key, min=0, max=10000)
+              for key in (detector.params or {})}
+    return type("DetectorParamsForm", (DetectorForm,), fields)()
 
 
 class VerifyForm(FlaskForm):

@@ -17,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 
 from core.api import (
     Department,
+    FieldError,
     Region,
     _,
     export_response,
@@ -44,6 +45,7 @@ from plugins.esupervision.forms import (
     ThresholdForm,
     VerifyForm,
     WeightsForm,
+    detector_form,
 )
 from plugins.esupervision.models import (
     SUPERVISION_STATES,
@@ -228,10 +230,13 @@ def _save_detector(region_id: int | None, code: str):
     det = {d.code: d for d in all_detectors()}.get(code)
     if det is None:
         abort(404)
-    form = DetectorForm()
+    form = detector_form(det)
     if not form.validate_on_submit():
-        abort(400, _("The form expired. Please submit it again."))
-    params = {k: request.form.get(f"param_{k}", "") for k in (det.params or {})}
+        if form.csrf_token.errors or not form.errors:
+            abort(400, _("The form expired. Please submit it again."))
+        name, errors = next((n, e) for n, e in form.errors.items() if e)
+        raise FieldError(name, f"{code}.{name.removeprefix('param_')}: {errors[0]}")
+    params = {k: form[f"param_{k}"].data for k in (det.params or {})}
     try:
         services.set_detector(code, bool(form.enabled.data), params, user=current_user,
                               region=region)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from plugins.eservice import cases, catalogue, errors
+from core.api import FieldError
+from plugins.eservice import cases, catalogue
 from plugins.eservice.models import Case, CaseEvent, Item
 from tests.plugins.eservice.conftest import VALID_ID, item_spec
 
@@ -32,7 +33,7 @@ def test_item_versions_keep_history(app, org, item):
 
 
 def test_committed_limit_cannot_exceed_statutory(app, org):
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         catalogue.create_item(item_spec(org["dept_a"], committed_days=21))
     assert err.value.field == "committed_days"
     assert Item.select().count() == 0
@@ -63,7 +64,7 @@ def test_serial_is_readable_unique_and_checked(app, item, clerk):
     ("1101051949123100", "18 characters"),
 ])
 def test_id_number_rejected_with_reason(app, item, clerk, number, fragment):
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.file_case(item, applicant_name="李四", id_number=number, user=clerk)
     assert err.value.field == "id_number"
     assert fragment in str(err.value)
@@ -76,7 +77,7 @@ def test_id_number_and_phone_normalised(app, item, clerk):
     case = Case.get_by_id(case.id)
     assert (case.id_number, case.id_mask, case.applicant_phone) == \
         (VALID_ID, "1101**********002X", "13800138000")
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.file_case(item, applicant_name="李四", id_number=VALID_ID, phone="15400000000",
                         user=clerk)
     assert err.value.field == "phone" and "154" in str(err.value)
@@ -197,7 +198,7 @@ def test_every_refused_transition_changes_nothing(app, item, clerk, state):
     for action in ALL_ACTIONS:
         if action in ALLOWED[state]:
             continue
-        with pytest.raises(errors.ServiceError) as err:
+        with pytest.raises(FieldError) as err:
             cases.transition(case, action, user=clerk, on=MON, reason="r",
                              rights_notice="n", missing=["m"], decision="approved",
                              procedure="hearing", expected_days=2, amount="5")
@@ -207,7 +208,7 @@ def test_every_refused_transition_changes_nothing(app, item, clerk, state):
 
 def test_supplement_received_before_acceptance_allows_decision_on_acceptance(app, item, clerk):
     case = file(item, clerk, on=MON, received=[])
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.transition(case, "accept", user=clerk, on=MON)
     assert "Required materials are missing" in str(err.value)
     case = cases.transition(case, "request_supplement", user=clerk, on=MON,
@@ -217,25 +218,25 @@ def test_supplement_received_before_acceptance_allows_decision_on_acceptance(app
     case = cases.transition(case, "accept", user=clerk, on=MON)
     assert case.accepted_on == MON and case.stopped_days == 0
     # one list of everything missing: a second request is refused
-    with pytest.raises(errors.ServiceError):
+    with pytest.raises(FieldError):
         cases.transition(case, "request_supplement", user=clerk, on=MON, missing=["y"])
 
 
 def test_required_inputs(app, item, clerk):
     case = file(item, clerk, on=MON)
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.transition(case, "not_accept", user=clerk, on=MON, reason="no")
     assert err.value.field == "rights_notice"
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.transition(case, "request_supplement", user=clerk, on=MON, missing=[" "])
     assert err.value.field == "missing"
     case = case_in("in_review", item, clerk)
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
                          reason="x")
     assert err.value.field == "expected_days"
     case = cases.transition(case, "advance", user=clerk, on=MON)
-    with pytest.raises(errors.ServiceError) as err:
+    with pytest.raises(FieldError) as err:
         cases.transition(case, "decide", user=clerk, on=MON, decision="denied")
     assert err.value.field == "reason"
     case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",

@@ -6,9 +6,9 @@ import re
 
 import pytest
 
-from core.api import today
+from core.api import FieldError, today
 from core.audit.models import AuditEvent
-from plugins.eservice import cases, errors, rectification, statistics
+from plugins.eservice import cases, rectification, statistics
 from plugins.eservice.models import Rating, Rectification
 from tests.plugins.eservice.conftest import VALID_ID
 from tests.plugins.eservice.test_cases import MON, case_in
@@ -180,7 +180,7 @@ def test_bad_rating_raises_alert_and_rectification(app, org, client, item, clerk
     assert alert.kind == "eservice.rating.bad" and alert.target_post_id == org["head_a"].id
     assert case.serial in alert.subject and alert.state == "open"
     assert dict(events)["eservice.case.evaluated"]["rating"] == 2
-    with pytest.raises(errors.ServiceError):
+    with pytest.raises(FieldError):
         rectification.close_rectification(rect, " ", head)
     rectification.close_rectification(rect, "已回访并整改", head)
     assert Rectification.get().status == "closed"
