@@ -336,13 +336,9 @@ def _init_templates(app):
             user = getattr(g, "ql_user", None)
             if user is None:
                 return []
-            from core.auth.scope import region_ids
-            from core.org.models import Region
-            ids = sorted(region_ids(user))
-            if len(ids) < 2:
-                return []
-            return list(Region.select().where(Region.id.in_(ids))
-                        .order_by(Region.sort, Region.code))
+            from core.auth.scope import regions_in_scope
+            regions = regions_in_scope(user)
+            return regions if len(regions) > 1 else []
 
         def calendar_notice():
             """Provisional years an administrator of the calendar should hear of."""

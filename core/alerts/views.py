@@ -30,7 +30,14 @@ from core.alerts.forms import (
 )
 from core.alerts.models import Alert, InboxItem, Notification
 from core.auth.models import User
-from core.auth.scope import get_scoped, has_permission, region_ids, require, scoped
+from core.auth.scope import (
+    get_scoped,
+    has_permission,
+    region_ids,
+    regions_in_scope,
+    require,
+    scoped,
+)
 from core.db import utcnow
 from core.errors import FieldError
 from core.i18n import _, ngettext
@@ -170,8 +177,7 @@ def _answer(alert, error, status, message=None, form=None):
 @require("core.alerts.board")
 def board():
     """Every alert in the user's regions, one row per subject (事由) with its recipients."""
-    scope = sorted(region_ids(current_user, "core.alerts.board"))
-    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    regions = regions_in_scope(current_user, "core.alerts.board")
     form = BoardForm(request.args)
     form.region.choices = [SelectChoice("", _("All regions"))] + [
         SelectChoice(str(r.id), f"{r.name} {r.code}") for r in regions]
@@ -229,8 +235,7 @@ def preferences():
 def _delivery_filter() -> DeliveryFilterForm:
     """The page's filters from the query string (the actions carry them too); 400 naming
     the field when one is bad."""
-    scope = sorted(region_ids(current_user, deliveries.VIEW))
-    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    regions = regions_in_scope(current_user, deliveries.VIEW)
     form = DeliveryFilterForm(request.args)
     form.channel.choices = [SelectChoice("", _("All channels"))] + [
         SelectChoice(code, str(ch.label)) for code, ch in sorted(service.channels().items())]

@@ -10,7 +10,7 @@ from core.auth.forms import AccountForm, GrantForm, ResetPasswordForm, RoleForm
 from core.auth.models import Grant, Role, RolePermission, User
 from core.auth.passwords import PasswordPolicyError
 from core.auth.roles import declared_permissions
-from core.auth.scope import region_ids, require
+from core.auth.scope import region_ids, regions_in_scope, require
 from core.auth.service import AuthError, is_locked
 from core.i18n import _
 from core.org.models import Person, Region
@@ -25,8 +25,7 @@ ROLES = grants.MANAGE
 
 
 def _regions(perm: str) -> list[Region]:
-    ids = sorted(region_ids(current_user, perm))
-    return list(Region.select().where(Region.id.in_(ids)).order_by(Region.sort, Region.code))
+    return regions_in_scope(current_user, perm)
 
 
 def _region_choices(perm: str) -> list[tuple[int, str]]:

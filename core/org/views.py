@@ -26,6 +26,7 @@ from core.auth.scope import (
     get_scoped,
     has_permission,
     region_ids,
+    regions_in_scope,
     require,
     scoped,
 )
@@ -86,8 +87,7 @@ def _region_filter(query, field):
 
 
 def _regions_in_scope(perm: str) -> list[Region]:
-    ids = sorted(region_ids(current_user, perm))
-    return list(Region.select().where(Region.id.in_(ids)).order_by(Region.code)) if ids else []
+    return regions_in_scope(current_user, perm)
 
 
 def _region_choices() -> list[SelectChoice]:

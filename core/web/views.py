@@ -19,7 +19,7 @@ from markupsafe import Markup
 
 from core import calendar, jobs
 from core.auth.kinds import home_endpoint
-from core.auth.scope import has_permission, region_ids, require
+from core.auth.scope import has_permission, region_ids, regions_in_scope, require
 from core.clock import today
 from core.db import db
 from core.errors import FieldError
@@ -125,8 +125,7 @@ def index():
 @require("core.settings.manage")
 def plugins():
     h = host()
-    scope = sorted(region_ids(current_user, "core.settings.manage"))
-    regions = list(Region.select().where(Region.id.in_(scope)).order_by(Region.sort, Region.code))
+    regions = regions_in_scope(current_user, "core.settings.manage")
     off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
     return render_template("admin/plugins.html", records=list(h.records.values()),
                            regions=regions, off=off)

@@ -25,6 +25,7 @@ from core.api import (
     has_permission,
     paginate,
     region_ids,
+    regions_in_scope,
     require,
     scoped,
     today,
@@ -145,9 +146,8 @@ def _settings_url(region: Region | None) -> str:
 
 
 def _regions_in_scope() -> list[Region]:
-    ids = region_ids(current_user, MANAGE)
-    return list(Region.select().where(Region.id.in_(sorted(ids)) & Region.parent.is_null(False))
-                .order_by(Region.sort, Region.code))
+    """The districts and counties in scope (the city's settings are the defaults)."""
+    return [r for r in regions_in_scope(current_user, MANAGE) if r.parent_id is not None]
 
 
 def _source(source, region: Region | None, names: dict) -> tuple[str, bool]:

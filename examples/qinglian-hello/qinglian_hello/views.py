@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from core.api import FieldError, Region, _, region_ids, require
+from core.api import FieldError, Region, _, regions_in_scope, require
 from qinglian_hello import PERMISSION, services
 from qinglian_hello.forms import GreetingForm
 
@@ -14,9 +14,7 @@ bp = Blueprint("hello", __name__, url_prefix="/hello", template_folder="template
 
 def _form() -> GreetingForm:
     form = GreetingForm()
-    ids = sorted(region_ids(current_user, PERMISSION))
-    form.region.choices = [(r.id, r.name) for r in
-                           Region.select().where(Region.id.in_(ids)).order_by(Region.code)]
+    form.region.choices = [(r.id, r.name) for r in regions_in_scope(current_user, PERMISSION)]
     return form
 
 
