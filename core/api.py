@@ -105,7 +105,7 @@ from core.pii.validate import (
     validate_resident_id,
     validate_uscc,
 )
-from core.plugins import enabled_for, host, regions_enabled
+from core.plugins import enabled_for, host, regions_enabled, regions_off
 from core.queue import huey, periodic, task
 from core.ratelimit import RateLimited, client_address, hit, hit_many, hits, rate_limit
 from core.sealing import service as sealing
@@ -239,6 +239,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "record_view",
     "region_ids",
     "regions_enabled",
+    "regions_off",
     "regions_in_scope",
     "require",
     "require_city_wide",

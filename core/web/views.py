@@ -143,6 +143,7 @@ def switch_plugin(name, region_id):
     region = Region.get_by_id(region_id)
     admin_service.switch_plugin(current_user, name, region, form.state.data == "on")
     g.pop("_ql_off", None)
+    g.pop("_ql_regions_off", None)
     if request.htmx:
         off = {(s.plugin, s.region_id) for s in PluginSwitch.select()}
         return render_template("admin/_plugin_cell.html", rec=h.records[name], region=region,

@@ -12,6 +12,7 @@ from core.api import (
     db,
     hit,
     record,
+    regions_off,
     store_file,
     today,
 )
@@ -22,16 +23,40 @@ APPLY_LIMIT = 5
 APPLY_WINDOW_MINUTES = 10
 MATERIAL_TYPES = frozenset({"pdf", "ofd", "jpeg", "png"})
 MATERIAL_MAX_BYTES = 10 * 1024 * 1024
+PLUGIN = "eservice"
+# 行政处罚 and 行政强制 are measures the administration takes, not services applied for:
+# their items are published in the guide but offer no online application.
+NOT_APPLIED_FOR = frozenset({"CF", "QZ"})
+
+
+def hall_open(region_id: int) -> bool:
+    """The service hall runs in this region: the plugin is not switched off for it (or
+    an ancestor). Public pages and APIs ask this of the region of what they show."""
+    return region_id not in regions_off(PLUGIN)
+
+
+def closed_regions() -> frozenset[int]:
+    """The regions whose public service pages are off (the plugin switched off there)."""
+    return regions_off(PLUGIN)
+
+
+def applied_for_online(item: Item) -> bool:
+    """Whether the item takes applications online: not a penalty or enforcement item."""
+    return item.type not in NOT_APPLIED_FOR
 
 
 def item_open_for_application(code: str, on: dt.date | None = None) -> Item | None:
-    """The item version in force and already effective on ``on`` (today), or None."""
+    """The item version in force and already effective on ``on`` (today) that takes
+    applications online in a region where the hall runs, or None."""
     day = on or today()
-    return (Item.select(Item, Department).join(Department)
+    item = (Item.select(Item, Department).join(Department)
             .where((Item.code == code) & (Item.status == "active")
                    & (Item.effective_from <= day)
                    & (Item.effective_to.is_null(True) | (Item.effective_to > day)))
             .first())
+    if item is None or not applied_for_online(item) or not hall_open(item.region_id):
+        return None
+    return item
 
 
 def _count_application(client: str) -> int:
@@ -50,8 +75,12 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
     ``uploads`` maps an item material's id to the file the applicant sent for it (a
     Werkzeug FileStorage): PDF, OFD, JPEG or PNG up to MATERIAL_MAX_BYTES, stored encrypted
     with the case, or the whole application is refused naming ``file_<id>``."""
-    if item.status != "active" or item.effective_from > today():
+    if item.status != "active" or item.effective_from > today() \
+            or not hall_open(item.region_id):
         raise FieldError("item", _("The item %(c)s is not in force.", c=item.code))
+    if not applied_for_online(item):
+        raise FieldError("item", _("%(type)s items take no application.",
+                                   type=str(item.type_label)))
     limited = False
     with db.atomic() as txn:
         if _count_application(client) > APPLY_LIMIT:

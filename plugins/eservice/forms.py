@@ -16,7 +16,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.api import _l
+from core.api import Form, MonthField, _l, coerce_id
 from plugins.eservice.models import RATINGS, SPECIAL_KINDS
 
 RIGHTS_NOTICE = _l("If you disagree, you may apply for administrative review within 60 days "
@@ -112,3 +112,18 @@ class ImportForm(FlaskForm):
 class RectifyForm(FlaskForm):
     response = TextAreaField(_l("Follow-up and rectification"),
                              validators=[DataRequired(), Length(max=4000)])
+
+
+class StatsFilterForm(Form):
+    """The public statistics' filter: a region (and the regions below it), one of its
+    departments, one month — each optional."""
+
+    class Meta:
+        csrf = False
+
+    region = SelectField(_l("Region"), choices=[], default="")
+    department = SelectField(_l("Department"), choices=[], default="")
+    month = MonthField(_l("Month"), validators=[Optional()])
+
+    def department_id(self) -> int | None:
+        return coerce_id(self.department.data) if self.department.data else None

@@ -15,6 +15,7 @@ from core.api import (
     hit_many,
     hits,
     record,
+    regions_off,
     validate_resident_id,
 )
 from plugins.eservice.cases import valid_serial
@@ -41,6 +42,9 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
     refused — a flood of guesses from many addresses slows the guessers, not the
     applicant, who has not missed. Refusals answer alike for every serial.
 
+    A case of a region where the plugin is switched off is not found (the lookup, and
+    the rating through it, are off there like the rest of the hall).
+
     The case is read before the write transaction, so the database's write lock is held
     only for the counter upsert and the audit row (concurrent lookups queue on it)."""
     serial = (serial or "").strip().upper()[:32]
@@ -52,6 +56,8 @@ def find_case(serial: str, id_number: str, client: str) -> Case | None:
         number = None
     if number and valid_serial(serial):
         case = _lookup_case(serial, blind_index(number, ID_PURPOSE))
+        if case is not None and case.region_id in regions_off("eservice"):
+            case = None  # the hall is off for the case's region: its lookup is off too
     address, misses, pair = f"ip:{client}", f"miss:{serial}", f"miss:{serial}|ip:{client}"
     with db.atomic():
         keys = [address] + ([misses, pair] if case is None and serial else [])

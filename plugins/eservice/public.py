@@ -18,9 +18,18 @@ from flask import (
 from jinja2_fragments.flask import render_block
 from wtforms.fields.choices import SelectChoice
 
-from core.api import Department, FieldError, RateLimited, Region, _, local_time, today
+from core.api import (
+    Department,
+    FieldError,
+    RateLimited,
+    Region,
+    _,
+    descendants,
+    local_time,
+    today,
+)
 from plugins.eservice import applications, cases, lookup, rating, statistics
-from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm
+from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm, StatsFilterForm
 from plugins.eservice.models import (
     EVENT_LABELS,
     ITEM_TYPES,
@@ -60,10 +69,15 @@ def catalogue():
     """Browse items in force by region, department and type; search as you type."""
     args = request.args
     q = (args.get("q") or "").strip()[:50]
+    closed = applications.closed_regions()
     query = (Item.select(Item, Department).join(Department)
              .where(Item.status == "active"))
+    if closed:
+        query = query.where(Item.region.not_in(list(closed)))
     region = Region.get_or_none(Region.code == args.get("region")) if args.get("region") \
         else None
+    if region is not None and region.id in closed:
+        region = None
     if region is not None:
         query = query.where(Item.region == region.id)
     dept_id = args.get("department", type=int)
@@ -79,9 +93,10 @@ def catalogue():
         page = 1
     total = query.count()
     items = list(query.order_by(Item.code).paginate(page, 30))
-    regions = list(Region.select().where(Region.id.in_(
+    regions = [r for r in Region.select().where(Region.id.in_(
         Item.select(Item.region).where(Item.status == "active"))).order_by(Region.sort,
-                                                                           Region.code))
+                                                                           Region.code)
+               if r.id not in closed]
     departments = list(Department.select().where(
         Department.region == region.id).order_by(Department.sort, Department.code)) \
         if region is not None else []
@@ -102,10 +117,10 @@ def _response(html: str):
 
 @bp.route("/items/<code>")
 def item_page(code: str):
-    """The service guide (办事指南) of one item in force."""
+    """The service guide (办事指南) of one item in force (none where the hall is off)."""
     item = (Item.select(Item, Department).join(Department)
             .where((Item.code == code) & (Item.status == "active")).first())
-    if item is None:
+    if item is None or not applications.hall_open(item.region_id):
         abort(404)
     html = render_template(
         "eservice/public_item.html", item=item,
@@ -113,7 +128,8 @@ def item_page(code: str):
         materials=list(item.materials.order_by(ItemMaterial.seq)),
         steps=list(item.steps.order_by(ItemStep.seq)), specials=list(item.specials),
         levels=LEVELS, special_kinds=SPECIAL_KINDS,
-        can_apply=item.effective_from <= today())
+        can_apply=item.effective_from <= today() and applications.applied_for_online(item),
+        applied_for=applications.applied_for_online(item))
     return _cacheable(_response(html))
 
 
@@ -177,7 +193,7 @@ def applied():
     case_id = session.get(APPLIED_KEY)
     case = (Case.select(Case, Item).join(Item).where(Case.id == case_id).first()
             if isinstance(case_id, int) else None)
-    if case is None:
+    if case is None or not applications.hall_open(case.region_id):
         return redirect(url_for("public_eservice.catalogue"), 303)
     html = render_template("eservice/public_applied.html", case=case,
                            materials=cases.case_materials(case))
@@ -259,7 +275,25 @@ def rate():
 
 @bp.route("/stats")
 def stats():
-    """Public statistics: cases handled, on-time and early rates, satisfaction."""
-    data = statistics.statistics()
+    """Public statistics: cases handled, on-time and early rates, satisfaction — for a
+    region, a department and a month if chosen (a bad choice: 400 naming the field)."""
+    form = StatsFilterForm(request.args)
+    closed = applications.closed_regions()
+    regions = [r for r in Region.select().order_by(Region.sort, Region.code)
+               if r.id not in closed]
+    form.region.choices = [SelectChoice("", _("All regions"))] + \
+        [SelectChoice(r.code, r.name) for r in regions]
+    region = next((r for r in regions if r.code == request.args.get("region")), None)
+    departments = list(Department.select().where(Department.region == region.id)
+                       .order_by(Department.sort, Department.code)) if region else []
+    form.department.choices = [SelectChoice("", _("All departments"))] + \
+        [SelectChoice(str(d.id), d.name) for d in departments]
+    if request.args and not form.validate():
+        return _no_store(_response(render_template(
+            "eservice/public_stats.html", form=form, data={"departments": [], "months": []},
+            percent=statistics.percent)), 400)
+    data = statistics.statistics(
+        regions=sorted(descendants(region.id)) if region else None,
+        department=form.department_id(), month=form.month.data)
     return _cacheable(_response(render_template("eservice/public_stats.html", data=data,
-                                                percent=statistics.percent)))
+                                                form=form, percent=statistics.percent)))
