@@ -41,6 +41,19 @@ def ql_models():
 
 
 @hookimpl
+def ql_blueprints():
+    from plugins.risk.rules_views import bp as rules_bp
+    from plugins.risk.views import bp
+    return [bp, rules_bp]
+
+
+@hookimpl
+def ql_nav_items(user, region):
+    from plugins.risk.nav import nav_items
+    return nav_items()
+
+
+@hookimpl
 def ql_permissions():
     return PERMISSIONS
 

@@ -104,13 +104,19 @@ def _fresh(register: Register) -> Register:
     return Register.get_by_id(register.id)
 
 
-def _person(value, field: str, region_id: int) -> int | None:
-    """A person of the unit's region, by id (blank: none)."""
+def _person(value, field: str, region_id: int, known: dict | None = None) -> int | None:
+    """A person of the unit's region, by id (blank: none). ``known`` caches the region
+    of each person looked up (an import checks thousands of rows)."""
     pid = parse_id(value, field, default=None)
     if pid is None:
         return None
-    person = Person.get_or_none(Person.id == pid)
-    if person is None or person.region_id != region_id:
+    if known is None or pid not in known:
+        person = Person.get_or_none(Person.id == pid)
+        region = person.region_id if person is not None else None
+        if known is None:
+            known = {}
+        known[pid] = region
+    if known[pid] != region_id:
         raise FieldError(field, _("Choose a person of this unit's region."))
     return pid
 
@@ -126,6 +132,7 @@ class PointInput:
         self.grading = scoring.grading(self.register.matrix_id)
         self.posts = {pid for (pid,) in Post.select(Post.id).where(
             Post.department == self.register.department_id).tuples()}
+        self.people: dict[int, int | None] = {}
 
     def values(self, data: dict, partial_code: str | None = None) -> dict:
         post = parse_id(data.get("post"), "post")
@@ -150,9 +157,9 @@ class PointInput:
             "level": self.grading.level(likelihood, impact, criteria),
             "reminder_text": clean_text(data.get("reminder_text"), "reminder_text",
                                         max_length=120),
-            "leader": _person(data.get("leader"), "leader", region),
-            "owner": _person(data.get("owner"), "owner", region),
-            "supervisor": _person(data.get("supervisor"), "supervisor", region),
+            "leader": _person(data.get("leader"), "leader", region, self.people),
+            "owner": _person(data.get("owner"), "owner", region, self.people),
+            "supervisor": _person(data.get("supervisor"), "supervisor", region, self.people),
         }
         code = clean_text(data.get("code"), "code", max_length=32, nfkc=True)
         if code and not all(c.isalnum() or c in "-_." for c in code):
@@ -346,10 +353,11 @@ def delete_point(user, point: Point) -> None:
                changes={k: [v, None] for k, v in before.items()})
 
 
-def _measure_values(data: dict, region_id: int) -> dict:
+def measure_values(data: dict, region_id: int, known: dict | None = None) -> dict:
+    """The checked fields of a measure (``known``: see :func:`_person`)."""
     return {"text": clean_text(data.get("text"), "text", max_length=1000, multiline=True,
                                required=True),
-            "owner": _person(data.get("owner"), "owner", region_id),
+            "owner": _person(data.get("owner"), "owner", region_id, known),
             "deadline_days": parse_int(data.get("deadline_days"), "deadline_days",
                                        min=1, max=250)}
 
@@ -358,7 +366,7 @@ def add_measure(user, point: Point, data: dict) -> Measure:
     require_region(user, EDIT, point.region_id)
     with db.atomic():
         _editable(Register.get_by_id(point.register_id))
-        values = _measure_values(data, point.region_id)
+        values = measure_values(data, point.region_id)
         keys = [k for (k,) in Measure.select(Measure.key).where(Measure.point == point.id)
                 .tuples()]
         numbers = [int(k[1:]) for k in keys if k[1:].isdigit()]
@@ -376,7 +384,7 @@ def update_measure(user, measure: Measure, data: dict) -> Measure:
     require_region(user, EDIT, point.region_id)
     with db.atomic():
         _editable(Register.get_by_id(point.register_id))
-        values = _measure_values(data, point.region_id)
+        values = measure_values(data, point.region_id)
         before = {"text": measure.text, "owner": measure.owner_id,
                   "deadline_days": measure.deadline_days}
         if values["deadline_days"] != measure.deadline_days:
@@ -401,26 +409,50 @@ def delete_measure(user, measure: Measure) -> None:
                changes={"text": [measure.text, None]})
 
 
-def set_point_rules(user, point: Point, rule_ids) -> list[int]:
-    """The rules a point rests on (依据), replacing the earlier choice."""
+def _set_rules(user, point: Point, link, owner, owner_id: int, rule_ids) -> tuple:
+    """Replace the rules linked to a point or a measure (``link``: the link model,
+    ``owner``: its column naming the point or measure); (before, after) or None when
+    nothing changed."""
     require_region(user, EDIT, point.region_id)
     wanted = sorted({parse_id(r, "rules") for r in rule_ids})
+    _editable(Register.get_by_id(point.register_id))
+    found = {rid for (rid,) in Rule.select(Rule.id).where(Rule.id.in_(wanted)).tuples()} \
+        if wanted else set()
+    if set(wanted) - found:
+        raise FieldError("rules", _("Choose rules of the rules library."))
+    before = sorted(r for (r,) in link.select(link.rule).where(owner == owner_id).tuples())
+    if before == wanted:
+        return None
+    link.delete().where(owner == owner_id).execute()
+    if wanted:
+        link.insert_many([{owner.name: owner_id, "rule": r} for r in wanted]).execute()
+    return before, wanted
+
+
+def set_point_rules(user, point: Point, rule_ids) -> list[int]:
+    """The rules a point rests on (依据), replacing the earlier choice."""
     with db.atomic():
-        _editable(Register.get_by_id(point.register_id))
-        found = {rid for (rid,) in Rule.select(Rule.id).where(Rule.id.in_(wanted)).tuples()} \
-            if wanted else set()
-        if set(wanted) - found:
-            raise FieldError("rules", _("Choose rules of the rules library."))
-        before = sorted(r for (r,) in PointRule.select(PointRule.rule)
-                        .where(PointRule.point == point.id).tuples())
-        PointRule.delete().where(PointRule.point == point.id).execute()
-        if wanted:
-            PointRule.insert_many([{"point": point.id, "rule": r} for r in wanted]).execute()
-        record("risk.point.rules", object_type="risk_point", object_id=point.id,
-               region_id=point.region_id, user=user,
-               summary=f"rules of risk point {point.code} set",
-               changes={"rules": [before, wanted]})
-    return wanted
+        changed = _set_rules(user, point, PointRule, PointRule.point, point.id, rule_ids)
+        if changed:
+            record("risk.point.rules", object_type="risk_point", object_id=point.id,
+                   region_id=point.region_id, user=user,
+                   summary=f"rules of risk point {point.code} set",
+                   changes={"rules": list(changed)})
+    return changed[1] if changed else sorted({parse_id(r, "rules") for r in rule_ids})
+
+
+def set_measure_rules(user, measure: Measure, rule_ids) -> list[int]:
+    """The rules a measure carries out, replacing the earlier choice."""
+    point = Point.get_by_id(measure.point_id)
+    with db.atomic():
+        changed = _set_rules(user, point, MeasureRule, MeasureRule.measure, measure.id,
+                             rule_ids)
+        if changed:
+            record("risk.measure.rules", object_type="risk_measure", object_id=measure.id,
+                   region_id=point.region_id, user=user,
+                   summary=f"rules of measure {measure.key} of {point.code} set",
+                   changes={"rules": list(changed)})
+    return changed[1] if changed else sorted({parse_id(r, "rules") for r in rule_ids})
 
 
 # -- workflow ----------------------------------------------------------------------------

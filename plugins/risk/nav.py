@@ -1,0 +1,36 @@
+"""The plugin's menu (菜单): one list read by the sidebar hook (``ql_nav_items``) and by
+the tab bar of the plugin's pages, so a section added here shows in both. Each entry:
+endpoint, label, permission, order (the sidebar's), icon."""
+from __future__ import annotations
+
+from flask import request
+
+from core.api import _l, has_permission
+
+SECTIONS: list[dict] = [
+    {"endpoint": "risk.registers", "label": _l("Risk registers"), "permission": "risk.view",
+     "order": 40, "icon": "shield", "prefixes": ("/risk/units", "/risk/registers",
+                                                  "/risk/points", "/risk/imports")},
+    {"endpoint": "risk_rules.rules", "label": _l("Prevention rules"), "permission": "risk.view",
+     "order": 46, "icon": "book", "prefixes": ("/risk/rules",)},
+    {"endpoint": "risk.matrix", "label": _l("Risk matrix"), "permission": "risk.settings",
+     "order": 49, "icon": "grid", "prefixes": ("/risk/matrix",)},
+]
+
+
+def nav_items() -> list[dict]:
+    """The sidebar entries (the layout filters them by permission)."""
+    return [{k: s[k] for k in ("label", "endpoint", "icon", "order", "permission")}
+            for s in SECTIONS]
+
+
+def tabs(user) -> list[dict]:
+    """The tab bar of the plugin's pages: the sections ``user`` may open, the current
+    one marked."""
+    out = []
+    for s in sorted(SECTIONS, key=lambda s: s["order"]):
+        if has_permission(user, s["permission"]):
+            out.append({"endpoint": s["endpoint"], "label": s["label"],
+                        "active": request.path.startswith(s["prefixes"])
+                        or request.endpoint == s["endpoint"]})
+    return out

@@ -1,0 +1,74 @@
+"""risk's part of the access matrix (tests/core/test_access_matrix.py)."""
+from __future__ import annotations
+
+from tests.core.test_access_matrix import SECRET
+
+
+def build(rec) -> None:
+    """A county-A register in force with a point, a measure and a rule it cites, and a
+    working copy of the next version."""
+    import datetime as dt
+
+    from plugins.risk import register as reg
+    from plugins.risk import rules
+    from plugins.risk.models import Measure, Point
+    dept, post = rec["department"], rec["post"]
+    rule = rules.create(None, rec["region"].id, {"title": f"{SECRET}审批管理办法",
+                                                 "doc_number": "甲府发〔2026〕1号",
+                                                 "full_text": f"{SECRET}条文"})
+    copy = reg.open_working_copy(None, dept)
+    point = reg.add_point(None, copy, {"post": post.id, "description": f"{SECRET}风险点",
+                                       "risk_type": "duty", "likelihood": 3, "impact": 3})
+    reg.add_measure(None, point, {"text": f"{SECRET}措施", "deadline_days": 5})
+    reg.set_point_rules(None, point, [rule.id])
+    reg.submit(None, copy)
+    approved = reg.approve(None, copy, on=dt.date(2026, 3, 2))
+    working = reg.open_working_copy(None, dept)
+    rec.update(rk_register=approved, rk_working=working,
+               rk_point=Point.get(Point.register == approved.id),
+               rk_measure=Measure.select().join(Point)
+               .where(Point.register == approved.id).get(),
+               rk_rule=rule)
+
+
+A_RECORDS = {
+    "register_id": lambda r: [r["rk_register"].id, r["rk_working"].id],
+    "point_id": lambda r: [r["rk_point"].id],
+    "measure_id": lambda r: [r["rk_measure"].id],
+    "rule_id": lambda r: [r["rk_rule"].id],
+}
+EXPECTED_PREFIXES = ("/risk/units/", "/risk/registers/", "/risk/points/", "/risk/measures/",
+                     "/risk/rules/")
+
+
+def matrix_form(change: dict | None = None) -> dict:
+    """The matrix settings form as the page fills it from the matrix in force, with
+    ``change`` applied (a valid submission of a new version by default: level 2
+    reviewed every 4 months)."""
+    from plugins.risk import scoring
+    d = scoring.current().definition
+    form = {"method": d["method"], "note": "matrix"}
+    for axis in ("likelihood", "impact"):
+        for i, s in enumerate(d[axis]):
+            form[f"{axis}.{i}.zh"], form[f"{axis}.{i}.en"] = s["label"]["zh"], s["label"]["en"]
+    for i, lv in enumerate(d["levels"]):
+        form.update({f"levels.{i}.colour": lv["colour"],
+                     f"levels.{i}.review_months": str(lv["review_months"]),
+                     f"levels.{i}.label.zh": lv["label"]["zh"],
+                     f"levels.{i}.label.en": lv["label"]["en"],
+                     f"levels.{i}.description.zh": lv["description"]["zh"],
+                     f"levels.{i}.description.en": lv["description"]["en"]})
+    for li, row in enumerate(d["grid"]):
+        for im, cell in enumerate(row):
+            form[f"grid.{li + 1}.{im + 1}"] = str(cell)
+    for i, c in enumerate(d["criteria"]):
+        form[f"criteria.{i}.zh"], form[f"criteria.{i}.en"] = c["zh"], c["en"]
+    for at_least, level in d["criteria_levels"]:
+        form[f"criteria_levels.{level}"] = str(at_least)
+    form.update(change if change is not None else {"levels.1.review_months": "4"})
+    return form
+
+
+CITY_WIDE_FORMS = {
+    "risk.save_matrix": lambda r: ({}, matrix_form()),
+}
