@@ -11,6 +11,7 @@ from typing import Any
 from core.alerts.models import Alert
 from core.alerts.service import (
     AlertSpec,
+    acknowledge,
     emit,
     emit_many,
     notifications_of,
@@ -46,6 +47,7 @@ from core.auth.tokens import authenticate as authenticate_api_token
 from core.calendar import (
     CalendarError,
     add_workdays,
+    holidays_between,
     is_workday,
     month_bounds,
     sql_workdays_between,
@@ -163,6 +165,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "User",
     "_",
     "_l",
+    "acknowledge",
     "add_workdays",
     "api_token_required",
     "api_tokens",
@@ -201,6 +204,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "hit",
     "hit_many",
     "hits",
+    "holidays_between",
     "hookimpl",
     "hookspec",
     "huey",

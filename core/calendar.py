@@ -571,6 +571,28 @@ def workdays_in(a: dt.date, b: dt.date) -> list[dt.date]:
             .order_by(CalendarDay.day)]
 
 
+def holidays_between(a: dt.date, b: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    """The public holidays (法定节假日 with their bridging rest days) that begin in
+    ``[a, b]``: ``[(festival code, first rest day, last rest day)]`` in date order. A
+    holiday is a run of rest days of which at least one is a festival day; weekends
+    joined to it belong to it."""
+    _check(a)
+    _check(b)
+    lo, hi = max(FIRST_DAY, a - dt.timedelta(days=10)), min(LAST_DAY, b + dt.timedelta(days=20))
+    rows = list(CalendarDay.select(CalendarDay.day, CalendarDay.workday, CalendarDay.holiday)
+                .where(CalendarDay.day.between(lo, hi)).order_by(CalendarDay.day).tuples())
+    out, run = [], []
+    for day, work, code in rows + [(None, True, "")]:
+        if not work:
+            run.append((day, code))
+            continue
+        codes = [c for _d, c in run if c]
+        if codes and a <= run[0][0] <= b:
+            out.append((codes[0], run[0][0], run[-1][0]))
+        run = []
+    return out
+
+
 def month_view(year: int, month: int) -> list[CalendarDay]:
     first, last = month_bounds(year, month)
     _check(first)

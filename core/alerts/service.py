@@ -669,7 +669,8 @@ def acknowledge(alert: Alert, user, now: dt.datetime | None = None) -> Alert:
 
 
 def resolve(alert: Alert, user, note: str, now: dt.datetime | None = None) -> Alert:
-    """open/acknowledged → resolved, with a resolution note; frees the dedupe key."""
+    """open/acknowledged → resolved, with a resolution note; frees the dedupe key.
+    ``user`` None is the system resolving (a job, an event of another platform)."""
     note = (note or "").strip()
     if not note:
         raise AlertError(_("note: a resolution note is required."))
@@ -677,13 +678,15 @@ def resolve(alert: Alert, user, note: str, now: dt.datetime | None = None) -> Al
         raise AlertError(_("note: at most 2000 characters."))
     now = now or utcnow()
     with db.atomic():
-        n = (Alert.update(state="resolved", resolved_at=now, resolved_by=user.id,
+        n = (Alert.update(state="resolved", resolved_at=now,
+                          resolved_by=user.id if user is not None else None,
                           resolution_note=note, open_key=None, escalate_at=None)
              .where((Alert.id == alert.id) & (Alert.state.in_(("open", "acknowledged"))))
              .execute())
         if not n:
             raise AlertError(_("This alert is already resolved."))
-        _mark_read(user.id, [alert.id], now)
+        if user is not None:
+            _mark_read(user.id, [alert.id], now)
         record("alert.resolve", object_type="alert", object_id=alert.id,
                region_id=alert.region_id, user=user, summary=note[:200],
                changes={"state": [alert.state, "resolved"]})

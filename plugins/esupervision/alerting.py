@@ -19,6 +19,7 @@ from core.api import (
     db,
     deployment_language,
     emit_many,
+    publish,
     supervision_office,
     utcnow,
 )
@@ -36,7 +37,7 @@ def kind_of(level: str, code: str) -> str:
 def pending(limit: int):
     """The oldest signals not yet alerted, with what their alerts need (one query)."""
     return list(Signal.select(Signal.id, Signal.level, Signal.code, Signal.dedupe_key,
-                              Signal.detail, MonitoredCase.id.alias("case_id"),
+                              Signal.detail, Signal.raised_at, MonitoredCase.id.alias("case_id"),
                               MonitoredCase.serial, MonitoredCase.source,
                               MonitoredCase.region.alias("region_id"),
                               MonitoredCase.department.alias("department_id"),
@@ -109,6 +110,39 @@ def specs_of(row, recipients: Recipients) -> tuple[list[AlertSpec], list[str]]:
     return specs, lines
 
 
+RAISED_EVENT = "esupervision.signal.raised"
+CLOSED_EVENT = "esupervision.signal.closed"
+
+
+def raised_payload(row, recipients: Recipients, region_code: str) -> dict:
+    """The ``esupervision.signal.raised`` payload of a signal (a row of :func:`pending`),
+    self-contained (docs/events.md)."""
+    return {"signal_id": row.id, "level": row.level, "code": row.code,
+            "region_code": region_code, "detail": row.detail,
+            "post_id": recipients.post_of(row), "handler_username": row.handler_username or None,
+            "case": {"id": row.case_id, "serial": row.serial, "source": row.source,
+                     "department_name": row.department_name, "item_name": row.item_name},
+            "raised_at": row.raised_at.isoformat() if row.raised_at else None}
+
+
+def publish_raised(batch, recipients: Recipients) -> None:
+    """Publish ``esupervision.signal.raised`` for each signal of an alerted batch (in its
+    transaction), so other platforms (the risk plugin's post warnings) can react."""
+    codes = dict(Region.select(Region.id, Region.code).where(
+        Region.id.in_(sorted({r.region_id for r in batch}))).tuples())
+    for row in batch:
+        publish(RAISED_EVENT, raised_payload(row, recipients, codes[row.region_id]))
+
+
+def publish_closed(signal: Signal, outcome: str, at: dt.datetime) -> None:
+    """Publish ``esupervision.signal.closed``: its supervision case closed after the
+    rectification (``closed``) or the signal dismissed on verification (``dismissed``)."""
+    publish(CLOSED_EVENT, {"signal_id": signal.id, "level": signal.level,
+                           "code": signal.code, "region_code": Region.get_by_id(
+                               signal.region_id).code, "outcome": outcome,
+                           "closed_at": at.isoformat()})
+
+
 def alert_pending(limit: int | None = None, now: dt.datetime | None = None) -> list[str]:
     """Alert every signal not yet alerted, in batches, each batch in one transaction
     (``now``: the alerts' time, the current one unless a replay of past days says)."""
@@ -130,5 +164,6 @@ def alert_pending(limit: int | None = None, now: dt.datetime | None = None) -> l
             emit_many(specs, now=now)
             Signal.update(alerted_at=now or utcnow()) \
                 .where(Signal.id.in_([r.id for r in batch])).execute()
+            publish_raised(batch, recipients)
             done += len(batch)
     return lines

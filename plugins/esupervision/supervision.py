@@ -93,6 +93,7 @@ def verify(sc: SupervisionCase, user, finding: str, reason: str) -> SupervisionC
             with deployment_language():
                 text = _("Signal dismissed on verification: %(reason)s", reason=reason)
             _resolve_alerts(sc, user, text)
+            _publish_closed(sc, "dismissed", changes["closed_at"])
         record("esupervision.supervision.verify", object_type="supervision_case",
                object_id=sc.id, region_id=sc.region_id, user=user,
                summary=f"signal {finding}", changes={"finding": ["", finding]})
@@ -148,8 +149,10 @@ def close(sc: SupervisionCase, user, note: str = "") -> SupervisionCase:
     _state(sc, "reported")
     note = _text(note, "note", required=False)
     with db.atomic():
-        SupervisionCase.update(state="closed", closed_at=utcnow(), closing_note=note) \
+        closed_at = utcnow()
+        SupervisionCase.update(state="closed", closed_at=closed_at, closing_note=note) \
             .where(SupervisionCase.id == sc.id).execute()
+        _publish_closed(sc, "closed", closed_at)
         with deployment_language():
             text = _("Supervision case closed: %(note)s", note=note) if note \
                 else _("Supervision case closed after the rectification report.")
@@ -158,6 +161,11 @@ def close(sc: SupervisionCase, user, note: str = "") -> SupervisionCase:
                object_id=sc.id, region_id=sc.region_id, user=user,
                summary="supervision case closed")
     return SupervisionCase.get_by_id(sc.id)
+
+
+def _publish_closed(sc: SupervisionCase, outcome: str, at: dt.datetime) -> None:
+    from plugins.esupervision.alerting import publish_closed
+    publish_closed(Signal.get_by_id(sc.signal_id), outcome, at)
 
 
 def _resolve_alerts(sc: SupervisionCase, user, note: str) -> int:

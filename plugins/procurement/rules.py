@@ -702,8 +702,10 @@ def _alert(flags: list[Flag]) -> None:
     specs = []
     regions = {r.id: r for r in Region.select().where(
         Region.id.in_(sorted({f.region_id for f in flags})))}
-    numbers = dict(Project.select(Project.id, Project.number).where(
-        Project.id.in_(sorted({f.project_id for f in flags if f.project_id}))).tuples())
+    projects = {pid: (number, dept, officer) for pid, number, dept, officer in Project.select(
+        Project.id, Project.number, Project.department, Project.created_by).where(
+        Project.id.in_(sorted({f.project_id for f in flags if f.project_id}))).tuples()}
+    numbers = {pid: p[0] for pid, p in projects.items()}
     for flag in flags:
         region = regions[flag.region_id]
         if region.id not in offices:
@@ -719,6 +721,9 @@ def _alert(flags: list[Flag]) -> None:
             "flag_id": flag.id, "code": flag.code, "level": rule.level,
             "region_code": region.code, "subject": flag.subject,
             "subject_id": flag.subject_id, "project_number": numbers.get(flag.project_id),
+            "department_id": projects[flag.project_id][1] if flag.project_id
+            else (flag.subject_id if flag.subject == "buyer" else None),
+            "officer": (projects[flag.project_id][2] or None) if flag.project_id else None,
             "detail": json.loads(flag.detail or "{}"),
             "raised_at": flag.raised_at.isoformat()})
     if specs:

@@ -44,7 +44,8 @@ def ql_models():
 def ql_blueprints():
     from plugins.risk.rules_views import bp as rules_bp
     from plugins.risk.views import bp
-    return [bp, rules_bp]
+    from plugins.risk.warning_views import bp as warnings_bp
+    return [bp, rules_bp, warnings_bp]
 
 
 @hookimpl
@@ -64,3 +65,27 @@ def ql_roles():
     return [{"code": "supervisor", "label": _l("Supervisor"), "permissions": everything},
             {"code": "staff", "label": _l("Staff member"),
              "permissions": ["risk.view", "risk.register.edit", "risk.self"]}]
+
+
+@hookimpl
+def ql_alert_kinds():
+    from plugins.risk.kinds import alert_kinds
+    return alert_kinds()
+
+
+@hookimpl
+def ql_periodic_tasks(huey):
+    from plugins.risk.tasks import register_periodic
+    register_periodic(huey)
+
+
+@hookimpl
+def ql_handle_event(name, payload):
+    from plugins.risk.signals import handle_event
+    handle_event(name, payload)
+
+
+@hookimpl
+def ql_audit_actions():
+    from plugins.risk.wording import AUDIT_ACTIONS
+    return AUDIT_ACTIONS

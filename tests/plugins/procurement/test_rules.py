@@ -248,6 +248,8 @@ def test_flag_raised_once_with_alert_and_event(build, app):
     assert Alert.select().where(Alert.kind == "procurement.flag.R018").count() == 1
     events = [p for n, p in received if n == "procurement.flag.raised" and p["code"] == "R018"]
     assert len(events) == 1 and events[0]["project_number"] == project.number
+    assert events[0]["department_id"] == project.department_id
+    assert events[0]["officer"] == (project.created_by or None)
 
 
 def test_hook_ql_procurement_rules_adds_a_rule(build, app):

@@ -1,0 +1,20 @@
+"""Jobs of risk prevention: the warning rules, reminders before holidays and on duty
+start, and overdue self-analyses. Each job is idempotent: the rows it writes carry the
+keys that make a second run find nothing new."""
+from __future__ import annotations
+
+from huey import crontab
+
+from core.api import _l, periodic
+
+WARNINGS_JOB = "risk.warnings"
+
+
+def register_periodic(huey):
+    @periodic(crontab(minute="7"), name=WARNINGS_JOB,
+              label=_l("Risk prevention: warnings of overdue measures, reviews and "
+                       "rectifications"))
+    def warnings_job():
+        from plugins.risk import warnings
+        return warnings.sweep()
+    return warnings_job
