@@ -29,6 +29,9 @@ def build(rec) -> None:
                rk_measure=Measure.select().join(Point)
                .where(Point.register == approved.id).get(),
                rk_rule=rule)
+    from plugins.risk import warnings as warn
+    rec["rk_warning"] = warn.raise_warning(None, source="manual", target="post", post=post,
+                                           subject=f"{SECRET}预警事由")
 
 
 A_RECORDS = {
@@ -36,9 +39,10 @@ A_RECORDS = {
     "point_id": lambda r: [r["rk_point"].id],
     "measure_id": lambda r: [r["rk_measure"].id],
     "rule_id": lambda r: [r["rk_rule"].id],
+    "warning_id": lambda r: [r["rk_warning"].id],
 }
 EXPECTED_PREFIXES = ("/risk/units/", "/risk/registers/", "/risk/points/", "/risk/measures/",
-                     "/risk/rules/")
+                     "/risk/rules/", "/risk/warnings/")
 
 
 def matrix_form(change: dict | None = None) -> dict:
