@@ -80,6 +80,10 @@ def ql_nav_items(user, region):
     return [
         {"label": _l("Petitions and reports"), "endpoint": "cases.ledger", "icon": "inbox",
          "order": 60, "permission": "cases.view"},
+        {"label": _l("Problem leads"), "endpoint": "cases.leads", "icon": "list",
+         "order": 61, "permission": "cases.view"},
+        {"label": _l("Cases"), "endpoint": "cases.cases", "icon": "folder",
+         "order": 62, "permission": "cases.view"},
     ]
 
 
@@ -112,6 +116,12 @@ def ql_alert_kinds():
 def ql_periodic_tasks(huey):
     from plugins.cases.tasks import register_periodic
     register_periodic(huey)
+
+
+@hookimpl
+def ql_demo_data(size):
+    from plugins.cases.demo import seed
+    seed(size)
 
 
 @hookimpl

@@ -5,7 +5,15 @@ import wtforms
 from wtforms import validators as v
 
 from core.api import DateField, Form, TextAreaField, TextField, _l, coerce_id
-from plugins.cases.vocab import CATEGORIES, CHANNELS, RANKS, STAFF_CHANNELS
+from plugins.cases.vocab import (
+    CATEGORIES,
+    CHANNELS,
+    DOCUMENTS,
+    OUTCOMES,
+    RANKS,
+    STAFF_CHANNELS,
+    WAYS,
+)
 
 
 def _choices(mapping, codes=None) -> list[tuple[str, str]]:
@@ -90,3 +98,54 @@ class PublicReportForm(ReportFields):
 
 class ReceiptForm(Form):
     code = TextField(_l("Receipt code"), [v.InputRequired()], max_length=40)
+
+
+class ProposeForm(Form):
+    way = wtforms.SelectField(_l("Way of disposal"), choices=[])
+    reason = TextAreaField(_l("Reason"), [v.InputRequired()], max_length=2000)
+    meeting_ref = TextField(_l("Record of the collective decision"), [v.InputRequired()],
+                            max_length=100)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.way.choices = _choices(WAYS)
+
+
+class DecideForm(Form):
+    approve = wtforms.SelectField(_l("Decision"), choices=[
+        ("yes", _l("Approve")), ("no", _l("Send back"))])
+    note = TextField(_l("Note"), max_length=200)
+
+
+class AnswerForm(Form):
+    on = DateField(_l("Written answer received on"), [v.InputRequired()])
+
+
+class ReasonForm(Form):
+    reason = TextField(_l("Reason"), [v.InputRequired()], max_length=200)
+
+
+class DocumentForm(Form):
+    kind = wtforms.SelectField(_l("Document"), choices=[])
+    title = TextField(_l("Title"), [v.InputRequired()], max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.kind.choices = _choices(DOCUMENTS)
+
+
+class AdvanceForm(Form):
+    outcome = wtforms.SelectField(_l("Outcome (when the case closes)"), choices=[])
+    note = TextField(_l("Note"), max_length=200)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.outcome.choices = [("", "—"), *_choices(OUTCOMES)]
+
+
+class MemberForm(Form):
+    username = TextField(_l("User name"), [v.InputRequired()], max_length=64)
+    role = wtforms.SelectField(_l("Role"), choices=[
+        ("investigator", _l("Investigator")), ("reviewer", _l("Reviewer")),
+        ("granted", _l("Access granted"))])
+    reason = TextField(_l("Reason"), [v.InputRequired()], max_length=200)

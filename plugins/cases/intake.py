@@ -1,6 +1,6 @@
 """Intake (信访举报受理), registration (登记) and routing (分办).
 
-Every item is registered with a number per region and year (``锦纪信〔2026〕7号``); a
+Every item is registered with a number per region and year (``锦江纪信〔2026〕7号``); a
 repeat — the same person concerned and the same matter — is linked to the first report
 and not counted twice; a report about an official managed at this level is accepted and
 goes to the supervision and inspection office with a copy to case management, one for a
@@ -53,9 +53,12 @@ INTAKE, SUPERVISE, MANAGE = "cases.intake", "cases.supervise", "cases.manage"
 
 
 def region_prefix(region: Region, kind: str) -> str:
-    """The issuer's code of a series: the region's first character + 纪 + the kind
-    (信 items, 线 leads, 案 cases)."""
-    return f"{region.name[:1]}纪{kind}"
+    """The issuer's code of a series: the region's name without its 市/区/县 + 纪 + the
+    kind (信 items, 线 leads, 案 cases): ``锦江纪信``."""
+    name = region.name
+    if len(name) > 2 and name[-1] in "市区县":
+        name = name[:-1]
+    return f"{name}纪{kind}"
 
 
 def subject_index(name: str, subject_region_id: int) -> str:

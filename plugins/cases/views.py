@@ -9,6 +9,7 @@ from jinja2_fragments.flask import render_block
 from core.api import (
     FieldError,
     Region,
+    User,
     _,
     file_response,
     has_permission,
@@ -18,16 +19,41 @@ from core.api import (
     require,
     today,
 )
-from plugins.cases import clocks, intake, portal
-from plugins.cases.forms import FeedbackForm, ItemForm, MessageForm, RouteForm
-from plugins.cases.models import Attachment, Item
+from plugins.cases import access, casework, clocks, intake, leads, portal
+from plugins.cases.forms import (
+    AdvanceForm,
+    AnswerForm,
+    DecideForm,
+    DocumentForm,
+    FeedbackForm,
+    ItemForm,
+    MemberForm,
+    MessageForm,
+    ProposeForm,
+    ReasonForm,
+    RouteForm,
+)
+from plugins.cases.models import (
+    Attachment,
+    Case,
+    Document,
+    Item,
+    Lead,
+    Member,
+    StageLog,
+)
 from plugins.cases.vocab import (
     CATEGORIES,
     CHANNELS,
+    DOCUMENTS,
     ITEM_STATES,
+    LEAD_STATES,
     OFFICE_PERMISSION,
     OFFICES,
+    OUTCOMES,
     RANKS,
+    STAGES,
+    WAYS,
     label,
 )
 
@@ -39,7 +65,15 @@ VIEW = "cases.view"
 def _vocabulary():
     return {"cs_label": label, "cs_channels": CHANNELS, "cs_categories": CATEGORIES,
             "cs_states": ITEM_STATES, "cs_offices": OFFICES, "cs_ranks": RANKS,
-            "cs_clock_label": clocks.label}
+            "cs_clock_label": clocks.label, "cs_ways": WAYS, "cs_stages": STAGES,
+            "cs_documents": DOCUMENTS, "cs_outcomes": OUTCOMES, "cs_lead_states": LEAD_STATES}
+
+
+def _listing(template: str, ctx: dict):
+    """A list page, or only its results for an HTMX request (filters, paging)."""
+    if request.headers.get("HX-Request") == "true":
+        return render_block(template, "results", **ctx)
+    return render_template(template, **ctx)
 
 
 def _offices() -> list[str]:
@@ -77,9 +111,7 @@ def ledger_page():
     ctx = {"page": page, "offices": offices, "office": office, "regions": regions,
            "filters": filters, "clocks": open_clocks, "today": today(),
            "days_left": clocks.days_left}
-    if request.headers.get("HX-Request") == "true":
-        return render_block("cases/ledger.html", "results", **ctx)
-    return render_template("cases/ledger.html", **ctx)
+    return _listing("cases/ledger.html", ctx)
 
 
 @bp.route("/items/new", methods=["GET", "POST"])
@@ -116,7 +148,7 @@ def _item_or_404(item_id: int) -> Item:
 
 
 def _item_page(item: Item, *, route_form=None, feedback_form=None, message_form=None,
-               status: int = 200):
+               status: int = 200, error: str | None = None):
     record_view("cases_item", item.id, item.number, region_id=item.region_id)
     identity = intake.can_read_identity(current_user, item)
     related = list(intake.items_for(current_user).where(
@@ -134,7 +166,10 @@ def _item_page(item: Item, *, route_form=None, feedback_form=None, message_form=
                current_user, "cases.intake", item.region_id),
            "messages": list(item.messages.order_by(portal.Message.id)),
            "attachments": list(item.attachments.order_by(Attachment.id)),
-           "feedback": list(item.feedback.order_by(intake.Feedback.id))}
+           "feedback": list(item.feedback.order_by(intake.Feedback.id)), "error": error,
+           "can_take_up": item.status == "accepted" and has_permission(
+               current_user, "cases.supervise", item.region_id),
+           "leads": list(item.leads)}
     return render_template("cases/item.html", **ctx), status
 
 
@@ -202,3 +237,253 @@ def item_file(item_id: int, att_id: int):
     if att is None:
         abort(404)
     return file_response(att.file, user=current_user)
+
+
+# -- problem leads --------------------------------------------------------------------------
+@bp.post("/items/<int:item_id>/lead")
+@require("cases.supervise")
+def item_lead(item_id: int):
+    """The supervision and inspection office takes an accepted item up as a lead."""
+    item = _item_or_404(item_id)
+    try:
+        lead = leads.take_up(current_user, item)
+    except FieldError as exc:
+        return _item_page(item, status=422, error=exc.message)
+    return redirect(url_for("cases.lead", lead_id=lead.id), 303)
+
+
+@bp.get("/leads", endpoint="leads")
+@require(VIEW)
+def lead_list():
+    """The problem leads within the user's need to know: case management's regions, the
+    leads one handles or approved, those waiting for one's approval."""
+    query = access.leads_for(current_user)
+    status = request.args.get("status", "")
+    if status in LEAD_STATES:
+        query = query.where(Lead.status == status)
+    page = paginate(query, {"number": Lead.id, "created": Lead.created_at}, "number",
+                    target="cs-leads")
+    ctx = {"page": page, "status": status, "states": LEAD_STATES}
+    return _listing("cases/leads.html", ctx)
+
+
+def _open_or_404(model, row_id: int, may_open):
+    """The row, when the user's need to know covers it; else 404 (its existence is not
+    revealed either)."""
+    row = model.get_or_none(model.id == row_id)
+    if row is None or not may_open(current_user, row):
+        abort(404)
+    return row
+
+
+def _lead_or_404(lead_id: int) -> Lead:
+    return _open_or_404(Lead, lead_id, access.can_open_lead)
+
+
+def _lead_page(lead: Lead, *, forms=None, status: int = 200):
+    record_view("cases_lead", lead.id, lead.number, region_id=lead.region_id)
+    roles = access.member_roles(current_user, lead=lead)
+    forms = forms or {}
+    ctx = {"lead": lead, "roles": roles,
+           "may_decide": lead.status == "proposed" and lead.proposed_by_id != current_user.id
+           and access.may_approve(current_user, lead.region_id, lead.subject_rank),
+           "propose_form": forms.get("propose") or ProposeForm(formdata=None),
+           "decide_form": forms.get("decide") or DecideForm(formdata=None),
+           "answer_form": forms.get("answer") or AnswerForm(formdata=None, on=today()),
+           "reopen_form": forms.get("reopen") or ReasonForm(formdata=None),
+           "clocks": clocks.open_clocks([lead.number], done=True),
+           "days_left": clocks.days_left, "error": forms.get("error"),
+           "members": list(lead.members.order_by(Member.id)),
+           "cases": list(lead.cases)}
+    return render_template("cases/lead.html", **ctx), status
+
+
+@bp.get("/leads/<int:lead_id>")
+@require(VIEW)
+def lead(lead_id: int):
+    return _lead_page(_lead_or_404(lead_id))
+
+
+def _lead_action(lead_id: int, form_cls, key: str, act):
+    lead = _lead_or_404(lead_id)
+    form = form_cls()
+    if form.validate():
+        try:
+            act(lead, form)
+        except FieldError as exc:
+            form.apply_error(exc)
+        else:
+            return redirect(url_for("cases.lead", lead_id=lead.id), 303)
+    return _lead_page(lead, forms={key: form}, status=422)
+
+
+@bp.post("/leads/<int:lead_id>/propose")
+@require("cases.supervise")
+def lead_propose(lead_id: int):
+    return _lead_action(lead_id, ProposeForm, "propose", lambda lead, f: leads.propose(
+        current_user, lead, f.way.data, f.reason.data, f.meeting_ref.data))
+
+
+@bp.post("/leads/<int:lead_id>/decide")
+@require("cases.approve")
+def lead_decide(lead_id: int):
+    return _lead_action(lead_id, DecideForm, "decide", lambda lead, f: leads.decide(
+        current_user, lead, f.approve.data == "yes", f.note.data))
+
+
+@bp.post("/leads/<int:lead_id>/answer")
+@require("cases.supervise")
+def lead_answer(lead_id: int):
+    return _lead_action(lead_id, AnswerForm, "answer", lambda lead, f: leads.record_answer(
+        current_user, lead, f.on.data))
+
+
+@bp.post("/leads/<int:lead_id>/reopen")
+@require(VIEW)
+def lead_reopen(lead_id: int):
+    return _lead_action(lead_id, ReasonForm, "reopen", lambda lead, f: leads.reopen(
+        current_user, lead, f.reason.data))
+
+
+# -- cases ----------------------------------------------------------------------------------
+@bp.get("/cases", endpoint="cases")
+@require(VIEW)
+def case_list():
+    """The cases within the user's need to know, with their stage and its time limit."""
+    query = access.cases_for(current_user)
+    stage = request.args.get("stage", "")
+    if stage in STAGES:
+        query = query.where(Case.stage == stage)
+    page = paginate(query, {"number": Case.id, "due": Case.stage_due}, "number",
+                    target="cs-cases")
+    ctx = {"page": page, "stage": stage, "stages": STAGES, "today": today()}
+    return _listing("cases/cases.html", ctx)
+
+
+def _case_or_404(case_id: int) -> Case:
+    return _open_or_404(Case, case_id, access.can_open_case)
+
+
+def _case_page(case: Case, *, forms=None, status: int = 200):
+    record_view("cases_case", case.id, case.number, region_id=case.region_id)
+    forms = forms or {}
+    ctx = {"case": case, "lead": case.lead, "stage": STAGES[case.stage],
+           "roles": access.member_roles(current_user, case=case),
+           "missing": [casework.missing_label(m) for m in casework.missing(case)]
+           if case.status == "open" else [],
+           "documents": list(case.documents.order_by(Document.id)),
+           "log": list(case.stage_log.order_by(StageLog.id)),
+           "members": list(case.members.order_by(Member.id)),
+           "clock": clocks.clock_of("stage", case.number), "days_left": clocks.days_left,
+           "document_form": forms.get("document") or DocumentForm(formdata=None),
+           "advance_form": forms.get("advance") or AdvanceForm(formdata=None),
+           "reason_form": forms.get("reason") or ReasonForm(formdata=None),
+           "member_form": forms.get("member") or MemberForm(formdata=None),
+           "may_approve": access.may_approve(current_user, case.region_id,
+                                             case.lead.subject_rank),
+           "manages": has_permission(current_user, "cases.manage", case.region_id),
+           "error": forms.get("error")}
+    return render_template("cases/case.html", **ctx), status
+
+
+@bp.get("/cases/<int:case_id>")
+@require(VIEW)
+def case(case_id: int):
+    """A case: its stage with the time limit and the gate's missing items, documents,
+    stage log and team. Every view is audited."""
+    return _case_page(_case_or_404(case_id))
+
+
+def _case_action(case_id: int, form_cls, key: str, act, anchor: str = ""):
+    case = _case_or_404(case_id)
+    form = form_cls()
+    if form.validate():
+        try:
+            act(case, form)
+        except FieldError as exc:
+            form.apply_error(exc)
+        else:
+            return redirect(url_for("cases.case", case_id=case.id) + anchor, 303)
+    return _case_page(case, forms={key: form}, status=422)
+
+
+@bp.post("/cases/<int:case_id>/documents")
+@require(VIEW)
+def case_document(case_id: int):
+    return _case_action(case_id, DocumentForm, "document", lambda case, f: casework
+                        .add_document(current_user, case, f.kind.data, f.title.data,
+                                      request.files.get("file")), "#documents")
+
+
+@bp.get("/cases/<int:case_id>/documents/<int:doc_id>")
+@require(VIEW)
+def case_document_file(case_id: int, doc_id: int):
+    case = _case_or_404(case_id)
+    doc = Document.get_or_none((Document.id == doc_id) & (Document.case == case.id))
+    if doc is None or doc.file is None:
+        abort(404)
+    record_view("cases_document", doc.id, f"{case.number} {doc.kind}",
+                region_id=case.region_id)
+    return file_response(doc.file, user=current_user)
+
+
+@bp.post("/cases/<int:case_id>/advance")
+@require("cases.approve")
+def case_advance(case_id: int):
+    return _case_action(case_id, AdvanceForm, "advance", lambda case, f: casework.advance(
+        current_user, case, f.note.data, f.outcome.data or ""))
+
+
+@bp.post("/cases/<int:case_id>/suspend")
+@require("cases.investigate")
+def case_suspend(case_id: int):
+    return _case_action(case_id, ReasonForm, "reason", lambda case, f: casework.suspend(
+        current_user, case, f.reason.data))
+
+
+@bp.post("/cases/<int:case_id>/resume")
+@require("cases.investigate")
+def case_resume(case_id: int):
+    case = _case_or_404(case_id)
+    try:
+        casework.resume(current_user, case)
+    except FieldError as exc:
+        return _case_page(case, forms={"error": exc.message}, status=422)
+    return redirect(url_for("cases.case", case_id=case.id), 303)
+
+
+@bp.post("/cases/<int:case_id>/extend")
+@require("cases.approve")
+def case_extend(case_id: int):
+    return _case_action(case_id, ReasonForm, "reason", lambda case, f: casework.extend(
+        current_user, case, f.reason.data))
+
+
+def _user_named(username: str) -> User:
+    user = User.get_or_none(User.username == username)
+    if user is None:
+        raise FieldError("username", _("No such user."))
+    return user
+
+
+@bp.post("/cases/<int:case_id>/members")
+@require(VIEW)
+def case_member(case_id: int):
+    def act(case, f):
+        member = _user_named(f.username.data)
+        if f.role.data == "granted":
+            casework.grant(current_user, case, member, f.reason.data)
+        else:
+            casework.assign(current_user, case, member, f.role.data, f.reason.data)
+    return _case_action(case_id, MemberForm, "member", act, "#team")
+
+
+@bp.post("/cases/<int:case_id>/members/<int:member_id>/revoke")
+@require("cases.manage")
+def case_revoke(case_id: int, member_id: int):
+    def act(case, f):
+        row = Member.get_or_none((Member.id == member_id) & (Member.case == case.id))
+        if row is None:
+            abort(404)
+        casework.revoke(current_user, case, row, f.reason.data)
+    return _case_action(case_id, ReasonForm, "reason", act, "#team")

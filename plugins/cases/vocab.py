@@ -70,6 +70,13 @@ RESULT_DAYS = 15      # and of the result within 15 working days of closing
 ANSWER_DAYS = 15      # 谈话函询: the written answer within 15 working days
 REVIEW_MONTHS = 6     # 暂存待查: back for review after this many months (deployment default)
 
+LEAD_STATES = {
+    "open": _l("Awaiting disposal"),    # 待处置
+    "proposed": _l("Proposed"),         # 待审批
+    "decided": _l("Decided"),           # 已审批
+    "closed": _l("Closed"),             # 已了结
+}
+
 WAYS = {
     "talk": _l("Talk or letter inquiry"),         # 谈话函询
     "verify": _l("Preliminary verification"),     # 初步核实

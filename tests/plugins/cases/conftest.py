@@ -54,6 +54,22 @@ class World:
         return intake.register_by_staff(user, region, data)
 
 
+    def lead(self, rank="general", **kw):
+        """An accepted item taken up as a lead by the supervision office."""
+        from plugins.cases import intake, leads
+        item = self.report(subject_rank=rank, **kw)
+        intake.route(self.petition, item, "accept")
+        return leads.take_up(self.supervision, item)
+
+    def case(self, rank="general", **kw):
+        """A lead approved for 初步核实: its case at the first stage."""
+        from plugins.cases import leads
+        lead = self.lead(rank, **kw)
+        leads.propose(self.supervision, lead, "verify", "问题具体，可查性强", "第3次专题会")
+        approver = self.head if rank == "head" else self.leader
+        return leads.decide(approver, lead, True)
+
+
 @pytest.fixture
 def world(app, org, make_user):
     return World(org, make_user)
@@ -63,9 +79,12 @@ def world(app, org, make_user):
 def on_day(monkeypatch):
     """Fix "today" of the plugin's services."""
     def fix(day):
+        import plugins.cases.casework
         import plugins.cases.clocks
         import plugins.cases.intake
+        import plugins.cases.leads
         import plugins.cases.portal
-        for mod in (plugins.cases.intake, plugins.cases.clocks, plugins.cases.portal):
+        for mod in (plugins.cases.intake, plugins.cases.clocks, plugins.cases.portal,
+                    plugins.cases.leads, plugins.cases.casework):
             monkeypatch.setattr(mod, "today", lambda: day)
     return fix

@@ -7,11 +7,20 @@ from tests.core.test_access_matrix import SECRET
 
 
 def build(rec) -> None:
-    """A county-A web report with a file and a message."""
+    """A county-A web report with a file and a message, its lead and its case with a
+    document and a member."""
     from core.api import store_file
-    from plugins.cases.models import Attachment, Item, Message
+    from plugins.cases.models import (
+        Attachment,
+        Case,
+        Document,
+        Item,
+        Lead,
+        Member,
+        Message,
+    )
     region = rec["region"]
-    item = Item.create(region=region, year=2026, number="锦纪信〔2026〕9999号", channel="web",
+    item = Item.create(region=region, year=2026, number="锦江纪信〔2026〕9999号", channel="web",
                        anonymous=False, reporter_name=f"{SECRET}举报人",
                        subject_name=f"{SECRET}被反映人", subject_hash="0" * 64,
                        subject_region=region, category="integrity",
@@ -21,11 +30,27 @@ def build(rec) -> None:
                         filename="a.txt", allowed_types={"txt"}, max_bytes=1024)
     att = Attachment.create(item=item, file=stored)
     Message.create(item=item, author="office", text=f"{SECRET}问询")
-    rec.update(cs_item=item, cs_attachment=att)
+    lead = Lead.create(region=region, year=2026, number="锦江纪线〔2026〕9999号", item=item,
+                       subject_name=f"{SECRET}被反映人", subject_hash="0" * 64,
+                       summary=f"{SECRET}线索", status="proposed", way="verify")
+    case = Case.create(region=region, year=2026, number="锦江纪案〔2026〕9999号", lead=lead,
+                       stage="investigation", stage_started_on=dt.date(2026, 9, 21),
+                       stage_due=dt.date(2027, 3, 1))
+    doc_file = store_file(f"{SECRET}报告".encode(), purpose="cases.document",
+                          filename="r.txt", allowed_types={"txt"}, max_bytes=1024)
+    doc = Document.create(case=case, stage="verify", kind="verify_report",
+                          title=f"{SECRET}初核报告", file=doc_file)
+    member = Member.create(case=case, user=rec["user"], role="investigator")
+    rec.update(cs_item=item, cs_attachment=att, cs_lead=lead, cs_case=case, cs_doc=doc,
+               cs_member=member)
 
 
 A_RECORDS = {
     "item_id": lambda r: [r["cs_item"].id],
     "att_id": lambda r: [r["cs_attachment"].id],
+    "lead_id": lambda r: [r["cs_lead"].id],
+    "case_id": lambda r: [r["cs_case"].id],
+    "doc_id": lambda r: [r["cs_doc"].id],
+    "member_id": lambda r: [r["cs_member"].id],
 }
-EXPECTED_PREFIXES = ("/cases/items/",)
+EXPECTED_PREFIXES = ("/cases/items/", "/cases/leads/", "/cases/cases/")

@@ -15,9 +15,9 @@ def test_numbers_per_region_and_year(world):
     first, second = world.report(), world.report(subject_name="赵六")
     city = world.report(region=world.city)
     earlier = world.report(received_on=dt.date(2025, 12, 30))
-    assert first.number == "锦纪信〔2026〕1号" and second.number == "锦纪信〔2026〕2号"
-    assert city.number == "成纪信〔2026〕1号"
-    assert earlier.number == "锦纪信〔2025〕1号"
+    assert first.number == "锦江纪信〔2026〕1号" and second.number == "锦江纪信〔2026〕2号"
+    assert city.number == "成都纪信〔2026〕1号"
+    assert earlier.number == "锦江纪信〔2025〕1号"
 
 
 def test_identity_text_and_person_concerned_are_encrypted_at_rest(world):

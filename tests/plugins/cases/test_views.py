@@ -82,3 +82,43 @@ def test_supervision_sees_no_identity_and_only_its_items(app, client, world, log
     intake.route(world.petition, item, "accept")
     html = client.get(f"/cases/items/{item.id}").get_data(as_text=True)
     assert "收受" in html and "王五" not in html and "13800138000" not in html
+
+
+@pytest.mark.parametrize("lang,word", [("zh_CN", "初步核实"), ("en", "Preliminary verification")])
+def test_lead_and_case_pages_render_and_refuse_a_gate(app, client, world, login, lang, word):
+    case = world.case()
+    login(world.leader)
+    with client.session_transaction() as s:
+        s["locale"] = lang
+    for page in ("/cases/leads", "/cases/cases", f"/cases/leads/{case.lead_id}",
+                 f"/cases/cases/{case.id}"):
+        resp = client.get(page)
+        assert resp.status_code == 200, page
+        assert word in resp.get_data(as_text=True) or page.endswith("leads"), page
+    token = _token(client, f"/cases/cases/{case.id}")
+    resp = client.post(f"/cases/cases/{case.id}/advance", data={"csrf_token": token})
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 422
+    assert ("初步核实情况报告" if lang == "zh_CN" else "Preliminary verification report") in body
+
+
+def test_propose_and_approve_through_the_pages(app, world, login):
+    from plugins.cases.models import Lead
+    lead = world.lead()
+    handler, approver = app.test_client(), app.test_client()
+    login(world.supervision, c=handler)
+    token = _token(handler, f"/cases/leads/{lead.id}")
+    resp = handler.post(f"/cases/leads/{lead.id}/propose",
+                        data={"csrf_token": token, "way": "close", "reason": "",
+                              "meeting_ref": "会议"})
+    assert resp.status_code == 422
+    resp = handler.post(f"/cases/leads/{lead.id}/propose",
+                        data={"csrf_token": token, "way": "close", "reason": "反映不实",
+                              "meeting_ref": "第5次专题会"})
+    assert resp.status_code == 303
+    login(world.leader, c=approver)
+    token = _token(approver, f"/cases/leads/{lead.id}")
+    resp = approver.post(f"/cases/leads/{lead.id}/decide",
+                         data={"csrf_token": token, "approve": "yes"})
+    assert resp.status_code == 303
+    assert Lead.get_by_id(lead.id).status == "closed"
