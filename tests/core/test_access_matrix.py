@@ -21,7 +21,7 @@ import re
 import pytest
 
 from core.audit.models import AuditEvent
-from core.auth.models import Grant, Role, RolePermission
+from core.auth.models import Grant, Role, RolePermission, UserSession
 from core.auth.roles import declared_permissions
 from core.org.models import Department, Person, Post, PostHolding
 from core.plugins import host
@@ -179,14 +179,27 @@ def _token(client) -> str:
     return m.group(1)
 
 
-def _snapshot() -> str:
-    digest = hashlib.sha256()
+class _Snapshot(dict):
+    """Each table's rows, hashed: equal snapshots mean nothing was written; a difference
+    names the tables that changed."""
+
+    def __eq__(self, other):
+        return dict.__eq__(self, other)
+
+    def changed(self, other) -> list[str]:
+        return sorted(t for t in set(self) | set(other) if self.get(t) != other.get(t))
+
+
+def _snapshot() -> _Snapshot:
+    snap = _Snapshot()
     for model in host().collect("ql_models"):
-        if model._meta.table_name in ("usersession",) or not model.table_exists():
-            continue  # sessions: the idle clock moves by design; a missing table: no write
+        if model is UserSession or not model.table_exists():
+            # sessions: the idle clock moves by design (last_seen every 30 s, so a walk
+            # longer than that on a loaded machine touched it); a missing table: no write
+            continue
         rows = model.select().order_by(model._meta.primary_key).tuples()
-        digest.update(repr(list(rows)).encode())
-    return digest.hexdigest()
+        snap[model._meta.table_name] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+    return snap
 
 
 @pytest.fixture
@@ -238,8 +251,9 @@ def _walk_writes(app, client, rec) -> list[str]:
                                    headers={"X-CSRFToken": token})
                 if resp.status_code not in (403, 404):
                     problems.append(f"{method} {url}: {resp.status_code}, expected 404/403")
-    if _snapshot() != before:
-        problems.append("a write reached the database")
+    after = _snapshot()
+    if after != before:
+        problems.append(f"a write reached the database: {', '.join(before.changed(after))}")
     if AuditEvent.select().count() != events:
         problems.append("a write was audited")
     return problems
@@ -348,8 +362,10 @@ def test_county_user_posts_to_every_city_wide_setting(app, org, make_user, count
                            headers={"X-CSRFToken": token})
         if resp.status_code != 403:
             problems.append(f"county POST {url}: {resp.status_code}, expected 403")
-        if _snapshot() != before or AuditEvent.select().count() != events:
-            problems.append(f"county POST {url}: a write reached the database")
+        after = _snapshot()
+        if after != before or AuditEvent.select().count() != events:
+            problems.append(f"county POST {url}: a write reached the database: "
+                            f"{', '.join(before.changed(after)) or 'an audit event'}")
         token = _token(city)
         data = forms[rule.endpoint](rec)[1]  # a fresh submission (an upload is read once)
         resp = city.post(url, data={**data, "csrf_token": token},
