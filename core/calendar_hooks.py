@@ -20,7 +20,8 @@ def _provisional_subject(details: dict) -> str:
 def _calendar_link(ref: str) -> str | None:
     from flask import url_for
     year = ref.removeprefix("calendar:")
-    return url_for("admin.calendar_page", year=int(year), month=1) if year.isdigit() else None
+    return url_for("admin.calendar_page", year=int(year), month=1) \
+        if year.isascii() and year.isdigit() else None
 
 
 @hookimpl

@@ -151,6 +151,12 @@ class TextAreaField(TextField):
     multiline = True
 
 
+class NextField(wtforms.HiddenField):
+    """The page to go back to (``next``): left as sent, because it is checked by
+    ``safe_redirect_target``, which replaces a hostile value by the home page rather than
+    refusing the whole form."""
+
+
 def _length_limit(field) -> int:
     for validator in field.validators:
         if isinstance(validator, v.Length) and validator.max and validator.max > 0:
@@ -165,8 +171,9 @@ class Form(FlaskForm):
     def validate(self, extra_validators=None) -> bool:
         ok = True
         for field in self:
-            if (isinstance(field, wtforms.StringField) and not isinstance(field, TextField)
-                    and not isinstance(field, wtforms.PasswordField) and field.raw_data):
+            if (isinstance(field, wtforms.StringField)
+                    and not isinstance(field, (TextField, NextField, wtforms.PasswordField))
+                    and field.raw_data):
                 try:
                     field.data = parse.clean_text(
                         field.raw_data[0], field.name, max_length=_length_limit(field),

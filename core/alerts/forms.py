@@ -2,10 +2,8 @@
 problems."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    IntegerField,
     SelectField,
     SelectMultipleField,
     TextAreaField,
@@ -13,7 +11,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.forms import coerce_id
+from core.forms import Form, IntegerField, coerce_id
 from core.i18n import _l
 
 LEVEL_CHOICES = [SelectChoice("", _l("All levels")), SelectChoice("reminder", _l("Reminder")),
@@ -24,7 +22,7 @@ STATE_CHOICES = [SelectChoice("", _l("All states")), SelectChoice("open", _l("Op
                  SelectChoice("unresolved", _l("Not resolved"))]
 
 
-class QueryForm(FlaskForm):
+class QueryForm(Form):
     """Filters read from the query string (GET: no CSRF)."""
 
     class Meta:
@@ -48,7 +46,7 @@ class BoardForm(QueryForm):
                               validators=[Optional(), NumberRange(min=0, max=3650)])
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     """The resolution note (CSRF comes from the X-CSRFToken header, checked app-wide)."""
 
     class Meta:
@@ -64,7 +62,7 @@ DELIVERY_STATE_CHOICES = [SelectChoice("failed", _l("Failed")),
                           SelectChoice("all", _l("Failed, retrying or overdue"))]
 
 
-class DeliveryFilterForm(FlaskForm):
+class DeliveryFilterForm(Form):
     """Filters of the delivery problems page (GET: no CSRF); channel and region choices
     are filled in by the view."""
 
@@ -76,14 +74,14 @@ class DeliveryFilterForm(FlaskForm):
     region = SelectField(_l("Region"), choices=[], default="")
 
 
-def preferences_form(channels: dict) -> FlaskForm:
+def preferences_form(channels: dict) -> Form:
     """One checkbox per installed delivery channel (the channels are known only at run
     time: the core's and the plugins')."""
     fields = {code: BooleanField(channel.label) for code, channel in channels.items()}
-    return type("PreferencesForm", (FlaskForm,), fields)()
+    return type("PreferencesForm", (Form,), fields)()
 
 
-class RetrySelectedForm(FlaskForm):
+class RetrySelectedForm(Form):
     """The notifications ticked on the delivery-problems page."""
 
     id = SelectMultipleField(coerce=coerce_id, validate_choice=False)

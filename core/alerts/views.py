@@ -324,7 +324,8 @@ def retry_one(notification_id):
 def retry_selected():
     picked = RetrySelectedForm()
     if not picked.validate():
-        bad = next((v for v in picked.id.raw_data if not v.isdigit()), "")
+        bad = next((v for v in picked.id.raw_data
+                    if not (v.isascii() and v.isdigit())), "")
         raise FieldError("id", _("id: not a notification number: %(value)s.",
                                  value=bad[:40]), status=400)
     return _after_retry(lambda form: deliveries.retry(

@@ -1,15 +1,15 @@
 """The audit viewer's filter form (read from the query string or the export form)."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.fields import SelectChoice
 from wtforms.validators import Length, Optional
 
+from core.forms import DateField, Form
 from core.i18n import _l
 
 
-class AuditFilterForm(FlaskForm):
+class AuditFilterForm(Form):
     """Filters of the audit viewer; all optional."""
 
     class Meta:

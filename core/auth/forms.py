@@ -1,9 +1,7 @@
 """Login, second-factor and password forms."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
-    HiddenField,
     PasswordField,
     SelectField,
     SelectMultipleField,
@@ -12,35 +10,35 @@ from wtforms import (
 from wtforms.validators import DataRequired, EqualTo, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.forms import IntegerField
+from core.forms import Form, IntegerField, NextField
 from core.i18n import LOCALES, _l
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
 
 
-class TotpForm(FlaskForm):
+class TotpForm(Form):
     code = StringField(_l("Six-digit code"), validators=[DataRequired(), Length(min=6, max=7)])
 
 
-class LocaleForm(FlaskForm):
+class LocaleForm(Form):
     """The language switch of the page header (``next`` is checked by
     safe_redirect_target, which falls back to the home page)."""
 
     locale = SelectField(_l("Language"), choices=[(code, code) for code in LOCALES])
-    next = HiddenField()
+    next = NextField()
 
 
-class RegionForm(FlaskForm):
+class RegionForm(Form):
     """The acting-region switch of the page header."""
 
     region_id = IntegerField(_l("Acting region"), min=1)
-    next = HiddenField()
+    next = NextField()
 
 
-class PasswordForm(FlaskForm):
+class PasswordForm(Form):
     current = PasswordField(_l("Current password"), validators=[DataRequired()])
     new = PasswordField(_l("New password"), validators=[DataRequired(), Length(max=128)])
     confirm = PasswordField(_l("Repeat the new password"),
@@ -48,7 +46,7 @@ class PasswordForm(FlaskForm):
                                 "The two new passwords differ."))])
 
 
-class AccountForm(FlaskForm):
+class AccountForm(Form):
     """A new account for a person (the system administrator's form)."""
 
     username = StringField(_l("User name"), validators=[DataRequired(), Length(max=64)])
@@ -61,12 +59,12 @@ class AccountForm(FlaskForm):
                              validators=[DataRequired(), Length(max=128)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = PasswordField(_l("Temporary password"),
                              validators=[DataRequired(), Length(max=128)])
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     """A custom role: a code, a label and permissions from the hook registry."""
 
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=64)])
@@ -76,6 +74,6 @@ class RoleForm(FlaskForm):
                                       option_widget=CheckboxInput())
 
 
-class GrantForm(FlaskForm):
+class GrantForm(Form):
     role_id = SelectField(_l("Role"), coerce=int, validate_choice=True)
     region_id = SelectField(_l("Region"), coerce=int, validate_choice=True)

@@ -49,6 +49,7 @@ from core.org.forms import (
 )
 from core.org.models import Department, Person, Post, PostHolding, Region
 from core.org.services import MANAGE, READ, OrgError
+from core.parse import parse_id
 from core.web.paging import paginate
 from core.web.redirects import safe_redirect_target
 
@@ -77,10 +78,7 @@ def _search() -> str:
 
 def _region_filter(query, field):
     """Narrow a list to ``?region=`` and the regions below it (when in scope)."""
-    try:
-        rid = int(request.args.get("region") or 0)
-    except ValueError:
-        rid = 0
+    rid = parse_id(request.args.get("region"), "region", default=0)
     if rid and rid in region_ids(current_user, READ):
         query = query.where(field.in_(sorted(descendants(rid))))
     return query, rid
@@ -307,7 +305,7 @@ def region_new():
     choices = _regions_in_scope(MANAGE)
     form.parent_id.choices = [SelectChoice(r.id, f"{r.code} {r.name}") for r in choices]
     if request.method == "GET" and request.args.get("parent"):
-        form.parent_id.data = request.args.get("parent", type=int)
+        form.parent_id.data = parse_id(request.args.get("parent"), "parent")
     error = None
     if form.validate_on_submit():
         try:
@@ -399,7 +397,7 @@ def post_new():
     form.department_id.choices = [SelectChoice(d.id, f"{d.region.name} / {d.name}")
                                   for d in depts]
     if request.method == "GET" and request.args.get("department"):
-        form.department_id.data = request.args.get("department", type=int)
+        form.department_id.data = parse_id(request.args.get("department"), "department")
     error = None
     if form.validate_on_submit():
         try:

@@ -6,6 +6,10 @@ from dataclasses import dataclass, field
 
 from flask import request, url_for
 
+from core.parse import parse_int
+
+PAGE_MAX = 10 ** 6  # a page number beyond any table; larger is refused, not clamped
+
 
 @dataclass
 class Page:
@@ -44,10 +48,7 @@ def paginate(query, sortable: dict, default_sort: str, *, target: str = "results
     if sort not in sortable:
         sort = default_sort
     order = "desc" if request.args.get("order") == "desc" else "asc"
-    try:
-        number = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        number = 1
+    number = parse_int(request.args.get("page"), "page", min=1, max=PAGE_MAX, default=1)
     total = query.count()
     pages = max(1, math.ceil(total / per_page))
     number = min(number, pages)

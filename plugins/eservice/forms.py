@@ -1,11 +1,9 @@
 """Forms of the service hall: filing a case, moving it, the public lookup and rating."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
-    IntegerField,
     RadioField,
     SelectField,
     SelectMultipleField,
@@ -16,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.api import Form, MonthField, _l, coerce_id
+from core.api import Form, IntegerField, MonthField, _l, coerce_id
 from plugins.eservice.models import RATINGS, SPECIAL_KINDS
 
 RIGHTS_NOTICE = _l("If you disagree, you may apply for administrative review within 60 days "
@@ -29,7 +27,7 @@ class MultiCheckbox(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class FileCaseForm(FlaskForm):
+class FileCaseForm(Form):
     """A walk-in application taken at the window (收件)."""
 
     applicant_name = StringField(_l("Applicant's name"),
@@ -41,7 +39,7 @@ class FileCaseForm(FlaskForm):
     note = TextAreaField(_l("Note"), validators=[Optional(), Length(max=2000)])
 
 
-class ApplyForm(FlaskForm):
+class ApplyForm(Form):
     """An application filed online by the applicant (网上申报)."""
 
     applicant_name = StringField(_l("Your name"), validators=[DataRequired(), Length(max=64)])
@@ -52,7 +50,7 @@ class ApplyForm(FlaskForm):
                              validate_choice=False)
 
 
-class TransitionForm(FlaskForm):
+class TransitionForm(Form):
     """Every input a transition may need; the service decides which are required."""
 
     note = TextAreaField(_l("Internal note"), validators=[Optional(), Length(max=2000)])
@@ -79,7 +77,7 @@ class TransitionForm(FlaskForm):
         return [m for m in (self.missing.data or []) if m] + [m for m in extra if m]
 
 
-class LookupForm(FlaskForm):
+class LookupForm(Form):
     """Public progress lookup: serial number and ID number, nothing else.
 
     The app-wide CSRFProtect checks the token of every POST before the view runs; the
@@ -102,14 +100,14 @@ class RatingForm(LookupForm):
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)])
 
 
-class ImportForm(FlaskForm):
+class ImportForm(Form):
     """Catalogue import: a CSV or XLSX file in the documented layout."""
 
     file = FileField(_l("CSV or XLSX file"))
     token = HiddenField()
 
 
-class RectifyForm(FlaskForm):
+class RectifyForm(Form):
     response = TextAreaField(_l("Follow-up and rectification"),
                              validators=[DataRequired(), Length(max=4000)])
 

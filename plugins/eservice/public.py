@@ -26,6 +26,9 @@ from core.api import (
     _,
     descendants,
     local_time,
+    parse_id,
+    parse_int,
+    public_cacheable,
     today,
 )
 from plugins.eservice import applications, cases, lookup, rating, statistics
@@ -59,12 +62,8 @@ def local_minute(value: dt.datetime | None) -> str:
     return f"{t.year:04d}-{t.month:02d}-{t.day:02d} {t.hour:02d}:{t.minute:02d}"
 
 
-def _cacheable(resp, max_age: int = PUBLIC_MAX_AGE):
-    resp.headers["Cache-Control"] = f"public, max-age={max_age}"
-    return resp
-
-
 @bp.route("/")
+@public_cacheable(PUBLIC_MAX_AGE)
 def catalogue():
     """Browse items in force by region, department and type; search as you type."""
     args = request.args
@@ -80,17 +79,14 @@ def catalogue():
         region = None
     if region is not None:
         query = query.where(Item.region == region.id)
-    dept_id = args.get("department", type=int)
+    dept_id = parse_id(args.get("department"), "department", default=None)
     if dept_id:
         query = query.where(Item.department == dept_id)
     if args.get("type") in ITEM_TYPES:
         query = query.where(Item.type == args["type"])
     if q:
         query = query.where(Item.name.contains(q) | Item.code.contains(q))
-    try:
-        page = max(1, int(args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = parse_int(args.get("page"), "page", min=1, max=10 ** 6, default=1)
     total = query.count()
     items = list(query.order_by(Item.code).paginate(page, 30))
     regions = [r for r in Region.select().where(Region.id.in_(
@@ -108,7 +104,7 @@ def catalogue():
         html = render_block("eservice/public_catalogue.html", "results", **ctx)
     else:
         html = render_template("eservice/public_catalogue.html", **ctx)
-    return _cacheable(_response(html))
+    return _response(html)
 
 
 def _response(html: str):
@@ -116,6 +112,7 @@ def _response(html: str):
 
 
 @bp.route("/items/<code>")
+@public_cacheable(PUBLIC_MAX_AGE)
 def item_page(code: str):
     """The service guide (办事指南) of one item in force (none where the hall is off)."""
     item = (Item.select(Item, Department).join(Department)
@@ -130,7 +127,7 @@ def item_page(code: str):
         levels=LEVELS, special_kinds=SPECIAL_KINDS,
         can_apply=item.effective_from <= today() and applications.applied_for_online(item),
         applied_for=applications.applied_for_online(item))
-    return _cacheable(_response(html))
+    return _response(html)
 
 
 def _client() -> str:
@@ -274,6 +271,7 @@ def rate():
 
 
 @bp.route("/stats")
+@public_cacheable(PUBLIC_MAX_AGE)
 def stats():
     """Public statistics: cases handled, on-time and early rates, satisfaction — for a
     region, a department and a month if chosen (a bad choice: 400 naming the field)."""
@@ -295,5 +293,5 @@ def stats():
     data = statistics.statistics(
         regions=sorted(descendants(region.id)) if region else None,
         department=form.department_id(), month=form.month.data)
-    return _cacheable(_response(render_template("eservice/public_stats.html", data=data,
-                                                form=form, percent=statistics.percent)))
+    return _response(render_template("eservice/public_stats.html", data=data, form=form,
+                                     percent=statistics.percent))

@@ -18,6 +18,7 @@ from peewee import Case, fn
 
 from core.api import (
     Department,
+    FieldError,
     Region,
     Sheet,
     _,
@@ -25,12 +26,15 @@ from core.api import (
     db,
     has_permission,
     month_bounds,
+    parse_date,
     record,
     require_city_wide,
     sql_workdays_between,
     supervision_office,
+    today,
     utc_midnight,
 )
+from core.api import parse_month as checked_month
 from plugins.esupervision import letters as letters_mod
 from plugins.esupervision.models import (
     Accountability,
@@ -107,8 +111,10 @@ def record_finding(user, department: Department, day: dt.date, category: str,
     text = (description or "").strip()
     if not text or len(text) > 4000:
         raise EvaluationError(_("description: 1–4000 characters are required"))
-    if not isinstance(day, dt.date):
-        raise EvaluationError(_("day: a date is required"))
+    try:  # a finding is about a day that has been: not 1899, not 9999, not tomorrow
+        day = parse_date(day, "day", max=today())
+    except FieldError as exc:
+        raise EvaluationError(f"day: {exc.message}") from None
     points = config()[f"{severity}_points"]
     with db.atomic():
         row = InspectionFinding.create(region=department.region_id, department=department,
@@ -123,10 +129,12 @@ def record_finding(user, department: Department, day: dt.date, category: str,
 
 # -- the monthly evaluation -------------------------------------------------------------------
 def parse_month(month: str) -> tuple[dt.date, dt.date]:
+    """The first and last day of ``month`` (``YYYY-MM``, within the years the calendar
+    and the checked parser know)."""
     try:
-        first = dt.datetime.strptime(month, "%Y-%m").date()
-    except (TypeError, ValueError):
-        raise EvaluationError(_("month: expected YYYY-MM")) from None
+        first = checked_month(month, "month")
+    except FieldError as exc:
+        raise EvaluationError(f"month: {exc.message}") from None
     return month_bounds(first.year, first.month)
 
 

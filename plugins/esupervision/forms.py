@@ -1,11 +1,8 @@
 """Forms of e-supervision settings: detectors and yellow thresholds."""
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
-    IntegerField,
     SelectField,
     StringField,
     TextAreaField,
@@ -13,14 +10,13 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
-from core.api import IntegerField as CheckedIntegerField
-from core.api import _l
+from core.api import DateField, Form, IntegerField, _l
 
 SCOPE_LABELS = {"item_type": _l("Item type"), "item": _l("Item code"),
                 "all": _l("All items")}
 
 
-class ThresholdForm(FlaskForm):
+class ThresholdForm(Form):
     scope = SelectField(_l("Applies to"),
                         choices=[SelectChoice(k, v) for k, v in SCOPE_LABELS.items()])
     key = StringField(_l("Item type or item code (empty for all items)"),
@@ -31,19 +27,19 @@ class ThresholdForm(FlaskForm):
                              validators=[NumberRange(0, 30)])
 
 
-class DetectorForm(FlaskForm):
+class DetectorForm(Form):
     enabled = BooleanField(_l("On"))
 
 
 def detector_form(detector) -> DetectorForm:
     """The detector's switch and one checked whole-number field per parameter
     (``param_<name>``, 0–10000): the parameters differ from detector to detector."""
-    fields = {f"param_{key}": CheckedIntegerField(key, min=0, max=10000)
+    fields = {f"param_{key}": IntegerField(key, min=0, max=10000)
               for key in (detector.params or {})}
     return type("DetectorParamsForm", (DetectorForm,), fields)()
 
 
-class VerifyForm(FlaskForm):
+class VerifyForm(Form):
     finding = SelectField(_l("Finding"), choices=[
         SelectChoice("confirmed", _l("Signal confirmed")),
         SelectChoice("dismissed", _l("Signal dismissed"))])
@@ -51,29 +47,29 @@ class VerifyForm(FlaskForm):
                            validators=[Optional(), Length(max=4000)])
 
 
-class DemandForm(FlaskForm):
+class DemandForm(Form):
     demand = TextAreaField(_l("Rectification demanded"),
                            validators=[DataRequired(), Length(max=4000)])
     days = IntegerField(_l("Deadline in working days"), default=10,
                         validators=[DataRequired(), NumberRange(1, 120)])
 
 
-class ReportForm(FlaskForm):
+class ReportForm(Form):
     report = TextAreaField(_l("Rectification report (回告)"),
                            validators=[DataRequired(), Length(max=4000)])
 
 
-class CloseForm(FlaskForm):
+class CloseForm(Form):
     note = TextAreaField(_l("Closing note"), validators=[Optional(), Length(max=4000)])
 
 
-class AccountabilityForm(FlaskForm):
+class AccountabilityForm(Form):
     person_name = StringField(_l("Who"), validators=[DataRequired(), Length(max=64)])
     what = TextAreaField(_l("What"), validators=[DataRequired(), Length(max=4000)])
     outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(max=4000)])
 
 
-class FindingForm(FlaskForm):
+class FindingForm(Form):
     department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
     day = DateField(_l("Day"), validators=[DataRequired()])
     category = SelectField(_l("Category"), choices=[
@@ -85,11 +81,11 @@ class FindingForm(FlaskForm):
     description = TextAreaField(_l("Finding"), validators=[DataRequired(), Length(max=4000)])
 
 
-class RunForm(FlaskForm):
+class RunForm(Form):
     month = StringField(_l("Month (YYYY-MM)"), validators=[DataRequired(), Length(max=7)])
 
 
-class WeightsForm(FlaskForm):
+class WeightsForm(Form):
     weight_efficiency = IntegerField(_l("Weight: efficiency"), validators=[NumberRange(0, 100)])
     weight_abnormal = IntegerField(_l("Weight: abnormal handling"),
                                    validators=[NumberRange(0, 100)])
@@ -113,12 +109,12 @@ class WeightsForm(FlaskForm):
                                     validators=[NumberRange(0, 100)])
 
 
-class LetterReplyForm(FlaskForm):
+class LetterReplyForm(Form):
     reply = TextAreaField(_l("What the department has done (整改回告)"),
                           validators=[DataRequired(), Length(max=8000)])
 
 
-class LetterReviewForm(FlaskForm):
+class LetterReviewForm(Form):
     decision = SelectField(_l("Decision"), choices=[
         SelectChoice("accept", _l("Accept the report and close the letter")),
         SelectChoice("return", _l("Return it: more is needed"))])

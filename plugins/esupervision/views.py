@@ -24,6 +24,7 @@ from core.api import (
     get_scoped,
     has_permission,
     paginate,
+    parse_id,
     region_ids,
     regions_in_scope,
     require,
@@ -371,11 +372,11 @@ def supervision_step(sc_id: int, step: str):
 def _screen_region():
     """The region shown: ``?region=`` if in scope (else 404), else the acting region."""
     allowed = region_ids(current_user, "esupervision.view")
-    raw = request.args.get("region", "")
-    if raw:
-        if not raw.isdigit() or int(raw) not in allowed:
+    rid = parse_id(request.args.get("region"), "region", default=None)
+    if rid is not None:
+        if rid not in allowed:
             abort(404)
-        return Region.get_by_id(int(raw)), allowed
+        return Region.get_by_id(rid), allowed
     region = g.get("ql_region")
     if region is None or region.id not in allowed:
         abort(404)

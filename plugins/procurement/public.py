@@ -17,7 +17,7 @@ from flask import (
 )
 from jinja2_fragments.flask import render_block
 
-from core.api import FieldError, Region, _, paginate
+from core.api import FieldError, Region, _, paginate, parse_id
 from plugins.procurement import ocds, suppliers
 from plugins.procurement.forms import RegisterForm
 from plugins.procurement.methods import ANNOUNCEMENT_KINDS
@@ -46,9 +46,9 @@ def notices():
     kind = request.args.get("kind", "")
     if kind in ANNOUNCEMENT_KINDS:
         query = query.where(Announcement.kind == kind)
-    region = request.args.get("region", "")
-    if region.isdigit():
-        query = query.where(Announcement.region == int(region))
+    region = parse_id(request.args.get("region"), "region", default=None)
+    if region is not None:
+        query = query.where(Announcement.region == region)
     q = request.args.get("q", "").strip()[:100]
     if q:
         query = query.where(Announcement.title.contains(q) | Project.number.contains(q))

@@ -148,3 +148,21 @@ def test_evaluation_xlsx_is_formula_safe(client, login, march, org, csrf_token):
     cells = [c for row in load_workbook(io.BytesIO(xlsx.data)).worksheets[0].iter_rows()
              for c in row if isinstance(c.value, str) and c.value.startswith("=")]
     assert cells and all(c.data_type == "s" for c in cells)
+
+
+def test_findings_dated_outside_the_calendar_or_in_the_future_are_refused(app, org,
+                                                                          make_user):
+    """Issue 11 defect 6: a finding dated 9999 or 1899 (or tomorrow) is refused naming
+    the day, nothing stored; an evaluation of month 9999-12 is refused, not a 500."""
+    from core.api import today
+    from plugins.esupervision.models import InspectionFinding
+    sup = make_user("sup", role="supervisor", region=org["city"])
+    for day in (dt.date(9999, 12, 31), dt.date(1899, 12, 31),
+                today() + dt.timedelta(days=1)):
+        with pytest.raises(ev_mod.EvaluationError, match="^day: "):
+            ev_mod.record_finding(sup, org["dept_a"], day, "process", "x", "minor")
+    assert InspectionFinding.select().count() == 0
+    for month in ("9999-12", "1899-12", "2026-13", "２０２６-03x"):
+        with pytest.raises(ev_mod.EvaluationError, match="^month: "):
+            ev_mod.evaluate(month, sup)
+    assert EvaluationRun.select().count() == 0

@@ -51,4 +51,4 @@ def test_screen_scope(client, login, make_user, org):
     assert client.get("/esupervision/screen").status_code == 200
     assert client.get(f"/esupervision/screen?region={org['b'].id}").status_code == 404
     assert client.get(f"/esupervision/screen?region={org['city'].id}").status_code == 404
-    assert client.get("/esupervision/screen/feed?region=abc").status_code == 404
+    assert client.get("/esupervision/screen/feed?region=abc").status_code == 422  # named
