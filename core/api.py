@@ -114,6 +114,7 @@ from core.sealing import service as sealing
 from core.sealing.service import SealError
 from core.web.paging import Page, paginate
 from core.web.redirects import safe_redirect_target
+from core.web.shared_cache import public_cacheable
 
 
 def call_hook(name: str, **kwargs: Any) -> Any:
@@ -236,6 +237,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "parse_year",
     "periodic",
     "person_name",
+    "public_cacheable",
     "publish",
     "rate_limit",
     "read_file",

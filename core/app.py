@@ -63,6 +63,8 @@ def create_app(settings: Settings | None = None, *, available_plugins: dict | No
         from werkzeug.middleware.proxy_fix import ProxyFix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies,
                                 x_proto=settings.trusted_proxies)
+    from core.web.shared_cache import SessionInterface
+    app.session_interface = SessionInterface()
     dbmod.init_db(settings.database_url)
     dbmod.init_app(app)
     queue.configure(app, settings.queue_url)
@@ -140,7 +142,8 @@ def _init_login(app, settings):
 
     @login_manager.user_loader
     def load(sid):
-        return load_session(sid, settings.session_idle_minutes)
+        return load_session(sid, settings.session_idle_minutes,
+                            settings.session_absolute_hours)
 
     @login_manager.unauthorized_handler
     def unauthorized():
@@ -288,6 +291,11 @@ def _init_templates(app):
         page: signing costs more than the rest of a small page's chrome. A token signed
         earlier stays valid — tokens carry no time limit (WTF_CSRF_TIME_LIMIT=None)."""
         from flask_wtf.csrf import generate_csrf
+
+        from core.web.shared_cache import shared_page
+        if shared_page():
+            raise RuntimeError("a page a shared cache keeps carries no per-session CSRF "
+                               "token: mark its forms data-csrf-fetch")
         field = app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
         raw = session.get(field)
         if not raw:
@@ -319,6 +327,8 @@ def _init_templates(app):
         return url
 
     app.jinja_env.globals["csrf_token"] = csrf_token
+    from core.web.shared_cache import shared_page
+    app.jinja_env.globals["shared_page"] = shared_page
 
     @app.context_processor
     def _shell():

@@ -68,7 +68,9 @@ class Settings:
     files_path: str = ""  # encrypted uploads (default instance/files)
     login_max_failures: int = 5
     lockout_minutes: int = 15
+    login_backstop_failures: int = 50  # failures of one user name from all addresses
     session_idle_minutes: int = 30
+    session_absolute_hours: int = 12  # a session ends this long after login, active or not
     secure_cookies: bool = False
     demo: bool = False
     public_lookup_per_minute: int = 10
@@ -108,7 +110,9 @@ class Settings:
         "files_path": "QL_FILES_PATH",
         "login_max_failures": "QL_LOGIN_MAX_FAILURES",
         "lockout_minutes": "QL_LOCKOUT_MINUTES",
+        "login_backstop_failures": "QL_LOGIN_BACKSTOP_FAILURES",
         "session_idle_minutes": "QL_SESSION_IDLE_MINUTES",
+        "session_absolute_hours": "QL_SESSION_ABSOLUTE_HOURS",
         "secure_cookies": "QL_SECURE_COOKIES",
         "public_lookup_per_minute": "QL_PUBLIC_LOOKUP_PER_MINUTE",
         "trusted_proxies": "QL_TRUSTED_PROXIES",
@@ -175,11 +179,21 @@ class Settings:
             raise SettingsError("QL_TRUSTED_PROXIES: expected the number of proxies in front "
                                 f"of the app (0–5), got {new.trusted_proxies}")
         new._check_jobs()
+        new._check_login()
         new._check_keys()
         if not re.fullmatch(r"ocds-[a-z0-9]{6}", new.ocds_prefix):
             raise SettingsError(f"QL_OCDS_PREFIX: {new.ocds_prefix!r} is not ocds- followed "
                                 "by the 6 lower-case letters or digits OCP issued")
         return new
+
+    def _check_login(self) -> None:
+        if self.login_max_failures < 1 or self.login_backstop_failures < self.login_max_failures:
+            raise SettingsError("QL_LOGIN_BACKSTOP_FAILURES: expected at least "
+                                f"QL_LOGIN_MAX_FAILURES ({self.login_max_failures}), got "
+                                f"{self.login_backstop_failures}")
+        if not 1 <= self.session_absolute_hours <= 24 * 7:
+            raise SettingsError("QL_SESSION_ABSOLUTE_HOURS: expected 1–168 hours, got "
+                                f"{self.session_absolute_hours}")
 
     def _check_jobs(self) -> None:
         if self.job_lease_seconds < 3:

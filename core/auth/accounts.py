@@ -11,7 +11,7 @@ from core.audit.service import record
 from core.auth.models import User, UserSession
 from core.auth.passwords import check_policy, hash_password
 from core.auth.scope import grants_of, permissions, region_ids, region_tree
-from core.auth.service import ADMIN_JOBS, AuthError, create_user
+from core.auth.service import ADMIN_JOBS, AuthError, clear_failures, create_user
 from core.db import db, utcnow
 from core.i18n import _
 from core.org.models import Person, Region
@@ -145,6 +145,7 @@ def reset_password(actor, user: User, password: str) -> User:
         User.update(password_hash=hash_password(password), must_change_password=True,
                     password_changed_at=utcnow(), failed_logins=0, locked_until=None) \
             .where(User.id == user.id).execute()
+        clear_failures(user)
         UserSession.update(ended_at=utcnow()).where(
             (UserSession.user == user.id) & UserSession.ended_at.is_null()).execute()
         record("user.password_reset", object_type="user", object_id=user.id, user=actor,
@@ -158,6 +159,7 @@ def unlock(actor, user: User) -> User:
     """Release an account locked after failed logins."""
     with db.atomic():
         User.update(failed_logins=0, locked_until=None).where(User.id == user.id).execute()
+        clear_failures(user)
         record("user.unlock", object_type="user", object_id=user.id, user=actor,
                region_id=_region_of(user), summary=f"unlock {user.username}",
                changes={"locked_until": [user.locked_until, None]})

@@ -4,9 +4,11 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+import unicodedata
 
 import pyotp
 
+from core import ratelimit
 from core.audit.service import record
 from core.auth.kinds import STAFF, check_kind
 from core.auth.models import Grant, Role, RolePermission, User, UserSession
@@ -20,6 +22,7 @@ from core.db import db, utcnow
 from core.errors import FieldError
 from core.i18n import LOCALES, _
 from core.org.models import Person, Region
+from core.ratelimit import client_address
 
 ADMIN_ROLES = ("sys_admin", "security_admin", "audit_admin")
 # Which administrator's job each permission belongs to (三员分立).
@@ -117,10 +120,12 @@ def requires_second_factor(user: User) -> bool:
 
 
 def authenticate(username: str, password: str, settings) -> User:
-    """Check the password, counting failures and locking the account after too many.
+    """Check the password, counting failures per (user name, client address) and locking
+    that pair after too many; a backstop locks the account everywhere after many failures
+    from all addresses.
 
-    Failures are written (and audited) before the error is raised; the message does not
-    reveal whether the account exists."""
+    Failures are written (and audited) before the error is raised; the messages — wrong
+    password, and the lock — are the same whether the account exists or not."""
     with db.atomic():
         user, error = _check_login(username, password, settings)
     if error:
@@ -128,60 +133,126 @@ def authenticate(username: str, password: str, settings) -> User:
     return User.get_by_id(user.id)
 
 
+# Failures are counted on the user name as typed (NFKC, case-folded), so an unknown name
+# is counted — and locked — exactly like an existing one: the answers tell nothing of
+# which names exist.
+FAIL_PAIR = "login.fail"  # key: "<name>|<client address>"
+FAIL_NAME = "login.fail.name"  # key: "<name>", every address: the backstop
+
+
+def _name_key(username: str) -> str:
+    return unicodedata.normalize("NFKC", username or "").strip().casefold()[:64]
+
+
+def _fail_keys(username: str) -> tuple[str, str]:
+    name = _name_key(username)
+    return f"{name}|{client_address() or 'local'}", name
+
+
+def _window(settings) -> int:
+    return max(60, settings.lockout_minutes * 60)
+
+
+def _lock_message(settings) -> str:
+    minutes = max(1, (ratelimit.seconds_left(_window(settings)) + 59) // 60)
+    return _("Too many failed logins with this user name. Try again in %(n)d minutes.",
+             n=minutes)
+
+
+def login_blocked(username: str, settings, user: User | None = None) -> bool:
+    """Whether a login with ``username`` from this client address is refused now: too
+    many failures from this address, the backstop reached for the name, or the account
+    locked (by the backstop)."""
+    pair, name = _fail_keys(username)
+    window = _window(settings)
+    if ratelimit.hits(FAIL_PAIR, pair, window) >= settings.login_max_failures:
+        return True
+    if ratelimit.hits(FAIL_NAME, name, window) >= settings.login_backstop_failures:
+        return True
+    return user is not None and is_locked(user)
+
+
 def _check_login(username: str, password: str, settings) -> tuple[User | None, str]:
-    now = utcnow()
-    generic = _("Wrong user name or password.")
     user = User.get_or_none(User.username == (username or "").strip())
+    if login_blocked(username, settings, user):
+        record("auth.login_failed", object_type="user",
+               object_id=user.id if user is not None else None, user=user,
+               summary=f"login refused after too many failures: {username!r}"[:200],
+               success=False)
+        return user, _lock_message(settings)
     if user is None:
         verify_password(_DUMMY, password or "")  # same time for unknown names
-        record("auth.login_failed", object_type="user",
-               summary=f"unknown user {username!r}"[:200], success=False)
-        return None, generic
-    if user.locked_until and user.locked_until > now:
-        record("auth.login_failed", object_type="user", object_id=user.id, user=user,
-               summary="account locked", success=False)
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        return user, _("This account is locked after too many failed logins. "
-                       "Try again in %(n)d minutes.", n=minutes)
+        return None, _count_failure(None, username, settings, f"unknown user {username!r}")
     if not verify_password(user.password_hash, password or ""):
-        _count_failure(user, settings, "wrong password")
-        return user, generic
+        return user, _count_failure(user, username, settings, "wrong password")
     if not user.active:
         record("auth.login_failed", object_type="user", object_id=user.id, user=user,
                summary="account disabled", success=False)
         return user, _("This account is disabled.")
-    changes = {"failed_logins": 0, "locked_until": None}
+    changes = {"failed_logins": 0}
     if needs_rehash(user.password_hash):
         changes["password_hash"] = hash_password(password)
     User.update(**changes).where(User.id == user.id).execute()
     return user, ""
 
 
-def _count_failure(user: User, settings, summary: str) -> bool:
-    """Audit a failed login and count it; lock the account after too many. True if locked."""
-    record("auth.login_failed", object_type="user", object_id=user.id, user=user,
-           summary=summary, success=False)
-    failures = (User.select(User.failed_logins).where(User.id == user.id).scalar() or 0) + 1
-    fields: dict = {"failed_logins": failures}
-    locked = failures >= settings.login_max_failures
-    if locked:
-        fields.update(failed_logins=0,
-                      locked_until=utcnow() + dt.timedelta(minutes=settings.lockout_minutes))
-        record("auth.lockout", object_type="user", object_id=user.id, user=user,
-               summary=f"locked for {settings.lockout_minutes} minutes", success=False)
-    User.update(**fields).where(User.id == user.id).execute()
-    return locked
+def _count_failure(user: User | None, username: str, settings, summary: str) -> str:
+    """Audit a failed login and count it for (name, address) and for the name; the
+    message to show: the lock's once this failure reached a limit, else the generic one.
+
+    Reaching the backstop locks the account everywhere and ends its open sessions — an
+    account under attack from many addresses does not go on unnoticed (MLPS lockout)."""
+    record("auth.login_failed", object_type="user", object_id=getattr(user, "id", None),
+           user=user, summary=summary[:200], success=False)
+    pair, name = _fail_keys(username)
+    window = _window(settings)
+    pair_count = ratelimit.hit(FAIL_PAIR, pair, window)
+    name_count = ratelimit.hit(FAIL_NAME, name, window)
+    locked_here = pair_count == settings.login_max_failures
+    locked_everywhere = name_count == settings.login_backstop_failures
+    if user is not None:
+        User.update(failed_logins=User.failed_logins + 1).where(User.id == user.id).execute()
+        if locked_here:
+            record("auth.lockout", object_type="user", object_id=user.id, user=user,
+                   summary=f"locked for {client_address() or 'local'} until the "
+                           f"{settings.lockout_minutes}-minute window ends", success=False)
+        if locked_everywhere:
+            _lock_everywhere(user, settings)
+    if pair_count >= settings.login_max_failures or name_count >= settings.login_backstop_failures:
+        return _lock_message(settings)
+    return _("Wrong user name or password.")
+
+
+def _lock_everywhere(user: User, settings) -> None:
+    until = ratelimit.window_start(_window(settings)) + dt.timedelta(seconds=_window(settings))
+    User.update(locked_until=until).where(User.id == user.id).execute()
+    ended = end_all_sessions(user)
+    record("auth.lockout", object_type="user", object_id=user.id, user=user,
+           summary=f"locked everywhere after {settings.login_backstop_failures} failures "
+                   f"from all addresses; {ended} open sessions ended", success=False)
+
+
+def clear_failures(user: User) -> int:
+    """Forget the counted failures of ``user``'s name (on unlock and password reset)."""
+    name = _name_key(user.username)
+    return (ratelimit.RateCounter.delete()
+            .where(((ratelimit.RateCounter.bucket == FAIL_NAME)
+                    & (ratelimit.RateCounter.key == name))
+                   | ((ratelimit.RateCounter.bucket == FAIL_PAIR)
+                      & ratelimit.RateCounter.key.startswith(name + "|"))).execute())
 
 
 def second_factor_failed(user: User, settings) -> bool:
     """A wrong TOTP code counts like a wrong password (so codes cannot be guessed).
 
-    Returns True when the account is now locked."""
+    Returns True when logins of the account are now refused from this address."""
     with db.atomic():
-        return _count_failure(user, settings, "wrong second-factor code")
+        _count_failure(user, user.username, settings, "wrong second-factor code")
+        return login_blocked(user.username, settings, User.get_by_id(user.id))
 
 
 def is_locked(user: User) -> bool:
+    """Locked everywhere (the backstop), whatever the address."""
     return bool(user.locked_until and user.locked_until > utcnow())
 
 
@@ -248,8 +319,9 @@ def start_session(user: User, ip: str, user_agent: str, second_factor_ok: bool) 
     return sid
 
 
-def load_session(sid: str, idle_minutes: int) -> User | None:
-    """The user of a live session, or None (ended, idle too long, or account disabled)."""
+def load_session(sid: str, idle_minutes: int, absolute_hours: int = 12) -> User | None:
+    """The user of a live session, or None (ended, idle too long, older than its absolute
+    lifetime, account disabled or locked)."""
     if not sid:
         return None
     row = (UserSession.select(UserSession, User).join(User)
@@ -259,6 +331,12 @@ def load_session(sid: str, idle_minutes: int) -> User | None:
     now = utcnow()
     if row.last_seen < now - dt.timedelta(minutes=idle_minutes):
         end_session(sid, reason="idle timeout", user=row.user)
+        return None
+    if row.created_at < now - dt.timedelta(hours=absolute_hours):
+        end_session(sid, reason="absolute session lifetime", user=row.user)
+        return None
+    if is_locked(row.user):
+        end_session(sid, reason="account locked", user=row.user)
         return None
     if not row.user.active:
         end_session(sid, reason="account disabled", user=row.user)

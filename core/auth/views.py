@@ -97,7 +97,9 @@ def _pending_user() -> User | None:
     if not uid or time.time() - session.get("pending_at", 0) > PENDING_SECONDS:
         return None
     user = User.get_or_none((User.id == uid) & (User.active == True))
-    return None if user is None or service.is_locked(user) else user
+    if user is None or service.login_blocked(user.username, _settings(), user):
+        return None
+    return user
 
 
 @bp.route("/login/totp", methods=["GET", "POST"])

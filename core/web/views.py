@@ -92,6 +92,17 @@ def healthz():
     return resp
 
 
+@bp.route("/csrf-token")
+def csrf_token():
+    """This visitor's CSRF token, for a form on a page a shared cache keeps (which
+    carries none of its own): fetched when the form is submitted; never cached. Another
+    site cannot read it (same-origin policy; no CORS)."""
+    from flask import current_app
+    resp = jsonify(token=current_app.jinja_env.globals["csrf_token"]())
+    resp.headers["Cache-Control"] = "no-store"
+    return resp
+
+
 @bp.route("/healthz/jobs")
 def healthz_jobs():
     """For monitoring: 200 when every periodic job completed within its last

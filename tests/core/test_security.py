@@ -48,33 +48,85 @@ def _redirected_to_login(resp) -> bool:
 
 
 # -- lockout ------------------------------------------------------------------------
+def _from(client, address: str):
+    """The test client as seen from ``address`` (its requests' REMOTE_ADDR)."""
+    client.environ_base["REMOTE_ADDR"] = address
+    return client
+
+
 def test_lockout_after_five_failures_and_release(app, org, make_user, client):
+    """Five wrong passwords lock the account for that client address only: the right
+    password is refused from there, accepted from another address; nothing is locked
+    account-wide, and the release (unlock) forgets the failures."""
     user = make_user("clerk_a", role="staff", region=org["a"])
+    attacker = _from(app.test_client(), "203.0.113.9")
     for _ in range(5):
-        assert _post_login(client, "clerk_a", "Wrong#Pass2026").status_code == 422
+        assert _post_login(attacker, "clerk_a", "Wrong#Pass2026").status_code == 422
     assert _count("auth.login_failed", user) == 5
     assert _count("auth.lockout", user) == 1
-    locked = User.get_by_id(user.id)
-    assert locked.locked_until > utcnow() + dt.timedelta(minutes=14)
-    resp = _post_login(client, "clerk_a", STRONG)  # the right password is refused too
-    assert resp.status_code == 422 and "locked" in resp.get_data(as_text=True)
-    assert client.get("/dashboard").status_code == 302
-    User.update(locked_until=utcnow() - dt.timedelta(seconds=1)).where(
-        User.id == user.id).execute()  # the lockout period has passed
-    assert _post_login(client, "clerk_a", STRONG).status_code == 303
+    assert User.get_by_id(user.id).locked_until is None  # not locked for everyone
+    resp = _post_login(attacker, "clerk_a", STRONG)  # the right password is refused too
+    assert resp.status_code == 422 and "Too many failed logins" in resp.get_data(as_text=True)
+    assert attacker.get("/dashboard").status_code == 302
+    owner = _from(client, "198.51.100.7")  # the owner, at their own desk
+    assert _post_login(owner, "clerk_a", STRONG).status_code == 303
+    assert owner.get("/dashboard").status_code == 200
+    from core.auth.accounts import unlock
+    unlock(None, User.get_by_id(user.id))
+    assert _post_login(attacker, "clerk_a", STRONG).status_code == 303
+
+
+def test_unknown_names_are_answered_like_existing_ones(app, org, make_user):
+    """The same answers, failure by failure, for an existing name and an unknown one:
+    the wrong-password message, then the lock message (no account enumeration)."""
+    make_user("clerk_a", role="staff", region=org["a"])
+    answers = {}
+    for name in ("clerk_a", "no_such_user"):
+        c = _from(app.test_client(), "203.0.113.10")
+        answers[name] = []
+        for _ in range(7):
+            resp = _post_login(c, name, "Wrong#Pass2026")
+            body = resp.get_data(as_text=True)
+            message = re.search(r'role="alert"[^>]*>([^<]+)<', body)
+            answers[name].append((resp.status_code, message.group(1).strip() if message
+                                  else body.count("Too many failed logins")))
+    assert answers["clerk_a"] == answers["no_such_user"]
+    assert answers["clerk_a"][0] != answers["clerk_a"][-1]  # the lock did come
+
+
+def test_backstop_locks_everywhere_and_ends_open_sessions(app, org, make_user, client, login):
+    """Failures from many addresses reach the backstop: the account is locked for every
+    address and its open session is logged out (audited), not left running."""
+    settings = app.config["QL_SETTINGS"]
+    object.__setattr__(settings, "login_backstop_failures", 8)
+    user = make_user("sys_like", role="staff", region=org["a"])
+    login(user)
     assert client.get("/dashboard").status_code == 200
+    for i in range(8):
+        c = _from(app.test_client(), f"203.0.113.{20 + i}")
+        assert _post_login(c, "sys_like", "Wrong#Pass2026").status_code == 422
+    assert User.get_by_id(user.id).locked_until > utcnow()
+    assert _redirected_to_login(client.get("/dashboard"))
+    assert UserSession.get(UserSession.user == user.id).ended_at is not None
+    fresh = _from(app.test_client(), "198.51.100.99")
+    assert _post_login(fresh, "sys_like", STRONG).status_code == 422
+    assert _count("auth.lockout", user) == 1
+    # the same for a name nobody has: refused from a fresh address after the backstop
+    for i in range(8):
+        _post_login(_from(app.test_client(), f"203.0.113.{40 + i}"), "ghost", "x")
+    assert "Too many failed logins" in _post_login(
+        _from(app.test_client(), "198.51.100.98"), "ghost", "x").get_data(as_text=True)
 
 
 def test_lockout_settings_are_configurable(app, org, make_user, client):
     settings = app.config["QL_SETTINGS"]
     object.__setattr__(settings, "login_max_failures", 2)
     object.__setattr__(settings, "lockout_minutes", 1)
-    user = make_user("clerk_a", role="staff", region=org["a"])
+    make_user("clerk_a", role="staff", region=org["a"])
     _post_login(client, "clerk_a", "nope")
-    _post_login(client, "clerk_a", "nope")
-    locked_until = User.get_by_id(user.id).locked_until
-    assert locked_until is not None
-    assert locked_until < utcnow() + dt.timedelta(minutes=1, seconds=5)
+    resp = _post_login(client, "clerk_a", "nope")
+    assert "Try again in 1 minutes" in resp.get_data(as_text=True)
+    assert _post_login(client, "clerk_a", STRONG).status_code == 422
 
 
 def test_failed_login_of_unknown_user_is_audited(app, client):
@@ -92,7 +144,7 @@ def test_wrong_second_factor_codes_lock_the_account(app, org, make_user, client)
         assert resp.status_code == 422
     resp = client.post("/login/totp", data={"code": "000000", "csrf_token": token})
     assert resp.status_code == 303 and resp.headers["Location"].endswith("/login")
-    assert User.get_by_id(user.id).locked_until is not None
+    assert _post_login(client, "sys_a", STRONG).status_code == 422  # refused from here
     assert _count("auth.lockout", user) == 1
 
 
@@ -106,6 +158,21 @@ def test_idle_timeout(app, org, make_user, client, login):
     assert _redirected_to_login(client.get("/dashboard"))
     assert UserSession.get(UserSession.user == user.id).ended_at is not None
     assert _count("auth.session_end", user) == 1
+
+
+def test_absolute_session_lifetime(app, org, make_user, client, login):
+    """A session in constant use still ends QL_SESSION_ABSOLUTE_HOURS after its login."""
+    assert app.config["QL_SETTINGS"].session_absolute_hours == 12
+    user = make_user("clerk_a", role="staff", region=org["a"])
+    login(user)
+    UserSession.update(created_at=utcnow() - dt.timedelta(hours=11, minutes=59)).where(
+        UserSession.user == user.id).execute()
+    assert client.get("/dashboard").status_code == 200
+    UserSession.update(created_at=utcnow() - dt.timedelta(hours=12, minutes=1)).where(
+        UserSession.user == user.id).execute()
+    assert _redirected_to_login(client.get("/dashboard"))
+    ev = AuditEvent.select().where(AuditEvent.action == "auth.session_end").get()
+    assert ev.summary == "absolute session lifetime"
 
 
 def test_session_still_alive_within_idle_period(app, org, make_user, client, login):
