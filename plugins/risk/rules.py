@@ -164,9 +164,9 @@ def search(query, text: str):
                                [fulltext.tsquery(plan)])))
         else:
             hits = (RuleSearch.select(RuleSearch.rule)
-                    .where(RuleSearch.id.in_(SQL(
-                        f"SELECT rowid FROM {fulltext.FTS_TABLE} WHERE "
-                        f"{fulltext.FTS_TABLE} MATCH ?", [fulltext.fts5_query(plan)]))))
+                    .where(RuleSearch.id.in_(SQL(  # the parentheses: peewee adds none
+                        f"(SELECT rowid FROM {fulltext.FTS_TABLE} WHERE "
+                        f"{fulltext.FTS_TABLE} MATCH ?)", [fulltext.fts5_query(plan)]))))
         query = query.where(Rule.id.in_(hits))
     for term in plan.verify + plan.scan:
         query = query.where(Rule.title.contains(term) | Rule.doc_number.contains(term)

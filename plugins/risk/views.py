@@ -551,7 +551,7 @@ def import_file(register_id: int):
         result = transfer.import_upload(current_user, reg, upload, mode=mode)
     except transfer.ImportRefused as exc:
         return render_template("risk/import.html", register=reg, dept=dept,
-                               columns=transfer.columns(), problems=exc.problems,
+                               columns=transfer.columns(), problems=exc,
                                mode=mode), 422
     flash(_("%(points)d risk points and %(measures)d measures imported.",
             points=result.points, measures=result.measures), "success")
