@@ -98,6 +98,18 @@ def hits(bucket: str, key: str, per_seconds: int) -> int:
                    & (RateCounter.window == window_start(per_seconds))).scalar() or 0)
 
 
+def recent_hits(bucket: str, key: str, per_seconds: int) -> tuple[int, int]:
+    """(hits in the previous window, hits in the current one): their sum is a sliding
+    count over at least one whole window, so a limit cannot be dodged — or a test made
+    to flicker — at a window's boundary."""
+    current = window_start(per_seconds)
+    previous = current - dt.timedelta(seconds=per_seconds)
+    rows = dict(RateCounter.select(RateCounter.window, RateCounter.count)
+                .where((RateCounter.bucket == bucket) & (RateCounter.key == key[:KEY_MAX])
+                       & RateCounter.window.in_([previous, current])).tuples())
+    return rows.get(previous, 0), rows.get(current, 0)
+
+
 def seconds_left(per_seconds: int) -> int:
     return int((window_start(per_seconds) + dt.timedelta(seconds=per_seconds)
                 - utcnow()).total_seconds()) + 1

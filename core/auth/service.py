@@ -154,9 +154,16 @@ def _window(settings) -> int:
 
 
 def _lock_message(settings) -> str:
-    minutes = max(1, (ratelimit.seconds_left(_window(settings)) + 59) // 60)
+    # failures of this window still count in the next one: the lock ends with it
+    seconds = ratelimit.seconds_left(_window(settings)) + _window(settings)
     return _("Too many failed logins with this user name. Try again in %(n)d minutes.",
-             n=minutes)
+             n=max(1, (seconds + 59) // 60))
+
+
+def _failures(bucket: str, key: str, settings) -> int:
+    """Failures counted for ``key`` in this window and the one before (a sliding count:
+    no reprieve at a window's boundary)."""
+    return sum(ratelimit.recent_hits(bucket, key, _window(settings)))
 
 
 def login_blocked(username: str, settings, user: User | None = None) -> bool:
@@ -164,10 +171,9 @@ def login_blocked(username: str, settings, user: User | None = None) -> bool:
     many failures from this address, the backstop reached for the name, or the account
     locked (by the backstop)."""
     pair, name = _fail_keys(username)
-    window = _window(settings)
-    if ratelimit.hits(FAIL_PAIR, pair, window) >= settings.login_max_failures:
+    if _failures(FAIL_PAIR, pair, settings) >= settings.login_max_failures:
         return True
-    if ratelimit.hits(FAIL_NAME, name, window) >= settings.login_backstop_failures:
+    if _failures(FAIL_NAME, name, settings) >= settings.login_backstop_failures:
         return True
     return user is not None and is_locked(user)
 
@@ -206,8 +212,10 @@ def _count_failure(user: User | None, username: str, settings, summary: str) -> 
            user=user, summary=summary[:200], success=False)
     pair, name = _fail_keys(username)
     window = _window(settings)
-    pair_count = ratelimit.hit(FAIL_PAIR, pair, window)
-    name_count = ratelimit.hit(FAIL_NAME, name, window)
+    ratelimit.hit(FAIL_PAIR, pair, window)
+    ratelimit.hit(FAIL_NAME, name, window)
+    pair_count = _failures(FAIL_PAIR, pair, settings)
+    name_count = _failures(FAIL_NAME, name, settings)
     locked_here = pair_count == settings.login_max_failures
     locked_everywhere = name_count == settings.login_backstop_failures
     if user is not None:
@@ -224,7 +232,8 @@ def _count_failure(user: User | None, username: str, settings, summary: str) -> 
 
 
 def _lock_everywhere(user: User, settings) -> None:
-    until = ratelimit.window_start(_window(settings)) + dt.timedelta(seconds=_window(settings))
+    until = ratelimit.window_start(_window(settings)) + dt.timedelta(
+        seconds=2 * _window(settings))  # the end of the next window, like the count
     User.update(locked_until=until).where(User.id == user.id).execute()
     ended = end_all_sessions(user)
     record("auth.lockout", object_type="user", object_id=user.id, user=user,
