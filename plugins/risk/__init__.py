@@ -42,10 +42,17 @@ def ql_models():
 
 @hookimpl
 def ql_blueprints():
+    from plugins.risk.reminder_views import api as risk_api
+    from plugins.risk.reminder_views import bp as reminders_bp
     from plugins.risk.rules_views import bp as rules_bp
     from plugins.risk.views import bp
     from plugins.risk.warning_views import bp as warnings_bp
-    return [bp, rules_bp, warnings_bp]
+    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api]
+
+
+@hookimpl
+def ql_api_scopes():
+    return [("risk.checkin", _l("Send site check-ins (attendance or GPS systems)"))]
 
 
 @hookimpl

@@ -8,6 +8,7 @@ from huey import crontab
 from core.api import _l, periodic
 
 WARNINGS_JOB = "risk.warnings"
+REMINDERS_JOB = "risk.reminders"
 
 
 def register_periodic(huey):
@@ -17,4 +18,11 @@ def register_periodic(huey):
     def warnings_job():
         from plugins.risk import warnings
         return warnings.sweep()
+
+    @periodic(crontab(hour="7", minute="30"), name=REMINDERS_JOB,
+              label=_l("Risk prevention: reminders before holidays and on duty start"))
+    def reminders_job():
+        from plugins.risk import reminders
+        return {"holiday": reminders.holiday_reminders(),
+                "duty_start": reminders.duty_start_reminders()}
     return warnings_job
