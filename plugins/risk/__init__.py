@@ -45,9 +45,10 @@ def ql_blueprints():
     from plugins.risk.reminder_views import api as risk_api
     from plugins.risk.reminder_views import bp as reminders_bp
     from plugins.risk.rules_views import bp as rules_bp
+    from plugins.risk.talk_views import bp as talks_bp
     from plugins.risk.views import bp
     from plugins.risk.warning_views import bp as warnings_bp
-    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api]
+    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp]
 
 
 @hookimpl

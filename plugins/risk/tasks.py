@@ -22,7 +22,8 @@ def register_periodic(huey):
     @periodic(crontab(hour="7", minute="30"), name=REMINDERS_JOB,
               label=_l("Risk prevention: reminders before holidays and on duty start"))
     def reminders_job():
-        from plugins.risk import reminders
+        from plugins.risk import reminders, talks
         return {"holiday": reminders.holiday_reminders(),
-                "duty_start": reminders.duty_start_reminders()}
+                "duty_start": reminders.duty_start_reminders(),
+                "talks_overdue": talks.overdue_talks()}
     return warnings_job

@@ -32,6 +32,12 @@ def build(rec) -> None:
     from plugins.risk import warnings as warn
     rec["rk_warning"] = warn.raise_warning(None, source="manual", target="post", post=post,
                                            subject=f"{SECRET}预警事由")
+    from plugins.risk import talks
+    rec["rk_talk"] = talks.record_talk(None, {
+        "person": rec["person"].id, "post": post.id, "kind": "warning",
+        "held_on": "2026-03-02", "talker": "书记", "content": f"{SECRET}谈话内容"})
+    rec["rk_notice"] = talks.issue_notice(None, {"kind": "disposal", "department": dept.id,
+                                                 "matter": f"{SECRET}通知事项"})
 
 
 A_RECORDS = {
@@ -40,9 +46,11 @@ A_RECORDS = {
     "measure_id": lambda r: [r["rk_measure"].id],
     "rule_id": lambda r: [r["rk_rule"].id],
     "warning_id": lambda r: [r["rk_warning"].id],
+    "talk_id": lambda r: [r["rk_talk"].id],
+    "notice_id": lambda r: [r["rk_notice"].id],
 }
 EXPECTED_PREFIXES = ("/risk/units/", "/risk/registers/", "/risk/points/", "/risk/measures/",
-                     "/risk/rules/", "/risk/warnings/")
+                     "/risk/rules/", "/risk/warnings/", "/risk/talks/")
 
 
 def matrix_form(change: dict | None = None) -> dict:
