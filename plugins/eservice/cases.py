@@ -339,7 +339,8 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
         elif action == "advance":
             current = next(s for s in steps if s.seq == case.step_seq)
             following = next(s for s in steps if s.seq > current.seq)
-            _log(case, "step_completed", previous, "in_review", user, note=note, step=current)
+            _log(case, "step_completed", previous, "in_review", user, note=note, step=current,
+                 at=at)
             record("eservice.case.step_completed", object_type="eservice_case",
                    object_id=case.id, summary=f"{case.serial} {current.name}",
                    region_id=case.region_id, user=user)
@@ -369,7 +370,7 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
                 raise FieldError("reason", _("A denial needs its reason."))
             current = next((s for s in steps if s.seq == case.step_seq), None)
             if current is not None:
-                _log(case, "step_completed", previous, "in_review", user, step=current)
+                _log(case, "step_completed", previous, "in_review", user, step=current, at=at)
                 publish_event("step_completed", case, user, step=current, at=at)
             case.decision, case.decided_on = decision, day
             extra = {"decision": decision, "reason": reason or None,

@@ -248,9 +248,11 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
     for _s in steps[1:]:
         if not step("advance", per_step):
             return case
+    denied = rng.random() < 0.08
     if not step("decide", max(1, budget - per_step * (len(steps) - 1)),
-                decision="approved" if rng.random() > 0.08 else "denied",
-                reason="申请材料不符合法定条件"):
+                decision="denied" if denied else "approved",
+                reason="申请材料不符合法定条件" if denied else "",
+                legal_basis="《中华人民共和国行政许可法》第三十八条" if denied else ""):
         return case
     if case.fee_due and rng.random() < 0.9:
         step("charge_fee", amount=str(case.fee_due))
@@ -258,7 +260,9 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
         return case
     if rng.random() < 0.7:
         rating = rng.choices([5, 4, 3, 2, 1], [60, 20, 10, 6, 4])[0]
-        rate_case(case, rating, rng.choice(BAD_COMMENTS) if rating <= 2 else "")
+        rated = _workday_after(day, rng.randint(0, 3))
+        rate_case(case, rating, rng.choice(BAD_COMMENTS) if rating <= 2 else "",
+                  on=min(rated, today))
     return case
 
 

@@ -2,6 +2,8 @@
 rectification."""
 from __future__ import annotations
 
+import datetime as dt
+
 from core.api import FieldError, _, db, record
 from plugins.eservice.cases import publish_event
 from plugins.eservice.lookup import NoMatch, find_case
@@ -18,8 +20,9 @@ def rate_online(serial: str, id_number: str, score, comment: str, client: str) -
     return rate_case(Case.get_by_id(found.id), score, comment)
 
 
-def rate_case(case: Case, score, comment: str = "") -> Rating:
-    """Record the rating of a closed case (once) and open the follow-up of a bad one."""
+def rate_case(case: Case, score, comment: str = "", on: dt.date | None = None) -> Rating:
+    """Record the rating of a closed case (once) and open the follow-up of a bad one;
+    ``on`` (a past day: the demo) stamps the rating and counts the follow-up from it."""
     try:
         score = int(score)
     except (TypeError, ValueError):
@@ -35,10 +38,12 @@ def rate_case(case: Case, score, comment: str = "") -> Rating:
         if Rating.select().where(Rating.case == case.id).exists():
             raise FieldError("serial",
                              _("This case has already been rated: each case is rated once."))
-        rating = Rating.create(case=case, score=score, comment=comment)
+        rating = Rating.create(case=case, score=score, comment=comment,
+                               **({"at": dt.datetime.combine(on, dt.time(3))} if on else {}))
         record("eservice.case.evaluated", object_type="eservice_case", object_id=case.id,
                summary=f"{case.serial} {score}", region_id=case.region_id)
         if score <= 2:
-            open_rectification(case, rating)
-        publish_event("evaluated", case, None, rating=score)
+            open_rectification(case, rating, on=on)
+        publish_event("evaluated", case, None, rating=score,
+                      at=rating.at if on else None)
     return rating

@@ -26,8 +26,10 @@ RECTIFY_DAYS = 15
 ALERT_KIND = "eservice.rating.bad"
 
 
-def open_rectification(case: Case, rating: Rating) -> Rectification:
-    due = add_workdays(today(), RECTIFY_DAYS)
+def open_rectification(case: Case, rating: Rating, on: dt.date | None = None) -> Rectification:
+    """Open the follow-up of a bad rating made on ``on`` (today): due RECTIFY_DAYS working
+    days later."""
+    due = add_workdays(on or today(), RECTIFY_DAYS)
     rect = Rectification.create(rating=rating, department=case.department_id,
                                 region=case.region_id, due=due)
     record("eservice.rectification.open", object_type="eservice_rectification",

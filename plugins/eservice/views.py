@@ -30,7 +30,7 @@ from core.api import (
     scoped,
     today,
 )
-from plugins.eservice import cases, importer, rectification
+from plugins.eservice import cases, importer, rectification, timeline
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
     FileCaseForm,
@@ -312,6 +312,16 @@ def close_rectification(rect_id: int):
         return rectifications(), 422
     flash(_("Rectification closed."), "success")
     return redirect(url_for("eservice.rectifications"), 303)
+
+
+@bp.app_template_filter("eservice_state")
+def _state_filter(code):
+    return timeline.state_label(code)
+
+
+@bp.app_template_filter("eservice_details")
+def _details_filter(raw):
+    return timeline.details(raw)
 
 
 @bp.app_template_filter("eservice_urgency")

@@ -167,6 +167,12 @@ def ql_handle_event(name, payload):
         calendar_changed(payload)
 
 
+@hookimpl(trylast=True)  # after the service hall's demo, whose events it supervises
+def ql_demo_data(size):
+    from plugins.esupervision.demo import seed
+    seed(size)
+
+
 @hookimpl
 def ql_cli(group):
     @group.group("esupervision", help="E-supervision (电子监察): tokens and the sweep.")

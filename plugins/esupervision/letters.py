@@ -54,9 +54,17 @@ class LetterError(ValueError):
 
 
 def prefix(region: Region) -> str:
-    """The issuer's code of a region's letters (发文代字): the region's first character and
-    纪建 (锦江区 → 锦纪建, 成都市 → 成纪建)."""
-    return f"{region.name[:1]}纪建"
+    """The issuer's code of a region's letters (发文代字): the shortest start of the
+    region's name that no other region's name shares, and 纪建 (锦江区 → 锦纪建, 成都市 →
+    成纪建; with 成华区 in the same deployment 成都纪建 and 成华纪建), so two issuers
+    never number the same 〔year〕n号."""
+    others = [name for (name,) in Region.select(Region.name)
+              .where(Region.id != region.id).tuples()]
+    for size in range(1, len(region.name)):
+        start = region.name[:size]
+        if not any(name.startswith(start) for name in others):
+            return f"{start}纪建"
+    return f"{region.name}纪建"
 
 
 def head_of(department: Department, on: dt.date | None = None) -> str:

@@ -73,7 +73,7 @@ def switched_on(region, detectors: regional.Detectors | None = None):
     return reduce(operator.or_, parts) if parts else None
 
 
-def overdue_query(today: dt.date, on, now: dt.datetime | None = None):
+def overdue_query(today: dt.date, on, now: dt.datetime | None = None, replay: bool = False):
     """Open clocks past their due day (a clock stopped after its due day still counts)
     whose detector is on for the case's region (``on``:
     ``switched_on(MonitoredCase.region)``), as signals raised ``now``."""
@@ -84,7 +84,7 @@ def overdue_query(today: dt.date, on, now: dt.datetime | None = None):
         Clock.select(Clock.case, MonitoredCase.region, Value("red"), code, _key("R:"),
                      Value(detail), Clock.id, Value(now or utcnow()))
         .join(MonitoredCase)
-        .where(_overdue(today) & on))
+        .where(_overdue(today, replay) & on))
 
 
 def _in_case_order(query):
@@ -95,9 +95,18 @@ def _in_case_order(query):
     return query.order_by(Clock.case) if is_postgres() else query
 
 
-def _overdue(today: dt.date):
+def _running(today: dt.date, replay: bool):
+    """Clocks open on ``today``: not ended — in a replay of a past day, also those that
+    ended after it and had started by it (the live sweep keeps the plain, indexed test)."""
+    if not replay:
+        return Clock.ended_on.is_null()
+    return ((Clock.ended_on.is_null() | (Clock.ended_on > today))
+            & (Clock.start_day <= today))
+
+
+def _overdue(today: dt.date, replay: bool = False):
     """``clocks.is_overdue`` for the open clocks not yet raised, as SQL."""
-    return (Clock.ended_on.is_null() & (Clock.due < today) & Clock.red_at.is_null()
+    return (_running(today, replay) & (Clock.due < today) & Clock.red_at.is_null()
             & (Clock.paused_since.is_null() | (Clock.paused_since > Clock.due)))
 
 
@@ -107,12 +116,12 @@ def _case_region():
             .where(MonitoredCase.id == Clock.case))
 
 
-def _yellow(today: dt.date):
-    return (Clock.ended_on.is_null() & (Clock.yellow_on <= today) & Clock.yellow_at.is_null()
+def _yellow(today: dt.date, replay: bool = False):
+    return (_running(today, replay) & (Clock.yellow_on <= today) & Clock.yellow_at.is_null()
             & (Clock.due >= today) & Clock.paused_since.is_null())
 
 
-def yellow_query(today: dt.date, now: dt.datetime | None = None):
+def yellow_query(today: dt.date, now: dt.datetime | None = None, replay: bool = False):
     """Open, running clocks past their yellow day but not yet due (the yellow day already
     holds the threshold in force for the case's region and item), as signals raised
     ``now``."""
@@ -123,13 +132,15 @@ def yellow_query(today: dt.date, now: dt.datetime | None = None):
                      Value("DEADLINE_YELLOW"), _key("Y:"), Value(detail),
                      Clock.id, Value(now or utcnow()))
         .join(MonitoredCase)
-        .where(_yellow(today)))
+        .where(_yellow(today, replay)))
 
 
 def sweep(today: dt.date | None = None, emit_alerts: bool = True,
-          now: dt.datetime | None = None) -> SweepResult:
+          now: dt.datetime | None = None, replay: bool = False) -> SweepResult:
     """Evaluate all open clocks once; raise signals and their alerts. ``now`` (default:
-    the current time) stamps them: a replay of past days (the demo) passes each day's."""
+    the current time) stamps them: a replay of past days (the demo, ``replay=True``)
+    passes each day's, and counts as open the clocks that were open on that day (ended
+    later, started by then)."""
     today = today or current_day()
     result = SweepResult(today)
     detectors = regional.Detectors()
@@ -139,11 +150,11 @@ def sweep(today: dt.date | None = None, emit_alerts: bool = True,
     with db.atomic():
         on = switched_on(MonitoredCase.region, detectors)
         if on is not None:
-            result.red = _insert(overdue_query(today, on, now), columns)
+            result.red = _insert(overdue_query(today, on, now, replay), columns)
             Clock.update(red_at=now).where(
-                _overdue(today) & switched_on(_case_region(), detectors)).execute()
-        result.yellow = _insert(yellow_query(today, now), columns)
-        Clock.update(yellow_at=now).where(_yellow(today)).execute()
+                _overdue(today, replay) & switched_on(_case_region(), detectors)).execute()
+        result.yellow = _insert(yellow_query(today, now, replay), columns)
+        Clock.update(yellow_at=now).where(_yellow(today, replay)).execute()
     if emit_alerts:
         from plugins.esupervision.alerting import alert_pending
         from plugins.esupervision.escalation import escalate_cases

@@ -156,3 +156,13 @@ def test_a_rectification_demand_is_reported_by_the_department(low, org, make_use
     login(stranger, c=d)
     assert d.get(f"/esupervision/rectification/{sc.id}").status_code == 404
     assert Department.get_by_id(org["dept_a"].id).name == "锦江区政务服务局"
+
+
+def test_issuers_whose_names_start_alike_number_apart(app, org):
+    """成都市 and 成华区 share their first character: each issuer's code is the shortest
+    start of its name no other region shares, so their 〔year〕n号 never collide."""
+    from core.org.models import Region
+    chenghua = Region.create(code="510108", name="成华区", level="district",
+                             parent=org["city"], sort=3)
+    assert letters.prefix(org["a"]) == "锦纪建"
+    assert (letters.prefix(org["city"]), letters.prefix(chenghua)) == ("成都纪建", "成华纪建")

@@ -119,3 +119,23 @@ def test_a_backlog_of_signals_drains_over_several_sweeps(feed, events, monkeypat
     assert sweep(dt.date(2026, 3, 2)).pending == 1
     assert sweep(dt.date(2026, 3, 2)).pending == 0
     assert Signal.select().where(Signal.alerted_at.is_null()).count() == 0
+
+
+def test_a_replay_of_past_days_sees_the_clocks_open_on_each_day(feed, events):
+    """The demo replays the sweeps of past days (issue 15 defect 9): a clock that ended
+    later was open on the day replayed and is warned on it, stamped on that day; the live
+    sweep sees only clocks open now, and a replay counts no clock before it started."""
+    ev = events(submitted="2026-04-02 09:00")
+    feed(ev.make("submitted", "2026-04-02 09:00"), ev.make("accepted", "2026-04-10 10:00"))
+    assert sweep(dt.date(2026, 4, 9)).yellow == 0  # live: the acceptance clock ended
+    assert sweep(dt.date(2026, 4, 1), now=dt.datetime(2026, 4, 1, 2), replay=True).yellow == 0
+    replayed = sweep(dt.date(2026, 4, 9), now=dt.datetime(2026, 4, 9, 2), replay=True)
+    assert replayed.yellow == 1
+    (signal,) = Signal.select().where(Signal.level == "yellow")
+    assert signal.raised_at == dt.datetime(2026, 4, 9, 2)
+    open_ev = events(submitted="2026-04-02 09:00")
+    feed(open_ev.make("submitted", "2026-04-02 09:00"))
+    late = sweep(dt.date(2026, 4, 13), now=dt.datetime(2026, 4, 13, 2), replay=True)
+    assert late.red == 1
+    assert Signal.get((Signal.level == "red") & (Signal.code == "ACCEPTANCE_LATE")
+                      & (Signal.raised_at == dt.datetime(2026, 4, 13, 2))).case_id is not None

@@ -1,0 +1,54 @@
+"""The case timeline as a person reads it: each event's recorded details (``CaseEvent.data``,
+JSON kept for the record and the events) turned into labelled lines in the reader's
+language — never the raw JSON or a state code."""
+from __future__ import annotations
+
+import json
+
+from core.api import _, _l
+from plugins.eservice.models import CASE_STATES, SPECIAL_KINDS
+
+DECISIONS = {"approved": _l("Approved (准予)"), "denied": _l("Denied (不予)")}
+DETAIL_LABELS = {
+    "decision": _l("Decision"), "reason": _l("Reason"), "legal_basis": _l("Legal basis"),
+    "rights_notice": _l("Rights to review and litigation"),
+    "missing_materials": _l("Missing materials"), "procedure": _l("Special procedure"),
+    "stopped_days": _l("Working days the clock stood still"),
+    "fee_charged": _l("Amount charged (yuan)"), "deadline": _l("Deadline kept"),
+    "renumbered": _l("The new calendar would give"),
+}
+
+
+def state_label(code: str) -> str:
+    return str(CASE_STATES.get(code, code)) if code else ""
+
+
+def details(raw: str) -> list[tuple[str, str]]:
+    """(label, value) lines of an event's recorded data, in a fixed order; unknown keys
+    are left out (they are for the record, not for the reader)."""
+    if not raw:
+        return []
+    try:
+        data = json.loads(raw)
+    except ValueError:
+        return []
+    if not isinstance(data, dict):
+        return []
+    out = []
+    for key, label in DETAIL_LABELS.items():
+        value = data.get(key)
+        if value in (None, "", [], 0):
+            continue
+        if key == "decision":
+            text = str(DECISIONS.get(value, value))
+        elif key == "missing_materials":
+            text = "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        elif key == "procedure" and isinstance(value, dict):
+            kind = str(SPECIAL_KINDS.get(value.get("kind"), value.get("kind") or ""))
+            days = value.get("expected_days")
+            text = _("%(kind)s, expected %(n)d working days", kind=kind, n=int(days)) \
+                if isinstance(days, int) else kind
+        else:
+            text = str(value)
+        out.append((str(label), text))
+    return out
