@@ -15,6 +15,7 @@ from tests.conftest import STRONG
 
 # routes that answer something other than a page a person reads
 NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static",
+             "risk_reminders.static",
              "risk.export", "eservice.export",
              "eservice.material_file", "esupervision.evaluation_department_json",
              "esupervision.evaluation_xlsx", "public_procurement.record",
@@ -148,6 +149,8 @@ def samples() -> dict[str, dict]:
         "risk_rules.edit": {"rule_id": rule},
         "risk.unit": {"department_id": dept.id},
         "risk_warnings.detail": {"warning_id": first(rk.RiskWarning.select())},
+        "risk_talks.talk": {"talk_id": first(rk.Talk.select())},
+        "risk_talks.notice": {"notice_id": first(rk.Notice.select())},
     })
     project = first(pc.Project.select())
     auctioned = first(pc.Project.select().join(pc.Auction))

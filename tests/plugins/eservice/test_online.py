@@ -165,3 +165,18 @@ def test_apply_online_in_a_browser(app, live_server, page, item):
     assert case.serial == page.inner_text(".es-serial").strip()
     assert "1101**********002X" in page.content() and VALID_ID not in page.content()
     shot(page, "eservice-apply-done")
+
+
+def test_the_receipt_names_the_committed_limit_and_a_contact(app, client, org):
+    """Issue 15: the receipt of an online application names the department, the day by
+    which it is to be accepted, the committed time limit and the numbers to call."""
+    from tests.plugins.eservice.conftest import item_spec
+    item = catalogue.create_item(item_spec(org["dept_a"], consult_phone="028-86661234",
+                                           complaint_phone="028-12345"))
+    tok = token(client, apply_url(item))
+    assert client.post(apply_url(item), data=application(item, tok)).status_code == 303
+    body = client.get("/public/services/applied").get_data(as_text=True)
+    case = Case.get()
+    for text in (org["dept_a"].name, str(case.accept_by), "5 working days from acceptance",
+                 "028-86661234", "028-12345"):
+        assert text in body, text

@@ -195,3 +195,15 @@ def test_public_statistics(app, client, item, clerk):
     assert row == {"handled": 1, "on_time": 1, "early": 1, "rated": 1, "satisfied": 1}
     body = client.get("/public/services/stats").get_data(as_text=True)
     assert dept.name in body and "100.0%" in body
+
+
+def test_a_wrong_id_on_the_rating_form_keeps_what_was_typed(app, client, item, clerk):
+    """Issue 15: the applicant who mistypes the ID number gets the form back with the
+    serial, the typed number, the chosen rating and the comment — not an empty page."""
+    case = case_in("closed", item, clerk)
+    resp = rate(client, case.serial, 4, number=OTHER_ID, comment="窗口很耐心")
+    body = resp.get_data(as_text=True)
+    assert resp.status_code == 404 and Rating.select().count() == 0
+    assert f'value="{case.serial}"' in body and f'value="{OTHER_ID}"' in body
+    assert "窗口很耐心" in body
+    assert re.search(r'value="4"[^>]*checked|checked[^>]*value="4"', body)
