@@ -22,6 +22,7 @@ from core.db import db, utcnow
 from core.errors import FieldError
 from core.i18n import LOCALES, _
 from core.org.models import Person, Region
+from core.parse import clean_text
 from core.ratelimit import client_address
 
 ADMIN_ROLES = ("sys_admin", "security_admin", "audit_admin")
@@ -46,8 +47,11 @@ def create_user(username: str, password: str, *, role: str | None = None,
 
     An account of a kind other than staff (``core.auth.kinds``) belongs to no person of
     the organisation and holds no role."""
-    username = (username or "").strip()
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
+    try:  # NFKC (full-width letters typed with an input method), no control characters
+        username = clean_text(username or "", "username", max_length=64, nfkc=True)
+    except FieldError as exc:
+        raise AuthError(exc.message) from None
+    if not username or any(c.isspace() for c in username):
         raise AuthError(_("The user name must be 1–64 characters without spaces."))
     try:
         check_kind(kind)

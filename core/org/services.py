@@ -14,16 +14,22 @@ from core import clock
 from core.audit.service import diff, record
 from core.auth.scope import has_permission
 from core.db import db
+from core.errors import FieldError
 from core.i18n import _
 from core.org.models import LEVELS, Department, Person, Post, PostHolding, Region
+from core.parse import clean_text, fold_width
+from core.parse import parse_date as checked_date
+from core.parse import parse_int as checked_int
 
 MANAGE = "core.org.manage"
 READ = "core.org.read"
 
-REGION_CODE = re.compile(r"^[1-9]\d{5}$")
+# [0-9], not \d: Python's \d also matches Arabic-Indic and other digits, which would be
+# stored as they are and never found by an ASCII search.
+REGION_CODE = re.compile(r"^[1-9][0-9]{5}$")
 DEPT_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,16}$")
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-LANDLINE = re.compile(r"^0\d{2,3}-?\d{7,8}(-\d{1,6})?$")
+MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+LANDLINE = re.compile(r"^0[0-9]{2,3}-?[0-9]{7,8}(-[0-9]{1,6})?$")
 EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$")
 
 
@@ -41,7 +47,13 @@ class OutOfScope(OrgError):
 
 # -- validation ---------------------------------------------------------------------
 def _text(value: Any, field: str, label: str, max_length: int, required: bool = True) -> str:
-    text = ("" if value is None else str(value)).strip()
+    """Clean text (core.parse.clean_text): control characters (NUL, ESC), bidi overrides
+    and zero-width characters refused — in the forms and in imported files alike."""
+    try:
+        text = clean_text("" if value is None else str(value), field,
+                          max_length=4 * max_length + 16)
+    except FieldError as exc:
+        raise OrgError(f"{label}: {exc.message}", field) from None
     if required and not text:
         raise OrgError(_("%(field)s: required.", field=label), field)
     if len(text) > max_length:
@@ -61,7 +73,7 @@ def region_code_prefix(code: str) -> str:
 
 def check_region_code(code: Any, parent: Region | None = None) -> str:
     """Validate a 6-digit administrative division code (行政区划代码)."""
-    text = ("" if code is None else str(code)).strip()
+    text = fold_width("" if code is None else str(code)).strip()
     if not REGION_CODE.match(text) or not 11 <= int(text[:2]) <= 82:
         raise OrgError(_("code: expected a 6-digit administrative division code, "
                          "e.g. 510104."), "code")
@@ -75,7 +87,7 @@ def check_region_code(code: Any, parent: Region | None = None) -> str:
 
 def check_phone(value: Any, field: str = "phone") -> str:
     """A mainland mobile (11 digits) or landline number with area code; empty allowed."""
-    text = re.sub(r"[\s()]", "", "" if value is None else str(value))
+    text = re.sub(r"[\s()]", "", fold_width("" if value is None else str(value)))
     text = text.removeprefix("+86")
     if text and not (MOBILE.match(text) or LANDLINE.match(text)):
         raise OrgError(_("%(field)s: expected a mobile number (11 digits) or a landline "
@@ -105,8 +117,9 @@ def check_risk_level(value: Any, field: str = "risk_level") -> int:
 
 def _int(value: Any, field: str) -> int:
     try:
-        return int(str("" if value is None else value).strip() or 0)
-    except (TypeError, ValueError):
+        return checked_int(value if isinstance(value, int) else str(value or ""), field,
+                           min=-(2 ** 31), max=2 ** 31 - 1, default=0)
+    except FieldError:
         raise OrgError(_("%(field)s: expected a whole number.", field=field), field) from None
 
 
@@ -404,8 +417,8 @@ def parse_date(value: Any, field: str, required: bool = True) -> dt.date | None:
             raise OrgError(_("%(field)s: required (YYYY-MM-DD).", field=field), field)
         return None
     try:
-        return dt.date.fromisoformat(text.replace("/", "-"))
-    except ValueError:
+        return checked_date(text.replace("/", "-"), field)  # 1900-01-01 … 2099-12-31
+    except FieldError:
         raise OrgError(_("%(field)s: expected a date YYYY-MM-DD.", field=field), field) \
             from None
 

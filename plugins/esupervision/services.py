@@ -12,6 +12,7 @@ from peewee import IntegrityError
 
 from core.api import (
     Department,
+    FieldError,
     Region,
     _,
     add_workdays,
@@ -386,6 +387,13 @@ def handle_event(name: str, payload: dict) -> CaseEvent | None:
     except IngestError as exc:
         if exc.code == "duplicate_event":
             return None
+        if exc.code == "invalid_payload":
+            # The publisher's act breaks the event contract (a suspension of 10^6 working
+            # days, say): refuse the act itself, in its transaction, naming the field —
+            # never store a case event's source act that supervision cannot follow.
+            field, message = next(iter(exc.errors.items()), ("", str(exc)))
+            raise FieldError(field or "event", f"{field}: {message}" if field else message,
+                             errors=exc.errors) from None
         current_app.logger.error("esupervision: event %s rejected: %s %s", name, exc,
                                  exc.errors)
         return None

@@ -124,3 +124,35 @@ def test_create_region_below_parent(app, org, make_user):
     services.delete_region(admin, region)
     assert Region.get_or_none(Region.code == "510106") is None
     assert Post.select().count() == 9
+
+
+def test_bad_data_is_refused_or_normalised_before_it_is_stored(app, org, admin_a):
+    """Issue 11 defect 6: digits other than ASCII (Arabic-Indic, superscripts) refused in
+    codes and phones, full-width folded; NUL, ESC, right-to-left overrides and zero-width
+    characters refused in organisation names (forms and imports alike) and user names;
+    dates outside 1900–2099 refused; nothing stored."""
+    assert services.check_phone("１３８００１３８０００") == "13800138000"  # an input method's
+    assert services.check_region_code("５１０１９９", org["city"]) == "510199"
+    for bad in ("١٣٨٠٠١٣٨٠٠٠", "13800138⁰⁰⁰", "۰۲۸-61881234"):
+        with pytest.raises(OrgError, match="phone"):
+            services.check_phone(bad)
+    with pytest.raises(OrgError):
+        services.check_region_code("٥١٠١٩٩", org["city"])
+    before = (Department.select().count(), Person.select().count())
+    for name in ("审批\x00局", "\x1b[31m审批局", "审批局\u202e", "审\u200b批局", "审批局" * 40):
+        with pytest.raises(OrgError) as exc:
+            services.create_department(admin_a, {"region_id": org["a"].id, "code": "QX",
+                                                 "name": name})
+        assert exc.value.field == "name"
+        with pytest.raises(OrgError):
+            services.create_person(admin_a, {"region_id": org["a"].id, "name": name})
+    assert (Department.select().count(), Person.select().count()) == before
+    for day in ("9999-12-31", "1899-12-31", "２０２６/13/01"):
+        with pytest.raises(OrgError, match="start"):
+            services.parse_date(day, "start")
+    from core.auth.service import AuthError, create_user
+    from tests.conftest import STRONG
+    for name in ("zhang\x00san", "zhang\u202esan", "zhang\u200bsan", "z" * 65):
+        with pytest.raises(AuthError):
+            create_user(name, STRONG)
+    assert create_user("ｚｈａｎｇｓａｎ", STRONG).username == "zhangsan"  # NFKC

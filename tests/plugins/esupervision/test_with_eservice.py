@@ -88,3 +88,40 @@ def test_backdated_in_process_events_are_not_late_arrivals(app, org, make_user):
     mc = MonitoredCase.get(MonitoredCase.serial == case.serial)
     assert not Signal.select().where((Signal.case == mc.id)
                                      & (Signal.code == "OFF_SYSTEM_HANDLING")).exists()
+
+
+def test_a_suspension_supervision_refuses_is_refused_by_the_hall(app, org, make_user):
+    """Issue 11 defect 6: the hall must never accept what supervision refuses. A special
+    procedure of 10^6 working days (inside 64 bits, outside the event contract's 1–3650)
+    is refused in the clerk's own act, naming the field; the case keeps its state and
+    supervision's clocks keep matching it. 10^23 never passes the form."""
+    from core.api import FieldError
+    from core.org.models import PostHolding
+    from plugins.eservice import cases, catalogue
+    from plugins.eservice.models import Case
+    from plugins.esupervision.models import CaseEvent
+    from tests.plugins.eservice.conftest import VALID_ID, item_spec
+    clerk = make_user("clerk1", "clerk", org["a"])
+    PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
+    item = catalogue.create_item(item_spec(org["dept_a"]))
+    case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
+                           received=[m.id for m in item.materials if m.required], user=clerk)
+    cases.transition(case, "accept", user=clerk)
+    cases.transition(case, "start_review", user=clerk)
+    events = CaseEvent.select().count()
+    with pytest.raises(FieldError) as refused:
+        cases.transition(Case.get_by_id(case.id), "suspend", user=clerk, reason="听证",
+                         procedure="hearing", expected_days=10 ** 6)
+    assert "procedure.expected_days" in refused.value.errors
+    assert Case.get_by_id(case.id).state == "in_review"
+    assert CaseEvent.select().count() == events
+    cases.transition(Case.get_by_id(case.id), "suspend", user=clerk, reason="听证",
+                     procedure="hearing", expected_days=10)
+    assert Case.get_by_id(case.id).state == "suspended"
+    monitored = MonitoredCase.get(MonitoredCase.serial == case.serial)
+    assert monitored.status == "stopped"
+    from plugins.eservice.forms import TransitionForm
+    with app.test_request_context(method="POST", data={"expected_days": str(10 ** 23)}):
+        form = TransitionForm(meta={"csrf": False})
+        form.validate()
+        assert "expected_days" in form.errors
