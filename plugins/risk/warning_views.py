@@ -15,6 +15,7 @@ from core.api import (
     has_permission,
     notifications_of,
     paginate,
+    parse_id,
     region_ids,
     regions_in_scope,
     require,
@@ -62,9 +63,10 @@ def board():
     source = request.args.get("source", "")
     if source in WARNING_SOURCE_LABELS:
         query = query.where(RiskWarning.source == source)
-    region = request.args.get("region", "")
-    if region.isascii() and region.isdigit() and int(region) in region_ids(current_user, VIEW):
-        query = query.where(RiskWarning.region == int(region))
+    region_id = parse_id(request.args.get("region"), "region", default=None)
+    region = str(region_id) if region_id else ""
+    if region_id in region_ids(current_user, VIEW):
+        query = query.where(RiskWarning.region == region_id)
     page = paginate(query, {"raised": RiskWarning.raised_at, "level": RiskWarning.level,
                             "state": RiskWarning.state}, "raised", target="risk-warnings")
     return render_template("risk/warnings.html", page=page, counts=counts, state=state,

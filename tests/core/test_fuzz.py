@@ -349,6 +349,7 @@ FOUND = [
     ("GET", "risk_rules.rules", {"q": "9999-12", "status": "9999-12"}),
     ("GET", "risk_rules.rules", {"q": "¹۳٨"}),
     ("POST", "risk.import_file", {"file": "中文", "mode": "+1"}),
+    ("GET", "risk_warnings.board", {"region": "9" * 10_000}),
 ]
 
 

@@ -25,12 +25,11 @@ def app(settings):
         yield application
 
 
-def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
+def _case_in_review(org, make_user):
+    """A window clerk of county A and a case of theirs, accepted and in review."""
     from core.org.models import PostHolding
-    from core.plugins import host
     from plugins.eservice import cases, catalogue
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
-    assert {"eservice", "esupervision"} <= {n for n, r in host().records.items() if r.enabled}
     clerk = make_user("clerk1", "clerk", org["a"])
     PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
     item = catalogue.create_item(item_spec(org["dept_a"]))
@@ -38,6 +37,14 @@ def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
                            received=[m.id for m in item.materials if m.required], user=clerk)
     cases.transition(case, "accept", user=clerk)
     cases.transition(case, "start_review", user=clerk)
+    return clerk, case
+
+
+def test_eservice_case_past_its_step_limit_is_signalled(app, org, make_user):
+    from core.plugins import host
+    from plugins.eservice import cases
+    assert {"eservice", "esupervision"} <= {n for n, r in host().records.items() if r.enabled}
+    clerk, case = _case_in_review(org, make_user)
 
     monitored = MonitoredCase.get((MonitoredCase.source == "eservice")
                                   & (MonitoredCase.serial == case.serial))
@@ -96,18 +103,10 @@ def test_a_suspension_supervision_refuses_is_refused_by_the_hall(app, org, make_
     is refused in the clerk's own act, naming the field; the case keeps its state and
     supervision's clocks keep matching it. 10^23 never passes the form."""
     from core.api import FieldError
-    from core.org.models import PostHolding
-    from plugins.eservice import cases, catalogue
+    from plugins.eservice import cases
     from plugins.eservice.models import Case
     from plugins.esupervision.models import CaseEvent
-    from tests.plugins.eservice.conftest import VALID_ID, item_spec
-    clerk = make_user("clerk1", "clerk", org["a"])
-    PostHolding.create(person=clerk.person_id, post=org["clerk_a"], start=dt.date(2024, 1, 1))
-    item = catalogue.create_item(item_spec(org["dept_a"]))
-    case = cases.file_case(item, applicant_name="张三", id_number=VALID_ID,
-                           received=[m.id for m in item.materials if m.required], user=clerk)
-    cases.transition(case, "accept", user=clerk)
-    cases.transition(case, "start_review", user=clerk)
+    clerk, case = _case_in_review(org, make_user)
     events = CaseEvent.select().count()
     with pytest.raises(FieldError) as refused:
         cases.transition(Case.get_by_id(case.id), "suspend", user=clerk, reason="听证",
