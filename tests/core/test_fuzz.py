@@ -39,7 +39,7 @@ from tests.core.test_access_matrix import _build_county_a, _skipped, _urls
 
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 SKIP = ("auth.logout", "static")  # logging the fuzzer out would only lower the coverage
-EXAMPLES = int(os.environ.get("QL_FUZZ_EXAMPLES", "3"))  # per route, method and user
+EXAMPLES = int(os.environ.get("QL_FUZZ_EXAMPLES", "2"))  # per route, method and user
 COMMON = ("page", "sort", "order", "q", "region", "month", "year", "date_from", "date_to",
           "department", "state", "status", "kind", "type", "format", "next", "id")
 
