@@ -40,6 +40,11 @@ DOC_MAX_BYTES = 20 * 1024 * 1024
 TEAM_PERMISSION = {"investigator": "cases.investigate", "reviewer": "cases.review"}
 
 
+def _require_open(case: Case) -> None:
+    if case.status != "open":
+        raise FieldError("reason", _("The case is closed."))
+
+
 def _enter(case: Case, stage: str, day, by: str, note: str = "") -> None:
     spec = STAGES[stage]
     case.stage, case.stage_started_on = stage, day
@@ -197,6 +202,7 @@ def advance(user, case: Case, note: str = "", outcome: str = "") -> Case:
 def suspend(user, case: Case, reason: str) -> Case:
     """Suspend the stage's clock (中止), where the stage allows it."""
     _require_team(user, case, ("investigator",))
+    _require_open(case)
     if not STAGES[case.stage].suspendable:
         raise FieldError("reason", _("This stage cannot be suspended."))
     if case.suspended_since is not None:
@@ -216,11 +222,14 @@ def suspend(user, case: Case, reason: str) -> Case:
 
 def resume(user, case: Case) -> Case:
     _require_team(user, case, ("investigator",))
+    _require_open(case)
     if case.suspended_since is None:
         raise FieldError("reason", _("The case is not suspended."))
     day = today()
     with db.atomic():
         clock = clocks.resume("stage", case.number, day)
+        if clock is None:
+            raise FieldError("reason", _("This stage has no time limit running."))
         case.suspended_since, case.stage_due = None, clock.due_on
         case.save()
         StageLog.create(case=case, stage=case.stage, entered_on=day, action="resume",
@@ -233,6 +242,7 @@ def resume(user, case: Case) -> Case:
 def extend(user, case: Case, reason: str) -> Case:
     """Extend the stage's limit once by the days the stage allows, with approval."""
     _require_approver(user, case)
+    _require_open(case)
     spec = STAGES[case.stage]
     if not spec.extension_days:
         raise FieldError("reason", _("This stage cannot be extended."))
@@ -241,6 +251,8 @@ def extend(user, case: Case, reason: str) -> Case:
     reason = clean_text(reason, "reason", max_length=200, required=True)
     with db.atomic():
         clock = clocks.extend("stage", case.number, spec.extension_days)
+        if clock is None:
+            raise FieldError("reason", _("This stage has no time limit running."))
         case.extended, case.stage_due = True, clock.due_on
         case.save()
         StageLog.create(case=case, stage=case.stage, entered_on=today(), action="extend",

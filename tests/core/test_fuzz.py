@@ -127,7 +127,8 @@ def _params(view) -> tuple[list[str], list[str]]:
 # -- the database's state ----------------------------------------------------------------
 # Tables a refused request may rightly write: sessions (the idle clock), rate counters
 # (refusals are counted), the API token's last use. Audit rows are checked only when they
-# record a success: a refusal is rightly audited as a failure.
+# record a success: a refusal is rightly audited as a failure, and a refused form that
+# shows a confidential record again rightly records that it was viewed (record.view).
 UNCHECKED = ("user_session", "rate_counter", "api_token", "fuzz_write_log")
 
 
@@ -157,7 +158,8 @@ def _install_write_log() -> None:
             for op in ("INSERT", "UPDATE", "DELETE"):
                 when = ""
                 if table == audit and op == "INSERT":
-                    when = "WHEN (NEW.success)" if postgres else "WHEN NEW.success = 1"
+                    when = ("WHEN (NEW.success AND NEW.action <> 'record.view')" if postgres
+                            else "WHEN NEW.success = 1 AND NEW.action <> 'record.view'")
                 name = f"fuzz_{table}_{op.lower()}"[:60]
                 if postgres:
                     db.execute_sql(f'CREATE TRIGGER "{name}" AFTER {op} ON "{table}" FOR EACH '

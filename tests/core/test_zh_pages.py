@@ -21,7 +21,8 @@ NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static
              "esupervision.evaluation_xlsx", "public_procurement.record",
              "public_procurement.releases", "public_procurement.bulk",
              "procurement.bid_file", "org.import_preview", "auth.logout", "org.row",
-             "web.healthz", "web.healthz_jobs"}
+             "web.healthz", "web.healthz_jobs", "cases.item_file",
+             "cases.case_document_file"}
 
 
 @pytest.fixture
@@ -74,8 +75,10 @@ def app_codes() -> tuple[set[str], set[str]]:
     )
     from plugins.esupervision import labels
     from plugins.esupervision.models import CLOCK_KINDS, LETTER_STATES, SUPERVISION_STATES
+    from plugins.cases import vocab
     tables = [CASE_STATES, EVENT_LABELS, ITEM_STATUSES, SPECIAL_KINDS,
-              *labels.TABLES.values()]
+              *labels.TABLES.values(), vocab.ITEM_STATES, vocab.LEAD_STATES, vocab.WAYS,
+              vocab.DOCUMENTS, vocab.OUTCOMES]
     codes = {c for t in tables for c in t} | set(CLOCK_KINDS) | set(LETTER_STATES) \
         | set(SUPERVISION_STATES) | set(ALERT_STATES)
     for kind in host().collect("ql_alert_kinds"):
@@ -164,6 +167,12 @@ def samples() -> dict[str, dict]:
         "procurement_supplier.tender": {"project_id": project},
         "procurement_supplier.receipt": {"bid_id": first(pc.Bid.select())},
     })
+    from plugins.cases import models as cs
+    out.update({
+        "cases.item": {"item_id": first(cs.Item.select())},
+        "cases.lead": {"lead_id": first(cs.Lead.select())},
+        "cases.case": {"case_id": first(cs.Case.select())},
+    })
     return out
 
 
@@ -219,6 +228,15 @@ def test_every_demo_page_reads_in_chinese(app, runner, login):
         client = app.test_client()
         login(User.get(User.username == name), "Demo#2026qinglian", c=client)
         found.update({f"{name} {k}": v for k, v in crawl(client, paths, codes, phrases).items()})
+    # case supervision is need-to-know: its pages read as its own staff read them
+    for name in ("demo_cases_management", "demo_cases_head"):
+        client = app.test_client()
+        login(User.get(User.username == name), "Demo#2026qinglian", c=client)
+        mine = [p for p in paths if p[0].startswith("cases")]
+        if name == "demo_cases_management":  # holds every lead: reads every page
+            assert all(client.get(path).status_code == 200 for endpoint, path in mine
+                       if endpoint in ("cases.item", "cases.lead", "cases.case"))
+        found.update({f"{name} {k}": v for k, v in crawl(client, mine, codes, phrases).items()})
     assert not found, "\n".join(f"{k}: {sorted(v)}" for k, v in sorted(found.items()))
     assert not missing, f"no demo sample for {missing}"
     demo_spread_over_its_months()

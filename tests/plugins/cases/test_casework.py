@@ -152,3 +152,25 @@ def test_sweep_raises_yellow_then_red_once(world, on_day):
     # a suspended clock raises nothing
     clocks.suspend("ack", item.number, dt.date(2026, 10, 1))
     assert clocks.sweep(dt.date(2026, 12, 31))["red"] == 0
+
+
+def test_a_closed_case_or_one_without_a_running_limit_is_neither_suspended_nor_extended(
+        world):
+    """Found by the fuzz test: extending a case whose stage had no clock was a 500."""
+    from plugins.cases import casework
+    from plugins.cases.models import Case, Clock, StageLog
+    case = world.case()
+    Clock.delete().where((Clock.kind == "stage") & (Clock.ref == case.number)).execute()
+    logs = StageLog.select().where(StageLog.case == case.id).count()
+    with pytest.raises(FieldError) as exc:
+        casework.extend(world.leader, Case.get_by_id(case.id), "案情复杂")
+    assert exc.value.field == "reason"
+    again = Case.get_by_id(case.id)
+    assert not again.extended and again.stage_due == case.stage_due
+    assert StageLog.select().where(StageLog.case == case.id).count() == logs
+    Case.update(status="closed").where(Case.id == case.id).execute()
+    for act in (lambda c: casework.suspend(world.supervision, c, "x"),
+                lambda c: casework.resume(world.supervision, c),
+                lambda c: casework.extend(world.leader, c, "x")):
+        with pytest.raises(FieldError, match="closed|关闭|结"):
+            act(Case.get_by_id(case.id))
