@@ -47,8 +47,9 @@ def ql_blueprints():
     from plugins.risk.rules_views import bp as rules_bp
     from plugins.risk.talk_views import bp as talks_bp
     from plugins.risk.views import bp
+    from plugins.risk.evaluation_views import bp as evaluation_bp
     from plugins.risk.warning_views import bp as warnings_bp
-    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp]
+    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp, evaluation_bp]
 
 
 @hookimpl
@@ -97,3 +98,12 @@ def ql_handle_event(name, payload):
 def ql_audit_actions():
     from plugins.risk.wording import AUDIT_ACTIONS
     return AUDIT_ACTIONS
+
+
+@hookimpl
+def ql_dashboard_widgets(user, region):
+    """The counter board's four headline figures of the user's scope (risk points,
+    reminders and warnings, talks, people held accountable)."""
+    from plugins.risk.widgets import counters_widget
+    return [{"title": _l("Risk prevention"), "render": counters_widget, "order": 30,
+             "permission": "risk.view"}]

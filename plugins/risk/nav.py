@@ -25,6 +25,9 @@ SECTIONS: list[dict] = [
      "prefixes": ("/risk/talks",)},
     {"endpoint": "risk_rules.rules", "label": _l("Prevention rules"), "permission": "risk.view",
      "order": 46, "icon": "book", "prefixes": ("/risk/rules",)},
+    {"endpoint": "risk_evaluation.runs", "label": _l("Effect evaluation"),
+     "permission": "risk.view", "order": 47, "icon": "chart",
+     "prefixes": ("/risk/evaluation",)},
     {"endpoint": "risk.matrix", "label": _l("Risk matrix"), "permission": "risk.settings",
      "order": 49, "icon": "grid", "prefixes": ("/risk/matrix",)},
 ]

@@ -9,6 +9,7 @@ from core.api import _l, periodic
 
 WARNINGS_JOB = "risk.warnings"
 REMINDERS_JOB = "risk.reminders"
+EVALUATION_JOB = "risk.evaluation"
 
 
 def register_periodic(huey):
@@ -26,4 +27,10 @@ def register_periodic(huey):
         return {"holiday": reminders.holiday_reminders(),
                 "duty_start": reminders.duty_start_reminders(),
                 "talks_overdue": talks.overdue_talks()}
+    @periodic(crontab(hour="6", minute="15"), name=EVALUATION_JOB,
+              label=_l("Risk prevention: effect evaluation of last month and quarter"))
+    def evaluation_job():
+        from core.api import today
+        from plugins.risk import evaluation
+        return [run.id for run in evaluation.scheduled(today())]
     return warnings_job

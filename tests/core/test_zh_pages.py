@@ -16,7 +16,7 @@ from tests.conftest import STRONG
 # routes that answer something other than a page a person reads
 NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static",
              "risk_reminders.static",
-             "risk.export", "eservice.export",
+             "risk.export", "eservice.export", "risk_evaluation.xlsx",
              "eservice.material_file", "esupervision.evaluation_department_json",
              "esupervision.evaluation_xlsx", "public_procurement.record",
              "public_procurement.releases", "public_procurement.bulk",
@@ -154,6 +154,8 @@ def samples() -> dict[str, dict]:
         "risk_warnings.detail": {"warning_id": first(rk.RiskWarning.select())},
         "risk_talks.talk": {"talk_id": first(rk.Talk.select())},
         "risk_talks.notice": {"notice_id": first(rk.Notice.select())},
+        "risk_evaluation.detail": {"run_id": first(rk.EvaluationRun.select())},
+        "risk_evaluation.department": {"dept_id": dept.id},
     })
     project = first(pc.Project.select())
     auctioned = first(pc.Project.select().join(pc.Auction))

@@ -38,6 +38,8 @@ def build(rec) -> None:
         "held_on": "2026-03-02", "talker": "书记", "content": f"{SECRET}谈话内容"})
     rec["rk_notice"] = talks.issue_notice(None, {"kind": "disposal", "department": dept.id,
                                                  "matter": f"{SECRET}通知事项"})
+    from plugins.risk import evaluation
+    rec["rk_run"] = evaluation.evaluate(None, rec["region"], "2026-03")
 
 
 A_RECORDS = {
@@ -48,9 +50,11 @@ A_RECORDS = {
     "warning_id": lambda r: [r["rk_warning"].id],
     "talk_id": lambda r: [r["rk_talk"].id],
     "notice_id": lambda r: [r["rk_notice"].id],
+    "run_id": lambda r: [r["rk_run"].id],
 }
 EXPECTED_PREFIXES = ("/risk/units/", "/risk/registers/", "/risk/points/", "/risk/measures/",
-                     "/risk/rules/", "/risk/warnings/", "/risk/talks/")
+                     "/risk/rules/", "/risk/warnings/", "/risk/talks/",
+                     "/risk/evaluation/")
 
 
 def matrix_form(change: dict | None = None) -> dict:
@@ -83,4 +87,7 @@ def matrix_form(change: dict | None = None) -> dict:
 
 CITY_WIDE_FORMS = {
     "risk.save_matrix": lambda r: ({}, matrix_form()),
+    "risk_evaluation.weights": lambda r: ({}, {"coverage": "40", "measures": "20",
+                                               "reviews": "10", "warnings": "10",
+                                               "escalation": "10", "education": "10"}),
 }
