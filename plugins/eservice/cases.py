@@ -22,6 +22,7 @@ from core.api import (
     is_postgres,
     mask_resident_id,
     normalize_phone,
+    parse_int,
     publish,
     record,
     today,
@@ -34,6 +35,7 @@ from plugins.eservice.catalogue import parse_amount
 from plugins.eservice.models import (
     ID_PURPOSE,
     SPECIAL_KINDS,
+    SPECIAL_MAX_DAYS,
     Case,
     CaseEvent,
     CaseMaterial,
@@ -352,13 +354,13 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
                 raise FieldError("procedure", _("Choose the special procedure."))
             if not reason:
                 raise FieldError("reason", _("Give the reason for the special procedure."))
-            try:
-                days = int(expected_days or 0)
-            except (TypeError, ValueError):
-                days = 0
-            if days < 1:
-                raise FieldError("expected_days",
-                                 _("Give the expected length in working days (at least 1)."))
+            try:  # the event contract's range (docs/events.md), with or without supervision
+                days = parse_int(expected_days, "expected_days", min=1,
+                                 max=SPECIAL_MAX_DAYS)
+            except FieldError:
+                raise FieldError("expected_days", _(
+                    "Give the expected length in working days (1 to %(n)d).",
+                    n=SPECIAL_MAX_DAYS)) from None
             extra = {"reason": reason, "procedure": {"kind": procedure, "expected_days": days}}
             _stop_clock(case, day)
         elif action == "resume":

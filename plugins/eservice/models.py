@@ -30,6 +30,10 @@ LEVELS = {"national": _l("National"), "province": _l("Province"), "city": _l("Ci
           "county": _l("County"), "township": _l("Township")}
 ITEM_STATUSES = {"active": _l("In force"), "superseded": _l("Superseded"),
                  "retired": _l("Retired")}
+# The longest special procedure (特别程序) a clerk may enter, in working days: the range
+# of ``procedure.expected_days`` in the case-event contract (docs/events.md), so the hall
+# refuses a length on its own — even with e-supervision off — that supervision would refuse.
+SPECIAL_MAX_DAYS = 3650
 SPECIAL_KINDS = {"hearing": _l("Hearing"), "inspection": _l("Inspection"),
                  "expert_review": _l("Expert review"), "publicity": _l("Publicity"),
                  "other": _l("Other special procedure")}
