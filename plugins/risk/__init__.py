@@ -42,6 +42,7 @@ def ql_models():
 
 @hookimpl
 def ql_blueprints():
+    from plugins.risk.public import bp as public_bp
     from plugins.risk.reminder_views import api as risk_api
     from plugins.risk.reminder_views import bp as reminders_bp
     from plugins.risk.rules_views import bp as rules_bp
@@ -49,7 +50,25 @@ def ql_blueprints():
     from plugins.risk.views import bp
     from plugins.risk.evaluation_views import bp as evaluation_bp
     from plugins.risk.warning_views import bp as warnings_bp
-    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp, evaluation_bp]
+    return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp, evaluation_bp,
+            public_bp]
+
+
+@hookimpl
+def ql_public_links():
+    """The portal's link to the public page of the registers in force and the rules."""
+    return [{"label": _l("Integrity risk disclosure"), "endpoint": "public_risk.index",
+             "description": _l("Each unit's posts, their integrity risks and prevention "
+                               "measures in force, and the prevention rules library")}]
+
+
+@hookimpl
+def ql_demo_data(size):
+    """Demo registers, rules, warnings, reminders, talks, notices and accountability for
+    every region, through the plugin's services (``size`` ``large``: about 50,000 risk
+    points and 100,000 warnings and reminders, in bulk)."""
+    from plugins.risk.demo import seed
+    seed(size)
 
 
 @hookimpl

@@ -57,4 +57,5 @@ AUDIT_ACTIONS = {
     "risk.notice.template": _l("Notice template saved"),
     "risk.accountability.record": _l("Accountability recorded"),
     "risk.evaluation.run": _l("Effect evaluation run"),
+    "risk.demo.history": _l("Demo history of warnings and reminders loaded"),
 }

@@ -11,8 +11,6 @@ from dataclasses import replace
 
 import pytest
 
-from tests.conftest import STRONG
-
 # routes that answer something other than a page a person reads
 NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static",
              "risk_reminders.static",
@@ -67,6 +65,7 @@ def app_codes() -> tuple[set[str], set[str]]:
 
     from core.alerts.models import STATES as ALERT_STATES
     from core.plugins import host
+    from plugins.cases import vocab
     from plugins.eservice.models import (
         CASE_STATES,
         EVENT_LABELS,
@@ -74,11 +73,22 @@ def app_codes() -> tuple[set[str], set[str]]:
         SPECIAL_KINDS,
     )
     from plugins.esupervision import labels
-    from plugins.esupervision.models import CLOCK_KINDS, LETTER_STATES, SUPERVISION_STATES
-    from plugins.cases import vocab
+    from plugins.esupervision.models import (
+        CLOCK_KINDS,
+        LETTER_STATES,
+        SUPERVISION_STATES,
+    )
+    from plugins.risk import labels as rk_labels
+    from plugins.risk import wording as rk_wording
     tables = [CASE_STATES, EVENT_LABELS, ITEM_STATUSES, SPECIAL_KINDS,
               *labels.TABLES.values(), vocab.ITEM_STATES, vocab.LEAD_STATES, vocab.WAYS,
-              vocab.DOCUMENTS, vocab.OUTCOMES]
+              vocab.DOCUMENTS, vocab.OUTCOMES,
+              rk_labels.RISK_TYPE_LABELS, rk_labels.REGISTER_STATE_LABELS,
+              rk_labels.MEASURE_STATE_LABELS, rk_labels.REVIEW_OUTCOME_LABELS,
+              rk_labels.RULE_STATUS_LABELS, rk_wording.WARNING_SOURCE_LABELS,
+              rk_wording.WARNING_STATE_LABELS, rk_wording.REMINDER_KIND_LABELS,
+              rk_wording.TALK_KIND_LABELS, rk_wording.NOTICE_KIND_LABELS,
+              rk_wording.NOTICE_STATE_LABELS, rk_wording.ACCOUNTABILITY_KIND_LABELS]
     codes = {c for t in tables for c in t} | set(CLOCK_KINDS) | set(LETTER_STATES) \
         | set(SUPERVISION_STATES) | set(ALERT_STATES)
     for kind in host().collect("ql_alert_kinds"):
@@ -143,6 +153,7 @@ def samples() -> dict[str, dict]:
     from plugins.risk import models as rk
     register = first(rk.Register.select())
     rule = first(rk.Rule.select())
+    in_force = rk.Register.select().where(rk.Register.state == "approved").first()
     out.update({
         "risk.point": {"point_id": first(rk.Point.select())},
         "risk.register_page": {"register_id": register},
@@ -156,6 +167,10 @@ def samples() -> dict[str, dict]:
         "risk_talks.notice": {"notice_id": first(rk.Notice.select())},
         "risk_evaluation.detail": {"run_id": first(rk.EvaluationRun.select())},
         "risk_evaluation.department": {"dept_id": dept.id},
+        "public_risk.department": {"department_id": in_force.department_id
+                                   if in_force else None},
+        "public_risk.rule": {"rule_id": first(rk.Rule.select().where(
+            rk.Rule.status == "repealed")) or rule},
     })
     project = first(pc.Project.select())
     auctioned = first(pc.Project.select().join(pc.Auction))
