@@ -299,9 +299,9 @@ def _warning_states(office) -> None:
 def _large_registers(rng, unit, office, city_rules: dict[str, Rule]) -> int:
     """An approved register for every unit without one, through the import service (in
     bulk): about 50,000 points in all."""
-    total_posts = Post.select().count() or 1
-    per_post = max(1, round(50_000 / total_posts))
     taken = {d for (d,) in Register.select(Register.department).tuples()}
+    free_posts = Post.select().where(Post.department.not_in(sorted(taken) or [0])).count()
+    per_post = max(1, round((50_000 - Point.select().count()) / (free_posts or 1)))
     header = [key for key, _zh, _en in transfer.COLUMNS]
     numbers = [r.doc_number for r in city_rules.values() if r.title != REPEALED]
     count = 0
