@@ -142,10 +142,12 @@ def _lookup_case(serial: str, id_hash: str) -> Case | None:
 
 
 def public_timeline(case: Case) -> list[CaseEvent]:
-    """What the applicant sees of the timeline: events and steps, never notes or names."""
+    """What the applicant sees of the timeline: events and steps with what the hall told
+    the applicant (decision, reason, legal basis, rights, missing materials, special
+    procedure: ``timeline.public_details``), never notes or names."""
     def build():
         return (CaseEvent.select(CaseEvent.id, CaseEvent.at, CaseEvent.event,
-                                 CaseEvent.step_name)
+                                 CaseEvent.step_name, CaseEvent.data)
                 .where((CaseEvent.case == case.id) & (CaseEvent.public == True))
                 .order_by(CaseEvent.at, CaseEvent.id))
     return _fetch(CaseEvent, "timeline", build, case.id, True)

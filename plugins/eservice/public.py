@@ -31,7 +31,7 @@ from core.api import (
     public_cacheable,
     today,
 )
-from plugins.eservice import applications, cases, lookup, rating, statistics
+from plugins.eservice import applications, cases, lookup, rating, statistics, timeline
 from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm, StatsFilterForm
 from plugins.eservice.models import (
     EVENT_LABELS,
@@ -239,7 +239,12 @@ def track():
 
 def _progress(case) -> dict:
     day = today()
-    return {"events": lookup.public_timeline(case),
+    events = lookup.public_timeline(case)
+    return {"events": events, "details": timeline.public_details,
+            "decision": timeline.latest_public(events, "decided")
+            or timeline.latest_public(events, "not_accepted"),
+            "missing": timeline.latest_public(events, "supplement_requested")
+            if case.state == "supplement_requested" else [],
             "overdue": cases.is_overdue(case, day),
             "rating": Rating.get_or_none(Rating.case == case.id)
             if case.state == "closed" else None,

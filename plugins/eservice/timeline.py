@@ -52,3 +52,29 @@ def details(raw: str) -> list[tuple[str, str]]:
             text = str(value)
         out.append((str(label), text))
     return out
+
+
+
+# What an event's record tells the applicant — what the hall notified them of in writing
+# (准予/不予决定书, 不予受理告知书, 补正告知书, the special procedure's kind and length) —
+# never the clerk's notes, a suspension's internal reason or internal figures.
+PUBLIC_DETAILS = {
+    "decided": ("decision", "reason", "legal_basis", "rights_notice"),
+    "not_accepted": ("reason", "legal_basis", "rights_notice"),
+    "supplement_requested": ("missing_materials", "reason"),
+    "suspended": ("procedure",),
+}
+
+
+def public_details(raw: str, event: str) -> list[tuple[str, str]]:
+    """The lines of ``details`` an applicant reads on the public progress page."""
+    shown = {str(DETAIL_LABELS[k]) for k in PUBLIC_DETAILS.get(event, ())}
+    return [(label, text) for label, text in details(raw) if label in shown] if shown else []
+
+
+def latest_public(events, event: str) -> list[tuple[str, str]]:
+    """The public details of the newest ``event`` among ``events`` (e.g. the decision)."""
+    for e in reversed(list(events)):
+        if e.event == event:
+            return public_details(e.data, event)
+    return []

@@ -207,3 +207,30 @@ def test_a_wrong_id_on_the_rating_form_keeps_what_was_typed(app, client, item, c
     assert f'value="{case.serial}"' in body and f'value="{OTHER_ID}"' in body
     assert "窗口很耐心" in body
     assert re.search(r'value="4"[^>]*checked|checked[^>]*value="4"', body)
+
+
+def test_lookup_lists_missing_materials_and_shows_the_decision(app, client, item, clerk):
+    """Issue 15, the citizen: after a supplement request the missing materials are listed;
+    the decision (准予/不予) shows with its reason and legal basis; notes stay inside."""
+    case = cases.transition(case_in("submitted", item, clerk), "request_supplement",
+                            user=clerk, on=MON, missing=["营业执照复印件", "场所平面图"],
+                            note="INTERNAL-NOTE")
+    body = lookup(client, case.serial, VALID_ID).get_data(as_text=True)
+    assert "Materials to supplement" in body
+    assert "营业执照复印件; 场所平面图" in body and "INTERNAL-NOTE" not in body
+    case = cases.transition(case, "receive_supplement", user=clerk, on=MON)
+    body = lookup(client, case.serial, VALID_ID).get_data(as_text=True)
+    assert "Materials to supplement" not in body  # listed in the timeline only
+    assert body.count("营业执照复印件; 场所平面图") == 1
+    case = cases.transition(case, "accept", user=clerk, on=MON)
+    case = cases.transition(case, "start_review", user=clerk, on=MON)
+    while "advance" in cases.allowed_actions(case):
+        case = cases.transition(case, "advance", user=clerk, on=MON)
+    case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",
+                            reason="经营场所不符合要求", legal_basis="《食品经营许可管理办法》第十二条",
+                            note="INTERNAL-NOTE")
+    body = lookup(client, case.serial, VALID_ID).get_data(as_text=True)
+    facts = body[body.index("es-facts"):body.index("es-timeline")]
+    for text in ("Denied (不予)", "经营场所不符合要求", "《食品经营许可管理办法》第十二条"):
+        assert text in facts, text
+    assert "INTERNAL-NOTE" not in body
