@@ -140,6 +140,12 @@ def file_case(item: Item, *, applicant_name: str, id_number: str, phone: str = "
     return case
 
 
+# The rights a denial tells the applicant of when the clerk states none (行政许可法第三十八条;
+# 行政复议法第二十条: 60 days; 行政诉讼法第四十六条: 6 months). Document text in the
+# official language, stored with the decision as notified, not a label of the interface.
+RIGHTS_NOTICE = ("如不服本决定，可以自收到本决定之日起六十日内依法申请行政复议，"
+                 "或者自收到本决定之日起六个月内依法向人民法院提起行政诉讼。")
+
 # action -> (states it is allowed from, event name, state it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, str]] = {
     "accept": (("submitted", "supplement_received"), "accepted", "accepted"),
@@ -377,6 +383,8 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
             case.decision, case.decided_on = decision, day
             extra = {"decision": decision, "reason": reason or None,
                      "legal_basis": legal_basis.strip() or None}
+            if decision == "denied":  # 行政许可法第三十八条: the denial tells the rights
+                extra["rights_notice"] = (rights_notice or "").strip() or RIGHTS_NOTICE
         elif action == "close":
             case.closed_at = utcnow() if on is None else dt.datetime.combine(day, dt.time(9))
         elif action == "charge_fee":

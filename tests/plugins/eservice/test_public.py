@@ -231,6 +231,7 @@ def test_lookup_lists_missing_materials_and_shows_the_decision(app, client, item
                             note="INTERNAL-NOTE")
     body = lookup(client, case.serial, VALID_ID).get_data(as_text=True)
     facts = body[body.index("es-facts"):body.index("es-timeline")]
-    for text in ("Denied (不予)", "经营场所不符合要求", "《食品经营许可管理办法》第十二条"):
+    for text in ("Denied (不予)", "经营场所不符合要求", "《食品经营许可管理办法》第十二条",
+                 "六十日内依法申请行政复议"):  # the rights a denial must state (第三十八条)
         assert text in facts, text
     assert "INTERNAL-NOTE" not in body
