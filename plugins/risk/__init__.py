@@ -42,16 +42,17 @@ def ql_models():
 
 @hookimpl
 def ql_blueprints():
+    from plugins.risk.education_views import bp as education_bp
+    from plugins.risk.evaluation_views import bp as evaluation_bp
     from plugins.risk.public import bp as public_bp
     from plugins.risk.reminder_views import api as risk_api
     from plugins.risk.reminder_views import bp as reminders_bp
     from plugins.risk.rules_views import bp as rules_bp
     from plugins.risk.talk_views import bp as talks_bp
     from plugins.risk.views import bp
-    from plugins.risk.evaluation_views import bp as evaluation_bp
     from plugins.risk.warning_views import bp as warnings_bp
     return [bp, rules_bp, warnings_bp, reminders_bp, risk_api, talks_bp, evaluation_bp,
-            public_bp]
+            public_bp, education_bp]
 
 
 @hookimpl

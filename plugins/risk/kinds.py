@@ -16,6 +16,7 @@ HOLIDAY = "risk.reminder.holiday"
 RULE_DATE = "risk.reminder.rule_date"
 DUTY_START = "risk.reminder.duty_start"
 TALK_OVERDUE = "risk.talk.overdue"
+EDUCATION_OVERDUE = "risk.education.overdue"
 REMINDER_KINDS = {"site_arrival": SITE_ARRIVAL, "holiday": HOLIDAY, "rule_date": RULE_DATE,
                   "duty_start": DUTY_START}
 
@@ -36,12 +37,21 @@ def _talk_subject(details: dict) -> str | None:
              day=details["held_on"], due=details["due"])
 
 
+def _education_subject(details: dict) -> str | None:
+    if not details.get("title"):
+        return None
+    return _("Integrity study “%(title)s” not completed (due %(due)s)",
+             title=details["title"], due=details.get("due", ""))
+
+
 def _link(ref: str) -> str | None:
     kind, _sep, ident = ref.partition(":")
     if kind == "risk.warning":
         return url_for("risk_warnings.detail", warning_id=int(ident))
     if kind == "risk.talk":
         return url_for("risk_talks.talk", talk_id=int(ident))
+    if kind == "risk.education":
+        return url_for("risk_education.task", task_id=int(ident))
     if kind == "risk.reminder":
         return url_for("risk_reminders.log")
     return None
@@ -65,5 +75,8 @@ def alert_kinds() -> list[dict]:
          "link": _link},
         {"code": TALK_OVERDUE, "label": _l("Self-analysis after a talk overdue"),
          "level": "yellow", "escalate_after_hours": 48, "subject": _talk_subject,
+         "link": _link},
+        {"code": EDUCATION_OVERDUE, "label": _l("Integrity study overdue (廉政教育)"),
+         "level": "reminder", "escalate_after_hours": 0, "subject": _education_subject,
          "link": _link},
     ]

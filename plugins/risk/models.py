@@ -12,7 +12,7 @@ import json
 
 import peewee as pw
 
-from core.api import BaseModel, Department, Person, Post, Region, utcnow
+from core.api import BaseModel, Department, Person, Post, Region, StoredFile, utcnow
 
 RISK_TYPES = ("ideology", "system", "duty", "process", "external")
 REGISTER_STATES = ("draft", "submitted", "returned", "approved", "superseded")
@@ -539,14 +539,33 @@ class Material(BaseModel):
         table_name = "risk_material"
 
 
+class MaterialFile(BaseModel):
+    """An attachment of a material (a file of the core's encrypted store)."""
+
+    material = pw.ForeignKeyField(Material, backref="files", on_delete="CASCADE")
+    file = pw.ForeignKeyField(StoredFile, on_delete="RESTRICT")
+    sort = pw.IntegerField(default=0)
+
+    class Meta:
+        table_name = "risk_material_file"
+
+
 class MaterialTarget(BaseModel):
-    """Who a material goes to: holders of one post, or of posts with risk points of a
-    type and/or at least a level (level 1 most severe: ``max_level`` 2 means 一级 and 二级)."""
+    """An assignment of a material (分配): who it goes to — holders of one post, or of
+    posts with risk points in force of a type and/or at least a level (level 1 most
+    severe: ``max_level`` 2 means 一级 and 二级) — made on ``assigned_on`` with
+    ``due_days`` working days to study. While ``open``, a person who takes up a matching
+    post later gets it too (the daily job)."""
 
     material = pw.ForeignKeyField(Material, backref="targets", on_delete="CASCADE")
     post = pw.ForeignKeyField(Post, null=True, on_delete="CASCADE")
     risk_type = pw.CharField(max_length=16, default="")
     max_level = pw.SmallIntegerField(null=True)
+    assigned_on = pw.DateField(null=True)
+    due_days = pw.SmallIntegerField(default=10)
+    open = pw.BooleanField(default=True)
+    assigned_by = pw.CharField(max_length=64, default="")
+    assigned_at = pw.DateTimeField(default=utcnow)
 
     class Meta:
         table_name = "risk_material_target"
@@ -582,6 +601,8 @@ class EducationTask(BaseModel):
     quiz_score = pw.SmallIntegerField(null=True)
     completed_at = pw.DateTimeField(null=True)
     overdue_at = pw.DateTimeField(null=True)
+    target = pw.ForeignKeyField(MaterialTarget, null=True, on_delete="SET NULL")
+    quiz_attempts = pw.SmallIntegerField(default=0)
 
     class Meta:
         table_name = "risk_education_task"
@@ -638,5 +659,5 @@ class EvaluationScore(BaseModel):
 
 MODELS = [Setting, Matrix, Register, Point, Measure, Review, Rule, RuleSearch, PointRule,
           MeasureRule, RuleDate, RiskWarning, Signal, Site, SitePost, Reminder, CheckIn, Talk,
-          TalkSubmission, NoticeTemplate, Notice, Accountability, Material, MaterialTarget,
-          Question, EducationTask, EvaluationRun, EvaluationScore]
+          TalkSubmission, NoticeTemplate, Notice, Accountability, Material, MaterialFile,
+          MaterialTarget, Question, EducationTask, EvaluationRun, EvaluationScore]

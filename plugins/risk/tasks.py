@@ -21,12 +21,16 @@ def register_periodic(huey):
         return warnings.sweep()
 
     @periodic(crontab(hour="7", minute="30"), name=REMINDERS_JOB,
-              label=_l("Risk prevention: reminders before holidays and on duty start"))
+              label=_l("Risk prevention: reminders before holidays and on duty start, "
+                       "study tasks of posts taken up, overdue self-analyses and study"))
     def reminders_job():
-        from plugins.risk import reminders, talks
+        from plugins.risk import education, reminders, talks
         return {"holiday": reminders.holiday_reminders(),
                 "duty_start": reminders.duty_start_reminders(),
-                "talks_overdue": talks.overdue_talks()}
+                "education_duty_start": education.duty_start_assignments(),
+                "talks_overdue": talks.overdue_talks(),
+                "education_overdue": education.overdue_tasks()}
+
     @periodic(crontab(hour="6", minute="15"), name=EVALUATION_JOB,
               label=_l("Risk prevention: effect evaluation of last month and quarter"))
     def evaluation_job():

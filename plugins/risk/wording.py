@@ -35,6 +35,10 @@ ACCOUNTABILITY_KIND_LABELS = {"organisational": _l("Organisational handling (组
                               "party": _l("Party discipline (党纪处分)"),
                               "administrative": _l("Administrative sanction (政务处分)")}
 
+MATERIAL_KIND_LABELS = {"text": _l("Study text"),
+                        "case": _l("Warning-education case (警示教育案例)"),
+                        "document": _l("Document")}
+
 AUDIT_ACTIONS = {
     "risk.warning.raise": _l("Post warning raised"),
     "risk.evaluation.run": _l("Risk prevention effect evaluated"),
@@ -56,6 +60,15 @@ AUDIT_ACTIONS = {
     "risk.notice.assess": _l("Rectification assessed"),
     "risk.notice.template": _l("Notice template saved"),
     "risk.accountability.record": _l("Accountability recorded"),
+    "risk.education.material": _l("Education material published"),
+    "risk.education.question": _l("Quiz question changed"),
+    "risk.education.assign": _l("Education material assigned"),
+    "risk.education.close": _l("Education assignment closed"),
+    "risk.education.duty_start": _l("Study tasks given on taking up a post"),
+    "risk.education.open": _l("Study material opened"),
+    "risk.education.acknowledge": _l("Study material acknowledged"),
+    "risk.education.quiz": _l("Study quiz answered"),
+    "risk.education.overdue": _l("Study tasks overdue"),
     "risk.evaluation.run": _l("Effect evaluation run"),
     "risk.demo.history": _l("Demo history of warnings and reminders loaded"),
 }
