@@ -20,7 +20,7 @@ NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static
              "public_procurement.releases", "public_procurement.bulk",
              "procurement.bid_file", "org.import_preview", "auth.logout", "org.row",
              "web.healthz", "web.healthz_jobs", "cases.item_file",
-             "cases.case_document_file"}
+             "cases.case_document_file", "risk_education.attachment"}
 
 
 @pytest.fixture
@@ -171,6 +171,8 @@ def samples() -> dict[str, dict]:
                                    if in_force else None},
         "public_risk.rule": {"rule_id": first(rk.Rule.select().where(
             rk.Rule.status == "repealed")) or rule},
+        "risk_education.material": {"material_id": first(rk.Material.select())},
+        "risk_education.task": {"task_id": first(rk.EducationTask.select())},
     })
     project = first(pc.Project.select())
     auctioned = first(pc.Project.select().join(pc.Auction))

@@ -40,6 +40,22 @@ def build(rec) -> None:
                                                  "matter": f"{SECRET}通知事项"})
     from plugins.risk import evaluation
     rec["rk_run"] = evaluation.evaluate(None, rec["region"], "2026-03")
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    from plugins.risk import education
+    from plugins.risk.models import EducationTask, MaterialFile
+    pdf = b"%PDF-1.4\n%matrix\n1 0 obj\n<<>>\nendobj\n%%EOF\n"
+    material = education.create_material(None, {
+        "region": rec["region"].id, "title": f"{SECRET}警示教育", "kind": "case",
+        "body": f"{SECRET}案情"}, [FileStorage(io.BytesIO(pdf), filename=f"{SECRET}.pdf")])
+    question = education.add_question(None, material, {
+        "text": f"{SECRET}问题", "options": "甲\n乙", "answer": "1"})
+    target, _made = education.assign(None, material, {"post": post.id})
+    rec.update(rk_material=material, rk_question=question, rk_target=target,
+               rk_file=MaterialFile.get(MaterialFile.material == material.id),
+               rk_task=EducationTask.get(EducationTask.material == material.id))
 
 
 A_RECORDS = {
@@ -51,10 +67,15 @@ A_RECORDS = {
     "talk_id": lambda r: [r["rk_talk"].id],
     "notice_id": lambda r: [r["rk_notice"].id],
     "run_id": lambda r: [r["rk_run"].id],
+    "material_id": lambda r: [r["rk_material"].id],
+    "question_id": lambda r: [r["rk_question"].id],
+    "target_id": lambda r: [r["rk_target"].id],
+    "file_id": lambda r: [r["rk_file"].id],
+    "task_id": lambda r: [r["rk_task"].id],
 }
 EXPECTED_PREFIXES = ("/risk/units/", "/risk/registers/", "/risk/points/", "/risk/measures/",
                      "/risk/rules/", "/risk/warnings/", "/risk/talks/",
-                     "/risk/evaluation/")
+                     "/risk/evaluation/", "/risk/education/")
 
 
 def matrix_form(change: dict | None = None) -> dict:
