@@ -109,6 +109,11 @@ class Grading:
     def colour(self, level: int) -> str:
         return self.levels[level]["colour"]
 
+    def css_class(self, level: int) -> str:
+        """The class that colours ``level`` of this matrix version (``matrix_css``: the
+        content policy allows no inline styles)."""
+        return f"rk-m{self.matrix.id}-{level}"
+
     def label(self, level: int):
         return self.levels[level]["label"]
 
@@ -119,6 +124,19 @@ def current() -> Matrix:
     if row is None:
         raise LookupError("the risk matrix is missing: run `flask db upgrade`")
     return row
+
+
+def matrix_css() -> str:
+    """The colours of every matrix version's levels as classes ``.rk-m<id>-<level>``
+    (colours are validated as ``#rrggbb`` when a version is saved)."""
+    out = []
+    for row in Matrix.select().order_by(Matrix.id):
+        for lv in row.definition["levels"]:
+            colour = str(lv["colour"])
+            if len(colour) == 7 and colour[0] == "#" and all(
+                    c in "0123456789abcdefABCDEF" for c in colour[1:]):
+                out.append(f".rk-m{row.id}-{int(lv['code'])}{{--rk-colour:{colour}}}")
+    return "\n".join(out) + "\n"
 
 
 def grading(matrix: Matrix | int) -> Grading:

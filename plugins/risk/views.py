@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from flask import (
     Blueprint,
+    Response,
     abort,
     current_app,
     flash,
@@ -559,6 +560,13 @@ def import_file(register_id: int):
 
 
 # -- the risk matrix ---------------------------------------------------------------------------
+@bp.get("/matrix-levels.css")
+@require(VIEW)
+def matrix_levels_css():
+    """The level colours of every matrix version as classes (no inline styles)."""
+    return Response(scoring.matrix_css(), mimetype="text/css")
+
+
 @bp.get("/matrix")
 @require(SETTINGS)
 def matrix():

@@ -138,3 +138,20 @@ def test_a_county_grant_cannot_change_the_matrix(app, org, unit, login, make_use
     latest = scoring.current()
     assert latest.version == 2 and latest.definition["levels"][1]["review_months"] == 4
     assert latest.definition["method"] == "matrix"
+
+
+def test_level_colours_come_from_the_stylesheet_not_inline_styles(app, org, unit, login):
+    """The content policy (style-src 'self') drops inline style attributes: the level
+    badges and the matrix cells are coloured by classes of /risk/matrix-levels.css."""
+    from plugins.risk import scoring
+    client = app.test_client()
+    login(unit["reviewer"], c=client)
+    page = client.get("/risk/matrix").get_data(as_text=True)
+    assert "style-src 'self'" in client.get("/risk/matrix").headers["Content-Security-Policy"]
+    assert 'style="' not in page
+    matrix = scoring.current()
+    assert f'class="rk-level rk-m{matrix.id}-1"' in page
+    css = client.get("/risk/matrix-levels.css")
+    assert css.status_code == 200 and css.mimetype == "text/css"
+    colour = matrix.definition["levels"][0]["colour"]
+    assert f".rk-m{matrix.id}-1{{--rk-colour:{colour}}}" in css.get_data(as_text=True)
