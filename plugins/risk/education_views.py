@@ -29,7 +29,13 @@ from core.api import (
 )
 from plugins.risk import education
 from plugins.risk.labels import RISK_TYPE_LABELS
-from plugins.risk.models import EducationTask, Material, MaterialFile, MaterialTarget, Question
+from plugins.risk.models import (
+    EducationTask,
+    Material,
+    MaterialFile,
+    MaterialTarget,
+    Question,
+)
 from plugins.risk.web import back, in_scope, refusals
 from plugins.risk.wording import MATERIAL_KIND_LABELS
 
