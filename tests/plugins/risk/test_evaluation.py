@@ -203,5 +203,7 @@ def test_pages_export_and_refusals(october, unit, org, make_user, client_for):
     assert outsider.c.get(f"/risk/evaluation/{mine.id}.xlsx").status_code == 404
     assert outsider.post("/risk/evaluation/run", data={
         "period": "2026-10", "region": unit["region"].id}).status_code == 422
+    dash = county.get("/dashboard")
+    assert dash.status_code == 200 and "People held accountable" in dash.text, dash.text[-3000:]
     assert city.post("/risk/evaluation/weights", data=weights).status_code == 303
     assert config.get("weights")["coverage"] == 100
