@@ -163,7 +163,7 @@ def run(database_url: str, instance: Path) -> dict:
 
         def do_import():
             return transfer.import_rows(None, first, rows)
-        out["import"], result = _timed(do_import)
+        out["import"], _result = _timed(do_import)
         out["imported"] = POINTS
         out["executemany"] = executemany_same(first, second)
         warnings(depts)

@@ -30,7 +30,7 @@ from core.api import (
     db,
     record,
 )
-from plugins.risk import config
+from plugins.risk import bulk, config
 from plugins.risk import register as reg_service
 from plugins.risk.access import require_region
 from plugins.risk.errors import RiskError
@@ -339,26 +339,6 @@ def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append
     return [(code, points[code]) for code in order], measures, point_rules
 
 
-def _insert(model, rows: list[dict]) -> None:
-    """``rows`` (dicts of the same fields) inserted with one ``executemany``, the model's
-    defaults filled in and each value converted by its field, as ``insert_many`` would —
-    without building the SQL value by value (most of an import's time at 50,000 rows)."""
-    if not rows:
-        return
-    fields = [model._meta.fields[name] for name in rows[0]]
-    given = {f.name for f in fields}
-    extra = [f for f in model._meta.sorted_fields
-             if f.name not in given and f.default is not None and not f.primary_key]
-    defaults = tuple(f.db_value(f.default() if callable(f.default) else f.default)
-                     for f in extra)
-    cols = ", ".join(f'"{f.column_name}"' for f in fields + extra)
-    marks = ", ".join([db.param] * (len(fields) + len(extra)))
-    sql = f'INSERT INTO "{model._meta.table_name}" ({cols}) VALUES ({marks})'
-    for i in range(0, len(rows), 5000):
-        db.cursor().executemany(sql, [tuple(f.db_value(r[f.name]) for f in fields) + defaults
-                                      for r in rows[i:i + 5000]])
-
-
 def import_rows(user, register: Register, rows: list[list[str]], *,
                 mode: str = "append") -> ImportResult:
     """Import checked rows into a working copy: all or nothing, in bulk, audited."""
@@ -380,7 +360,7 @@ def import_rows(user, register: Register, rows: list[list[str]], *,
                 "department": register.department_id}
         point_rows = [{**base, **values, "sort": start + n}
                       for n, (_code, values) in enumerate(points, start=1)]
-        _insert(Point, point_rows)
+        bulk.insert_dicts(Point, point_rows)
         ids = dict(Point.select(Point.code, Point.id).where(Point.register == register.id)
                    .tuples())
         counters: dict[str, int] = {}
@@ -392,7 +372,7 @@ def import_rows(user, register: Register, rows: list[list[str]], *,
                                  **values})
             if rules:
                 measure_links.append((ids[code], key, rules))
-        _insert(Measure, measure_rows)
+        bulk.insert_dicts(Measure, measure_rows)
         links = [{"point": ids[code], "rule": r} for code, rules in point_rules.items()
                  for r in rules]
         for i in range(0, len(links), BATCH):

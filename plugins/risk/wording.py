@@ -41,7 +41,6 @@ MATERIAL_KIND_LABELS = {"text": _l("Study text"),
 
 AUDIT_ACTIONS = {
     "risk.warning.raise": _l("Post warning raised"),
-    "risk.evaluation.run": _l("Risk prevention effect evaluated"),
     "risk.warning.sweep": _l("Rule warnings raised"),
     "risk.warning.acknowledge": _l("Post warning acknowledged"),
     "risk.warning.handle": _l("Post warning handled"),
