@@ -84,7 +84,24 @@ def ql_nav_items(user, region):
          "order": 61, "permission": "cases.view"},
         {"label": _l("Cases"), "endpoint": "cases.cases", "icon": "folder",
          "order": 62, "permission": "cases.view"},
-    ]
+    ] + ([{"label": _l("Case statistics"), "endpoint": "cases.statistics", "icon": "chart",
+           "order": 63, "permission": "cases.view"}] if _sees_statistics(user) else [])
+
+
+def _sees_statistics(user) -> bool:
+    from plugins.cases.statistics import stat_regions
+    return bool(getattr(user, "is_authenticated", False) and stat_regions(user))
+
+
+@hookimpl
+def ql_dashboard_widgets(user, region):
+    """The overdue clocks and missing gates widget, for case management and commission
+    leaders (the regions their grant covers)."""
+    if not _sees_statistics(user):
+        return []
+    from plugins.cases.widgets import clocks_widget
+    return [{"title": _l("Case supervision: time limits and gates"), "render": clocks_widget,
+             "order": 30, "permission": "cases.view"}]
 
 
 @hookimpl

@@ -57,7 +57,8 @@ from plugins.cases.vocab import (
     label,
 )
 
-bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates")
+bp = Blueprint("cases", __name__, url_prefix="/cases", template_folder="templates",
+               static_folder="static", static_url_path="/static/cases")
 VIEW = "cases.view"
 
 
@@ -487,3 +488,30 @@ def case_revoke(case_id: int, member_id: int):
             abort(404)
         casework.revoke(current_user, case, row, f.reason.data)
     return _case_action(case_id, ReasonForm, "reason", act, "#team")
+
+
+# -- statistics -----------------------------------------------------------------------------
+@bp.get("/statistics", endpoint="statistics")
+@require(VIEW)
+def statistics_page():
+    """Aggregate figures per region and period (case management and commission leaders
+    only, for the regions their grant covers); ``format=xlsx`` downloads them."""
+    import json
+
+    from core.api import export_response
+
+    from plugins.cases import statistics
+    regions = statistics.choose_regions(current_user, request.args.get("region"))
+    period = statistics.parse_period(request.args.get("period"))
+    fmt = request.args.get("format", "")
+    if fmt not in ("", "xlsx"):
+        raise FieldError("format", _("Choose xlsx or nothing."))
+    data = statistics.compute(regions, period)
+    if fmt == "xlsx":
+        return export_response(f"cases-statistics-{period.code}", [], [], "xlsx",
+                               sheets=statistics.sheets(data))
+    return render_template("cases/statistics.html", data=data, period=period,
+                           all_regions=statistics.stat_regions(current_user),
+                           region_arg=request.args.get("region", ""),
+                           pct=statistics.pct, clock_kinds=clocks.KINDS,
+                           chart=json.dumps(statistics.chart(data), ensure_ascii=False))
