@@ -13,7 +13,7 @@ import pytest
 
 # routes that answer something other than a page a person reads
 NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static",
-             "risk_reminders.static",
+             "risk_reminders.static", "cases.static",
              "risk.export", "eservice.export", "risk_evaluation.xlsx",
              "eservice.material_file", "esupervision.evaluation_department_json",
              "esupervision.evaluation_xlsx", "public_procurement.record",
