@@ -9,7 +9,12 @@ import datetime as dt
 
 from core.api import User, is_workday, today, utc_midnight
 from plugins.esupervision import evaluation, supervision
-from plugins.esupervision.models import EvaluationRun, MonitoredCase, Signal, SupervisionCase
+from plugins.esupervision.models import (
+    EvaluationRun,
+    MonitoredCase,
+    Signal,
+    SupervisionCase,
+)
 from plugins.esupervision.sweep import sweep
 
 REPLAY_HOUR = dt.time(1, 30)  # 09:30 in Beijing
