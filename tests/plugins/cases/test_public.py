@@ -149,3 +149,34 @@ def test_portal_session_shows_only_the_own_report(app, world):
     client.post("/public/cases/leave", data={"csrf_token": _token(client,
                                                                 "/public/cases/mine")})
     assert client.get("/public/cases/mine").status_code == 303
+
+
+def test_ten_thousand_random_guesses_find_nothing(app, world):
+    """Issue 13: 10,000 random 16-digit guesses (bounded, in-process, each from its own
+    address so no limit interferes) find no report among real ones; every guess is an
+    audited miss. (10^16 codes: 20 reports give a 2·10^-11 chance for each guess.)"""
+    import secrets
+
+    from core.api import db
+    from core.audit.models import AuditEvent
+    from plugins.cases import intake, portal
+    fields = intake.clean_report({"channel": "web", "category": "integrity", "anonymous": True,
+                                  "subject_name": "李四", "subject_post": "某局科长",
+                                  "text": "收受礼金。"}, staff=False)
+    real = {portal.file_web_report(world.a, dict(fields), [], f"10.1.1.{n}")[1]
+            for n in range(20)}
+    assert len(real) == 20
+    assert all(portal.find_by_code(code, f"10.1.0.{n}") is not None
+               for n, code in enumerate(real))
+    misses = AuditEvent.select().where((AuditEvent.action == "cases.receipt.lookup")
+                                       & (AuditEvent.success == False))
+    before = misses.count()
+    found = 0
+    with db.atomic():  # one transaction: the guesses, not the commits, are measured
+        for n in range(10_000):
+            guess = f"{secrets.randbelow(10 ** 16):016d}"
+            if guess in real:
+                continue
+            found += portal.find_by_code(guess, f"10.2.{n // 250}.{n % 250}") is not None
+    assert found == 0
+    assert misses.count() >= before + 9_990
