@@ -162,8 +162,8 @@ def _register_many(regions, n: int, tag: str) -> None:
 
 
 def _plain_insert(regions, n: int) -> None:
-    from core.db import db
     from core.api import utcnow
+    from core.db import db
     cols = ["region_id", "year", "number", "channel", "transferred_from", "anonymous",
             "reporter_name", "reporter_contact", "subject_name", "subject_post",
             "subject_hash", "subject_region_id", "subject_rank", "category", "text",
@@ -252,7 +252,7 @@ def run(database_url: str, instance: Path) -> dict:
         db.connect(reuse_if_open=True)
         migrate.upgrade(host())
         calendar.ensure()
-        city, regions = world()
+        _city, regions = world()
         import plugins.cases.clocks
         import plugins.cases.intake
         plugins.cases.clocks.today = lambda: TODAY

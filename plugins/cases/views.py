@@ -499,7 +499,6 @@ def statistics_page():
     import json
 
     from core.api import export_response
-
     from plugins.cases import statistics
     regions = statistics.choose_regions(current_user, request.args.get("region"))
     period = statistics.parse_period(request.args.get("period"))
