@@ -13,7 +13,6 @@ the route must still reveal nothing.
 """
 from __future__ import annotations
 
-import hashlib
 import io
 import itertools
 import re
@@ -26,6 +25,7 @@ from core.auth.roles import declared_permissions
 from core.org.models import Department, Person, Post, PostHolding
 from core.plugins import host
 from core.settings import ROOT
+from tests.snapshot import table_digest
 
 SKIP_ENDPOINTS = ("static", "auth.login", "auth.totp", "auth.logout", "web.healthz",
                   "web.healthz_jobs")
@@ -197,8 +197,7 @@ def _snapshot() -> _Snapshot:
             # sessions: the idle clock moves by design (last_seen every 30 s, so a walk
             # longer than that on a loaded machine touched it); a missing table: no write
             continue
-        rows = model.select().order_by(model._meta.primary_key).tuples()
-        snap[model._meta.table_name] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+        snap[model._meta.table_name] = table_digest(model)
     return snap
 
 

@@ -3,7 +3,6 @@ change on GET, and the separation of the three administrators (三员分立)."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 
 import pyotp
@@ -15,6 +14,7 @@ from core.auth.passwords import PasswordPolicyError, check_policy
 from core.db import utcnow
 from core.plugins import host
 from tests.conftest import STRONG
+from tests.snapshot import table_digest
 
 
 def _token(client, path="/login"):
@@ -382,8 +382,7 @@ def _snapshot() -> dict[str, str]:
         name = model._meta.table_name
         if name in SNAPSHOT_SKIP or not model.table_exists():
             continue  # (a table that does not exist cannot be written; test_schema says so)
-        rows = model.select().order_by(model._meta.primary_key).tuples()
-        out[name] = hashlib.sha256(repr(list(rows)).encode()).hexdigest()
+        out[name] = table_digest(model)
     return out
 
 
