@@ -84,8 +84,15 @@ def ql_nav_items(user, region):
          "order": 61, "permission": "cases.view"},
         {"label": _l("Cases"), "endpoint": "cases.cases", "icon": "folder",
          "order": 62, "permission": "cases.view"},
-    ] + ([{"label": _l("Case statistics"), "endpoint": "cases.statistics", "icon": "chart",
+    ] + ([{"label": _l("Quarterly report-back"), "endpoint": "cases.report_back",
+           "icon": "check", "order": 64, "permission": "cases.view"}]
+         if _sees_report_back(user) else []) + ([{"label": _l("Case statistics"), "endpoint": "cases.statistics", "icon": "chart",
            "order": 63, "permission": "cases.view"}] if _sees_statistics(user) else [])
+
+
+def _sees_report_back(user) -> bool:
+    from plugins.cases.report_back import overview_regions
+    return bool(getattr(user, "is_authenticated", False) and overview_regions(user))
 
 
 def _sees_statistics(user) -> bool:
@@ -150,6 +157,6 @@ def ql_cli(group):
     @cases_group.command("sweep", help="Raise the alerts of near and passed time limits now.")
     def sweep_cmd():
         from core.api import db
-        from plugins.cases.clocks import sweep
+        from plugins.cases.tasks import run_sweep
         with db.connection_context():
-            click.echo(sweep())
+            click.echo(run_sweep())

@@ -6,7 +6,8 @@ and each case stage's limit.
 A clock runs from ``started_on`` to ``due_on``; a suspension stops it (``stopped_since``)
 and its resumption moves the due day on by the working days it stood; ``done_on`` ends
 it. The sweep raises a yellow alert once a clock is within ``YELLOW_DAYS`` working days of
-its limit and a red one once it is passed — set-based: one indexed query per level, one
+its limit and a red one once it is passed (the quarterly report-back's clocks are started
+by :func:`plugins.cases.report_back.ensure_clocks` first) — set-based: one indexed query per level, one
 batch of alerts, one update. Alerts name the record's number, never its content.
 """
 from __future__ import annotations
@@ -29,7 +30,7 @@ from core.api import (
 from plugins.cases.models import Clock
 from plugins.cases.vocab import YELLOW_DAYS
 
-KINDS = ("route", "ack", "result", "answer", "review", "stage")
+KINDS = ("route", "ack", "result", "answer", "review", "stage", "report")
 YELLOW, RED = "cases.clock.yellow", "cases.clock.red"
 
 
@@ -41,6 +42,7 @@ def label(kind: str) -> str:
         "answer": _("Written answer to the inquiry within 15 working days"),
         "review": _("Review the lead kept pending"),
         "stage": _("Time limit of the case stage"),
+        "report": _("Quarterly report-back to the petitions office within 10 working days"),
     }[kind]
 
 

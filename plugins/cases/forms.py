@@ -149,3 +149,14 @@ class MemberForm(Form):
         ("investigator", _l("Investigator")), ("reviewer", _l("Reviewer")),
         ("granted", _l("Access granted"))])
     reason = TextField(_l("Reason"), [v.InputRequired()], max_length=200)
+
+
+class ReportBackForm(Form):
+    """An office's quarterly report-back (回告) to the petitions office."""
+
+    office = wtforms.SelectField(_l("Office"), choices=[
+        ("supervision", _l("Supervision and inspection office")),
+        ("investigation", _l("Investigation office"))])
+    period = TextField(_l("Quarter"), [v.InputRequired()], max_length=7)
+    note = TextAreaField(_l("What became of the items routed to the office"),
+                         [v.InputRequired()], max_length=4000)

@@ -55,6 +55,8 @@ class Item(BaseModel):
     reporter_seen_at = pw.DateTimeField(null=True)
     registered_by = pw.CharField(max_length=64, default="")
     registered_at = pw.DateTimeField(default=utcnow)
+    # the event of another platform it came from (``esupervision.signal:4021``): one item each
+    source_ref = pw.CharField(max_length=64, null=True, unique=True)
 
     class Meta:
         table_name = "cases_item"
@@ -229,4 +231,26 @@ class Clock(BaseModel):
         indexes = ((("kind", "ref"), True), (("done_on", "due_on"), False))
 
 
-MODELS = [Item, Message, Attachment, Feedback, Lead, Case, Member, Document, StageLog, Clock]
+class ReportBack(BaseModel):
+    """The quarterly report-back (回告) of the supervision and inspection office or the
+    investigation office of a region to its petitions office: what became of the items
+    routed to it in the quarter (figures as filed) and its own account (encrypted)."""
+
+    region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    office = pw.CharField(max_length=16)  # supervision | investigation
+    period = pw.CharField(max_length=7)   # 2026-Q3
+    due_on = pw.DateField()
+    filed_on = pw.DateField()
+    received = pw.IntegerField(default=0)
+    disposed = pw.IntegerField(default=0)
+    pending = pw.IntegerField(default=0)
+    note = EncryptedField(REPORT_TEXT)
+    filed_by = pw.CharField(max_length=64, default="")
+    filed_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "cases_report_back"
+        indexes = ((("region", "office", "period"), True), (("period",), False))
+
+
+MODELS = [Item, Message, Attachment, Feedback, Lead, Case, Member, Document, StageLog, Clock, ReportBack]

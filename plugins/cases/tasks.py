@@ -1,5 +1,6 @@
-"""Jobs of case supervision: the clock sweep every ten minutes (yellow and red alerts of
-the time limits). The clock rows say what is due, so the job is idempotent."""
+"""Jobs of case supervision: the clock sweep every ten minutes (the clocks of the quarterly
+report-back started, then the yellow and red alerts of the time limits). The clock rows
+say what is due, so the job is idempotent."""
 from __future__ import annotations
 
 from huey import crontab
@@ -13,6 +14,13 @@ def register_periodic(huey):
     @periodic(crontab(minute="*/10"), name=SWEEP_LOCK,
               label=_l("Case supervision: time limits"))
     def sweep_job():
-        from plugins.cases.clocks import sweep
-        return sweep()
+        return run_sweep()
     return sweep_job
+
+
+def run_sweep() -> dict:
+    """Start the quarter's report-back clocks, then raise the alerts of every clock."""
+    from plugins.cases.clocks import sweep
+    from plugins.cases.report_back import ensure_clocks
+    started = ensure_clocks()
+    return {**sweep(), "report_back_started": started}

@@ -31,6 +31,7 @@ from plugins.cases.forms import (
     MessageForm,
     ProposeForm,
     ReasonForm,
+    ReportBackForm,
     RouteForm,
 )
 from plugins.cases.models import (
@@ -514,3 +515,56 @@ def statistics_page():
                            region_arg=request.args.get("region", ""),
                            pct=statistics.pct, clock_kinds=clocks.KINDS,
                            chart=json.dumps(statistics.chart(data), ensure_ascii=False))
+
+
+# -- quarterly report-back ------------------------------------------------------------------
+@bp.get("/report-back", endpoint="report_back")
+@require(VIEW)
+def report_back_page():
+    """Who has and who has not reported back for a quarter (回告): the petitions office and
+    case management see every office of their regions, an office its own rows and the
+    form to file."""
+    from plugins.cases import report_back
+    period = report_back.parse_quarter(request.args.get("period"))
+    return _report_back_page(period)
+
+
+def _report_back_page(period, *, errors=None, values=None, status: int = 200):
+    from plugins.cases import report_back
+    rows = report_back.overview(current_user, period)
+    if not report_back.overview_regions(current_user):
+        abort(403)
+    return render_template("cases/report_back.html", rows=rows, period=period,
+                           counts=report_back.counts(rows), quarters=report_back.quarters(),
+                           errors=errors or {}, values=values or {}), status
+
+
+@bp.post("/report-back/<int:region_id>", endpoint="report_back_file")
+@require(VIEW)
+def report_back_file(region_id: int):
+    """An office files its report-back for a region its grant covers (a county's office
+    never files for the city, nor for another county)."""
+    from plugins.cases import report_back
+    from plugins.cases.vocab import REPORT_OFFICES
+    region = Region.get_or_none(Region.id == region_id)
+    if region is None:
+        abort(404)
+    if not any(has_permission(current_user, perm, region.id)
+               for perm in REPORT_OFFICES.values()):
+        abort(403)  # before the form: a region outside one's grant learns nothing of it
+    form = ReportBackForm()
+    try:
+        period = report_back.parse_quarter(form.period.data or None)
+    except FieldError:
+        period = report_back.previous_quarter(today())
+    key = f"{region.id}:{form.office.data}"
+    if form.validate():
+        try:
+            report_back.file(current_user, region, form.office.data, form.period.data,
+                             form.note.data)
+        except FieldError as exc:
+            form.apply_error(exc)
+        else:
+            return redirect(url_for("cases.report_back", period=period.code), 303)
+    return _report_back_page(period, errors={key: form.first_error},
+                             values={key: form.note.data or ""}, status=422)

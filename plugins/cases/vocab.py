@@ -69,6 +69,9 @@ ACK_DAYS = 15         # named reporter told of acceptance within 15 working days
 RESULT_DAYS = 15      # and of the result within 15 working days of closing
 ANSWER_DAYS = 15      # 谈话函询: the written answer within 15 working days
 REVIEW_MONTHS = 6     # 暂存待查: back for review after this many months (deployment default)
+REPORT_BACK_DAYS = 10  # 回告: each quarter's report-back within 10 working days of its end
+# the offices that report back to the petitions office each quarter, with their permission
+REPORT_OFFICES = {"supervision": "cases.supervise", "investigation": "cases.investigate"}
 
 LEAD_STATES = {
     "open": _l("Awaiting disposal"),    # 待处置

@@ -8,7 +8,7 @@ from tests.core.test_access_matrix import SECRET
 
 def build(rec) -> None:
     """A county-A web report with a file and a message, its lead and its case with a
-    document and a member."""
+    document and a member, and the supervision office's report-back of a quarter."""
     from core.api import store_file
     from plugins.cases.models import (
         Attachment,
@@ -18,6 +18,7 @@ def build(rec) -> None:
         Lead,
         Member,
         Message,
+        ReportBack,
     )
     region = rec["region"]
     item = Item.create(region=region, year=2026, number="锦江纪信〔2026〕9999号", channel="web",
@@ -41,7 +42,10 @@ def build(rec) -> None:
     doc = Document.create(case=case, stage="verify", kind="verify_report",
                           title=f"{SECRET}初核报告", file=doc_file)
     member = Member.create(case=case, user=rec["user"], role="investigator")
-    rec.update(cs_item=item, cs_attachment=att, cs_lead=lead, cs_case=case, cs_doc=doc,
+    report = ReportBack.create(region=region, office="supervision", period="2026-Q3",
+                               due_on=dt.date(2026, 10, 20), filed_on=dt.date(2026, 10, 19),
+                               note=f"{SECRET}回告")
+    rec.update(cs_report_back=report, cs_item=item, cs_attachment=att, cs_lead=lead, cs_case=case, cs_doc=doc,
                cs_member=member)
 
 
@@ -53,4 +57,5 @@ A_RECORDS = {
     "doc_id": lambda r: [r["cs_doc"].id],
     "member_id": lambda r: [r["cs_member"].id],
 }
-EXPECTED_PREFIXES = ("/cases/items/", "/cases/leads/", "/cases/cases/")
+# region_id (the core's county A) also fills /cases/report-back/<region_id>
+EXPECTED_PREFIXES = ("/cases/items/", "/cases/leads/", "/cases/cases/", "/cases/report-back/")
