@@ -66,6 +66,8 @@ def ql_nav_items(user, region):
          "order": 21, "permission": "eservice.case.read"},
         {"label": _l("Bad-rating follow-up"), "endpoint": "eservice.rectifications",
          "icon": "flag", "order": 22, "permission": "eservice.rating.follow_up"},
+        {"label": _l("Step delegations"), "endpoint": "eservice.delegations",
+         "icon": "users", "order": 23, "permission": "eservice.case.handle"},
     ]
 
 

@@ -31,6 +31,7 @@ from core.api import (
     workdays_between,
     workdays_left,
 )
+from plugins.eservice import delegation as delegations
 from plugins.eservice.catalogue import parse_amount
 from plugins.eservice.models import (
     ID_PURPOSE,
@@ -347,10 +348,12 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
         elif action == "advance":
             current = next(s for s in steps if s.seq == case.step_seq)
             following = next(s for s in steps if s.seq > current.seq)
+            post, delegated = delegations.step_authority(case, current, user, day)
             _log(case, "step_completed", previous, "in_review", user, note=note, step=current,
-                 at=at)
+                 at=at, post=post, data=_delegation_data(delegated))
             record("eservice.case.step_completed", object_type="eservice_case",
-                   object_id=case.id, summary=f"{case.serial} {current.name}",
+                   object_id=case.id, summary=f"{case.serial} {current.name}"
+                   + (f" (delegation {delegated.id})" if delegated else ""),
                    region_id=case.region_id, user=user)
             publish_event("step_completed", case, user, step=current, at=at)
             case.step_seq = following.seq
@@ -378,7 +381,9 @@ def transition(case: Case, action: str, *, user=None, note: str = "", reason: st
                 raise FieldError("reason", _("A denial needs its reason."))
             current = next((s for s in steps if s.seq == case.step_seq), None)
             if current is not None:
-                _log(case, "step_completed", previous, "in_review", user, step=current, at=at)
+                post, delegated = delegations.step_authority(case, current, user, day)
+                _log(case, "step_completed", previous, "in_review", user, step=current, at=at,
+                     post=post, data=_delegation_data(delegated))
                 publish_event("step_completed", case, user, step=current, at=at)
             case.decision, case.decided_on = decision, day
             extra = {"decision": decision, "reason": reason or None,
@@ -411,10 +416,22 @@ def _for_update() -> bool:
     return is_postgres()
 
 
+def _delegation_data(delegated) -> dict | None:
+    """What a step completed under a delegation (委托) records on the timeline."""
+    if delegated is None:
+        return None
+    grantor = delegated.delegator
+    return {"delegation": {"id": delegated.id, "post": delegated.post.title,
+                           "delegator": grantor.username,
+                           "valid_from": delegated.valid_from.isoformat(),
+                           "valid_until": delegated.valid_until.isoformat()}}
+
+
 def _log(case: Case, event: str, state_from: str, state_to: str, user, *, note: str = "",
          reason: str = "", step: ItemStep | None = None, data: dict | None = None,
-         at: dt.datetime | None = None, public: bool = True) -> CaseEvent:
-    post = acting_post(user, case.department)
+         at: dt.datetime | None = None, public: bool = True,
+         post: Post | None = None) -> CaseEvent:
+    post = post or acting_post(user, case.department)
     return CaseEvent.create(
         case=case, at=at or utcnow(), event=event, state_from=state_from, state_to=state_to,
         step_seq=step.seq if step else None, step_name=step.name if step else "",

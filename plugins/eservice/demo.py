@@ -19,9 +19,10 @@ from core.api import (
     is_workday,
     person_name,
     today,
+    utcnow,
 )
 from plugins.eservice import cases, importer
-from plugins.eservice.models import Case, Item
+from plugins.eservice.models import Case, Item, ItemStep
 from plugins.eservice.rating import rate_case
 
 SUBJECTS = {
@@ -146,6 +147,41 @@ def _clerk(username: str, region: Region) -> User:
     return user
 
 
+STEP_ACCOUNTS = {"审查员": "reviewer", "审批科科长": "chief", "局长": "director"}
+
+
+class _Holders:
+    """The account of the person holding a step's post in a department, made on first
+    use: demo steps are completed by holders of their posts, as the rule requires. The
+    accounts share the window clerk's demo password hash (one hash, not hundreds)."""
+
+    def __init__(self, template: User):
+        self.template = template
+        self.cache: dict[tuple[int, str], User | None] = {}
+
+    def __call__(self, item: Item, step) -> User | None:
+        key = (item.department_id, step.post_title)
+        if key not in self.cache:
+            self.cache[key] = self._make(item, step.post_title)
+        return self.cache[key]
+
+    def _make(self, item: Item, title: str) -> User | None:
+        holding = (PostHolding.select().join(Post)
+                   .where((Post.department == item.department_id) & (Post.title == title)
+                          & PostHolding.end.is_null(True))
+                   .order_by(PostHolding.id).first())
+        if holding is None:
+            return None
+        user = User.get_or_none(User.person == holding.person_id)
+        if user is None:
+            dept = Department.get_by_id(item.department_id)
+            username = f"{STEP_ACCOUNTS.get(title, 'step')}_{item.region.code}_{dept.code}"
+            user = User.create(username=username, password_hash=self.template.password_hash,
+                               person=holding.person_id, must_change_password=False,
+                               is_demo=True, password_changed_at=utcnow())
+        return demo_user(user.username, item.region, role="clerk")
+
+
 def _demo_id(rng: random.Random, region_code: str) -> str:
     born = dt.date(1960, 1, 1) + dt.timedelta(days=rng.randint(0, 15000))
     body = f"{region_code}{born:%Y%m%d}{rng.randint(0, 999):03d}"
@@ -180,6 +216,7 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
     first = until - dt.timedelta(days=91)
     count = count or (240 if size == "small" else 800)
     made = 0
+    holders = _Holders(clerks[city.id])
     for _n in range(count):
         item = rng.choice(items)
         clerk = clerks[item.region_id]
@@ -189,14 +226,15 @@ def seed_cases(size: str, rng: random.Random, count: int | None = None) -> int:
         if filed > until:
             continue
         with db.atomic():
-            _walk(rng, item, clerk, filed, until)
+            _walk(rng, item, clerk, filed, until, holders)
         made += 1
     return made
 
 
 def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
-          today: dt.date) -> Case:
-    """File one case and move it as far as its (random) fate and today allow."""
+          today: dt.date, holders=None) -> Case:
+    """File one case and move it as far as its (random) fate and today allow; each step
+    is completed by a holder of its post (``holders``), the rest by the window clerk."""
     mats = list(item.materials)
     complete = rng.random() > 0.1
     received = [m.id for m in mats if m.required or rng.random() < 0.5] if complete else \
@@ -210,14 +248,17 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
         return case  # still waiting at the window
     day = filed
 
-    def step(action: str, advance: int = 0, **kw) -> bool:
+    def step(action: str, advance: int = 0, by: User | None = None, **kw) -> bool:
         nonlocal case, day
         nxt = _workday_after(day, advance) if advance else day
         if nxt > today:
             return False
         day = nxt
-        case = cases.transition(case, action, user=clerk, on=day, **kw)
+        case = cases.transition(case, action, user=by or clerk, on=day, **kw)
         return True
+
+    def holder(s) -> User | None:
+        return holders(item, s) if holders is not None and s.post_title else None
 
     if not complete:
         missing = [m.name for m in mats if m.required and m.id not in received]
@@ -243,13 +284,14 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
             return case
         if not step("resume", rng.randint(2, 8)):
             return case
-    steps = list(item.steps)
+    steps = list(item.steps.order_by(ItemStep.seq))
     per_step = max(0, budget // max(1, len(steps)))
-    for _s in steps[1:]:
-        if not step("advance", per_step):
+    for done in steps[:-1]:
+        if not step("advance", per_step, by=holder(done)):
             return case
     denied = rng.random() < 0.08
     if not step("decide", max(1, budget - per_step * (len(steps) - 1)),
+                by=holder(steps[-1]) if steps else None,
                 decision="denied" if denied else "approved",
                 reason="申请材料不符合法定条件" if denied else "",
                 legal_basis="《中华人民共和国行政许可法》第三十八条" if denied else ""):

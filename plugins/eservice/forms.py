@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from core.api import Form, IntegerField, MonthField, _l, coerce_id
+from core.api import DateField, Form, IntegerField, MonthField, _l, coerce_id
 from plugins.eservice.models import RATINGS, SPECIAL_KINDS
 
 RIGHTS_NOTICE = _l("If you disagree, you may apply for administrative review within 60 days "
@@ -98,6 +98,16 @@ class RatingForm(LookupForm):
                                                for k, v in RATINGS.items()],
                         validators=[DataRequired()])
     comment = TextAreaField(_l("Comment (optional)"), validators=[Optional(), Length(max=1000)])
+
+
+class DelegationForm(Form):
+    """A delegation (委托) of a post's case steps to a colleague, for a bounded period."""
+
+    post_id = SelectField(_l("Post delegated"), choices=[], validators=[DataRequired()])
+    delegate_id = SelectField(_l("Delegated to"), choices=[], validators=[DataRequired()])
+    valid_from = DateField(_l("From"), validators=[DataRequired()])
+    valid_until = DateField(_l("Until (inclusive)"), validators=[DataRequired()])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
 class ImportForm(Form):

@@ -265,5 +265,42 @@ class Rectification(BaseModel):
         table_name = "eservice_rectification"
 
 
+class StepDelegation(BaseModel):
+    """A delegation (委托): the holder of a post (or the department's head) lets a colleague
+    complete the case steps assigned to that post, from ``valid_from`` to ``valid_until`` inclusive.
+    Revoked, it stops at once; every use is named on the case's timeline."""
+
+    post = pw.ForeignKeyField(Post, backref="+", on_delete="CASCADE")
+    region = pw.ForeignKeyField(Region, backref="+", on_delete="RESTRICT")
+    delegator = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    delegate = pw.ForeignKeyField(User, backref="+", on_delete="CASCADE")
+    valid_from = pw.DateField()
+    valid_until = pw.DateField()
+    reason = pw.TextField()
+    created_at = pw.DateTimeField(default=utcnow)
+    revoked_at = pw.DateTimeField(null=True)
+    revoked_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "eservice_step_delegation"
+        indexes = ((("delegate", "valid_until"), False),)
+        constraints = (pw.Check("valid_from <= valid_until"),)
+
+
+class HallContact(BaseModel):
+    """Where a region's service hall is and whom to call (the receipt names them): set by
+    an administrator of that region; a county without its own falls back to the city's."""
+
+    region = pw.ForeignKeyField(Region, backref="+", on_delete="CASCADE", unique=True)
+    address = pw.CharField(max_length=200)
+    phone = pw.CharField(max_length=32)
+    hours = pw.CharField(max_length=100, default="")
+    updated_at = pw.DateTimeField(default=utcnow)
+    updated_by = pw.ForeignKeyField(User, null=True, backref="+", on_delete="SET NULL")
+
+    class Meta:
+        table_name = "eservice_hall_contact"
+
+
 MODELS = [Item, ItemBasis, ItemMaterial, ItemStep, ItemSpecial, Case, CaseMaterial, CaseEvent,
-          Rating, Rectification]
+          Rating, Rectification, StepDelegation, HallContact]

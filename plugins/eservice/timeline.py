@@ -16,6 +16,7 @@ DETAIL_LABELS = {
     "stopped_days": _l("Working days the clock stood still"),
     "fee_charged": _l("Amount charged (yuan)"), "deadline": _l("Deadline kept"),
     "renumbered": _l("The new calendar would give"),
+    "delegation": _l("Under delegation (委托)"),
 }
 
 
@@ -43,6 +44,10 @@ def details(raw: str) -> list[tuple[str, str]]:
             text = str(DECISIONS.get(value, value))
         elif key == "missing_materials":
             text = "; ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+        elif key == "delegation" and isinstance(value, dict):
+            text = _("from %(who)s, post %(post)s, valid %(a)s to %(b)s",
+                     who=value.get("delegator", ""), post=value.get("post", ""),
+                     a=value.get("valid_from", ""), b=value.get("valid_until", ""))
         elif key == "procedure" and isinstance(value, dict):
             kind = str(SPECIAL_KINDS.get(value.get("kind"), value.get("kind") or ""))
             days = value.get("expected_days")

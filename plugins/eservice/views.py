@@ -16,6 +16,7 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from core.api import (
+    AccessDenied,
     Department,
     FieldError,
     Post,
@@ -30,9 +31,10 @@ from core.api import (
     scoped,
     today,
 )
-from plugins.eservice import cases, importer, rectification, timeline
+from plugins.eservice import cases, delegation, importer, rectification, timeline
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
+    DelegationForm,
     FileCaseForm,
     ImportForm,
     RectifyForm,
@@ -47,6 +49,7 @@ from plugins.eservice.models import (
     Item,
     Rating,
     Rectification,
+    StepDelegation,
 )
 
 bp = Blueprint("eservice", __name__, url_prefix="/eservice", template_folder="templates")
@@ -120,7 +123,11 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
     day = today()
     days = cases.remaining_days(case, day)
     rating = Rating.get_or_none(Rating.case == case.id)
+    step = next((s for s in cases._steps(case) if s.seq == case.step_seq), None) \
+        if case.state in ("in_review", "suspended") else None
     ctx = _row_context(case)
+    ctx["step"], ctx["step_right"] = step, _step_right(case, step, day)
+    ctx["delegations"] = delegation.in_force(case.department_id, day)
     if form is not None:
         ctx["form"] = form
     html = render_template(
@@ -129,6 +136,18 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
         urgency=cases.urgency(case, days, day), overdue=cases.is_overdue(case, day),
         rating=rating, error=error, failed=failed, event_labels=EVENT_LABELS, **ctx)
     return html, status
+
+
+def _step_right(case: Case, step, day) -> str:
+    """How the current user stands to the current step: "post", "delegation", "none" or
+    "" (no step, or a step assigned to no post)."""
+    if step is None or not (step.post_title or "").strip():
+        return ""
+    try:
+        _post, delegated = delegation.step_authority(case, step, current_user, day)
+    except AccessDenied:
+        return "none"
+    return "delegation" if delegated else "post"
 
 
 @bp.route("/cases/<int:case_id>/act/<action>", methods=["POST"])
@@ -143,7 +162,7 @@ def act(case_id: int, action: str):
     form = TransitionForm()
     form.missing.choices = [SelectChoice(m.name, m.name) for m in case.materials]
     in_row = request.args.get("in") == "row"
-    error = None
+    error, refused = None, False
     if not form.validate():
         error = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
     else:
@@ -156,7 +175,10 @@ def act(case_id: int, action: str):
                 expected_days=form.expected_days.data, amount=form.amount.data)
         except FieldError as exc:
             error = exc.message
+        except AccessDenied as exc:  # a step of a post the user neither holds nor was delegated
+            error, refused = exc.message, True
         case = Case.get_by_id(case.id)
+    status = 403 if refused else 422
     if in_row:
         day = today()
         remaining = cases.remaining_many([case], day)
@@ -164,11 +186,11 @@ def act(case_id: int, action: str):
         if error:
             return render_template(tpl, case=case, remaining=remaining, error=error,
                                    failed=action, cells_only=True, row_context=_row_context,
-                                   today=day), 422
+                                   today=day), status
         return render_template(tpl, case=case, remaining=remaining, row_context=_row_context,
                                today=day)
     if error:
-        return _render_case(case, form=form, error=error, failed=action, status=422)
+        return _render_case(case, form=form, error=error, failed=action, status=status)
     flash(_("Case %(s)s: %(a)s done.", s=case.serial, a=cases.ACTION_LABELS[action]()),
           "success")
     return redirect(url_for("eservice.case_page", case_id=case.id), 303)
@@ -312,6 +334,63 @@ def close_rectification(rect_id: int):
         return rectifications(), 422
     flash(_("Rectification closed."), "success")
     return redirect(url_for("eservice.rectifications"), 303)
+
+
+def _delegation_form(form: DelegationForm | None = None) -> DelegationForm:
+    form = form or DelegationForm(formdata=None)
+    posts = delegation.delegable_posts(current_user)
+    form.post_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(p.id), f"{p.department.name} · {p.title}") for p in posts]
+    form.delegate_id.choices = [SelectChoice("", "—")] + [
+        SelectChoice(str(u.id), u.username) for u in delegation.colleagues(posts)
+        if u.id != current_user.id]
+    return form
+
+
+@bp.route("/delegations", methods=["GET", "POST"])
+@require("eservice.case.handle")
+def delegations():
+    """Delegations (委托) of a post's case steps: the ones I granted or received, and a form
+    to delegate a post I hold (or a post of a department I head) to a colleague."""
+    form = _delegation_form(DelegationForm() if request.method == "POST" else None)
+    status, error = 200, None
+    if request.method == "POST":
+        status = 422
+        if form.validate():
+            try:
+                row = delegation.grant(
+                    current_user, post_id=form.post_id.data, delegate_id=form.delegate_id.data,
+                    valid_from=form.valid_from.data, valid_until=form.valid_until.data,
+                    reason=form.reason.data or "")
+            except AccessDenied as exc:
+                status, error = 403, exc.message
+            except FieldError as exc:
+                if exc.field in form:
+                    form[exc.field].errors = [exc.message]
+                else:
+                    error = exc.message
+            else:
+                flash(_("Delegation recorded: %(user)s may complete the steps of %(post)s "
+                        "from %(a)s to %(b)s.", user=row.delegate.username,
+                        post=row.post.title, a=row.valid_from, b=row.valid_until), "success")
+                return redirect(url_for("eservice.delegations"), 303)
+    return render_template("eservice/delegations.html", form=form, error=error,
+                           rows=delegation.mine(current_user), today=today()), status
+
+
+@bp.route("/delegations/<int:delegation_id>/revoke", methods=["POST"])
+@require("eservice.case.handle")
+def revoke_delegation(delegation_id: int):
+    """End a delegation at once (grantor, delegate or head of the department)."""
+    row = get_scoped(StepDelegation.select().where(StepDelegation.id == delegation_id),
+                     StepDelegation.region, "eservice.case.handle")
+    try:
+        delegation.revoke(current_user, row)
+    except FieldError as exc:
+        flash(exc.message, "error")
+        return redirect(url_for("eservice.delegations"), 303)
+    flash(_("Delegation revoked."), "success")
+    return redirect(url_for("eservice.delegations"), 303)
 
 
 @bp.app_template_filter("eservice_state")

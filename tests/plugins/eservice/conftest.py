@@ -61,3 +61,50 @@ def events(app):
     host().pm.register(rec, name="event-recorder")
     yield seen
     host().pm.unregister(rec)
+
+
+def step_holder(title: str, dept=None):
+    """The account holding the post ``title`` in ``dept`` (county A's department by
+    default), made on first use: a step assigned to a post is completed by its holder."""
+    from core.auth.models import User
+    from core.auth.service import create_user
+    from core.org.models import Department, Post, PostHolding
+    from tests.conftest import STRONG
+    dept = dept or Department.get(Department.code == "ZF", Department.region ==
+                                  Department.region.rel_model.get(code="510104"))
+    post = Post.get_or_none(Post.department == dept.id, Post.title == title) \
+        or Post.create(department=dept, title=title, risk_level=2)
+    holding = (PostHolding.select(PostHolding, User).join(User, on=(
+        User.person == PostHolding.person)).where(PostHolding.post == post.id).first())
+    if holding is not None:
+        return User.get(User.person == holding.person_id)
+    user = create_user(f"holder{post.id}", STRONG, role="clerk",
+                       region_code=dept.region.code, must_change=False)
+    PostHolding.create(person=user.person_id, post=post, start=dt.date(2024, 1, 1))
+    return user
+
+
+def by(action: str, clerk, dept=None):
+    """Who completes ``action`` on the fixture item: its review step's 审查员, its decide
+    step's 局长, the window clerk for the rest."""
+    title = {"advance": "审查员", "decide": "局长"}.get(action)
+    return step_holder(title, dept) if title else clerk
+
+
+@pytest.fixture
+def reviewer(org, make_user):
+    """A holder of the post 审查员 in county A's department (the item's review step)."""
+    from core.org.models import Post, PostHolding
+    post = Post.create(department=org["dept_a"], title="审查员", risk_level=2)
+    user = make_user("reviewer1", "clerk", org["a"])
+    PostHolding.create(person=user.person_id, post=post, start=dt.date(2024, 1, 1))
+    return user
+
+
+@pytest.fixture
+def director(org, make_user):
+    """A holder of the post 局长 (the head) of county A's department (the decide step)."""
+    from core.org.models import PostHolding
+    user = make_user("director1", "clerk", org["a"])
+    PostHolding.create(person=user.person_id, post=org["head_a"], start=dt.date(2024, 1, 1))
+    return user

@@ -16,6 +16,7 @@ def build(rec) -> None:
         ItemMaterial,
         Rating,
         Rectification,
+        StepDelegation,
     )
     from tests.plugins.eservice.conftest import VALID_ID, item_spec
     item = catalogue.create_item(item_spec(rec["department"], name=f"{SECRET}许可"))
@@ -29,7 +30,11 @@ def build(rec) -> None:
     rating = Rating.create(case=case, score=1, comment=f"{SECRET}差评")
     rect = Rectification.create(rating=rating, department=case.department_id,
                                 region=case.region_id, due=dt.date(2026, 12, 31))
-    rec.update(es_item=item, es_case=case, es_rect=rect,
+    delegation = StepDelegation.create(
+        post=rec["post"], region=rec["region"], delegator=rec["user"], delegate=rec["user"],
+        valid_from=dt.date(2026, 1, 1), valid_until=dt.date(2026, 1, 31),
+        reason=f"{SECRET}委托")
+    rec.update(es_item=item, es_case=case, es_rect=rect, es_delegation=delegation,
                es_material=case.materials.order_by(CaseMaterial.id).first())
 
 
@@ -38,5 +43,7 @@ A_RECORDS = {
     "item_id": lambda r: [r["es_item"].id],
     "rect_id": lambda r: [r["es_rect"].id],
     "material_id": lambda r: [r["es_material"].id],
+    "delegation_id": lambda r: [r["es_delegation"].id],
 }
-EXPECTED_PREFIXES = ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/")
+EXPECTED_PREFIXES = ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/",
+                     "/eservice/delegations/")

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from core.api import today
+from plugins.eservice import cases, delegation
 from plugins.eservice.models import Case, Rating
 from tests.conftest import STRONG
 from tests.e2e.conftest import browser_login, shot
@@ -24,8 +26,8 @@ def act(pg, case_id: int, action: str, state: str, fill=None) -> None:
     pg.wait_for_selector(f"{row} .es-state-{state}")
 
 
-def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, item,
-                                                         clerk):
+def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, org, item,
+                                                         clerk, reviewer, director):
     browser_login(page, live_server, clerk.username, STRONG)
     page.goto(f"{live_server}/eservice/file/{item.id}")
     page.fill("input[name=applicant_name]", "张三")
@@ -46,6 +48,15 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
     page.click(f"#case-row-{case.id} details:has(form[data-action=advance]) > summary")
     shot(page, "eservice-worklist")
     page.click(f"#case-row-{case.id} form[data-action=advance] button[type=submit]")
+    # the review step is the 审查员's: the window clerk is refused in place (403)
+    refusal = page.wait_for_selector(f"#case-row-{case.id} .form-error")
+    assert "审查员" in refusal.inner_text()
+    assert Case.get_by_id(case.id).step_seq == 1
+    cases.transition(case, "advance", user=reviewer)
+    # the decide step is the 局长's: he delegates it to the clerk for today
+    delegation.grant(director, post_id=org["head_a"].id, delegate_id=clerk.id,
+                     valid_from=today(), valid_until=today(), reason="局长外出")
+    page.goto(f"{live_server}/eservice/worklist")
     page.wait_for_selector(f"#case-row-{case.id} form[data-action=decide]", state="attached")
     act(page, case.id, "decide", "decided",
         fill=lambda pg, form: pg.check(f"{form} input[value=approved]"))
@@ -122,3 +133,47 @@ def test_online_application_with_uploaded_materials(app, live_server, page, item
     assert download.suggested_filename == "申请书.pdf"
     assert Path(download.path()).read_bytes() == pdf.read_bytes()
     assert CaseMaterial.get(CaseMaterial.name == first.name).file_id is not None
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_step_refused_then_completed_under_a_delegation(app, live_server, browser, page, item,
+                                                        clerk, reviewer, lang):
+    from tests.plugins.eservice.test_cases import case_in
+    case = case_in("in_review", item, clerk)
+    want = "zh-CN" if lang == "zh_CN" else "en"
+
+    def in_lang(pg):
+        if pg.locator("html").get_attribute("lang") != want:
+            pg.click("form.locale-switch button")
+
+    browser_login(page, live_server, clerk.username, STRONG)
+    page.goto(f"{live_server}/eservice/cases/{case.id}")
+    in_lang(page)
+    page.click("details:has(form[data-action=advance]) > summary")
+    page.click("form[data-action=advance] button[type=submit]")
+    page.wait_for_selector(".form-error")
+    assert "审查员" in page.inner_text(".form-error")
+    shot(page, f"eservice-step-refused-{lang}")
+
+    other = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    boss = other.new_page()
+    browser_login(boss, live_server, reviewer.username, STRONG)
+    boss.goto(f"{live_server}/eservice/delegations")
+    in_lang(boss)
+    boss.select_option("select[name=post_id]", label="锦江区政务服务局 · 审查员")
+    boss.select_option("select[name=delegate_id]", label=clerk.username)
+    boss.fill("input[name=valid_from]", today().isoformat())
+    boss.fill("input[name=valid_until]", today().isoformat())
+    boss.fill("textarea[name=reason]", "出差")
+    boss.click("form.card button[type=submit]")
+    boss.wait_for_selector(".badge-ok")
+    shot(boss, f"eservice-delegations-{lang}")
+    other.close()
+
+    page.goto(f"{live_server}/eservice/cases/{case.id}")
+    page.click("details:has(form[data-action=advance]) > summary")
+    page.click("form[data-action=advance] button[type=submit]")
+    page.wait_for_url(f"**/eservice/cases/{case.id}")
+    page.wait_for_selector(".es-timeline")
+    assert Case.get_by_id(case.id).step_seq == 2
+    shot(page, f"eservice-step-delegated-{lang}")

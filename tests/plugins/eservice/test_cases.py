@@ -9,7 +9,7 @@ import pytest
 from core.api import FieldError
 from plugins.eservice import cases, catalogue
 from plugins.eservice.models import Case, CaseEvent, Item
-from tests.plugins.eservice.conftest import VALID_ID, item_spec
+from tests.plugins.eservice.conftest import VALID_ID, by, item_spec
 
 MON = dt.date(2026, 3, 2)
 
@@ -114,8 +114,8 @@ def full_path(item, clerk):
     case = cases.transition(case, "suspend", user=clerk, on=MON, procedure="inspection",
                             reason="现场核查", expected_days=3)
     case = cases.transition(case, "resume", user=clerk, on=MON)
-    case = cases.transition(case, "advance", user=clerk, on=MON)
-    case = cases.transition(case, "decide", user=clerk, on=MON, decision="approved")
+    case = cases.transition(case, "advance", user=by("advance", clerk), on=MON)
+    case = cases.transition(case, "decide", user=by("decide", clerk), on=MON, decision="approved")
     case = cases.transition(case, "deliver", user=clerk, on=MON)
     return cases.transition(case, "close", user=clerk, on=MON)
 
@@ -131,7 +131,11 @@ def test_full_path_records_timeline_audit_and_events(app, item, clerk, events):
         "step_completed", "decided", "delivered", "closed")]
     timeline = list(CaseEvent.select().where(CaseEvent.case == case.id).order_by(CaseEvent.id))
     assert len(timeline) == 13
-    assert all(e.actor_name == "clerk1" and e.post_title == "窗口受理员" for e in timeline)
+    assert all(e.post_title == "窗口受理员" for e in timeline if e.actor_name == "clerk1")
+    # the steps are completed by the holders of their posts, named with the post
+    assert [(e.event, e.post_title) for e in timeline if e.actor_name != "clerk1"] == [
+        ("step_completed", "审查员"), ("step_started", "审查员"), ("step_completed", "局长"),
+        ("decided", "局长")]
     actions = {a.action for a in AuditEvent.select()}
     assert {"eservice.case.accepted", "eservice.case.decided", "eservice.case.closed"} <= actions
     payload = dict(events)["eservice.case.supplement_requested"]
@@ -171,7 +175,8 @@ def case_in(state, item, clerk):
                    ("decide", {"decision": "approved"}), ("deliver", {}), ("close", {})],
     }
     for action, kw in paths[state]:
-        case = cases.transition(case, action, user=clerk, on=MON, **kw)
+        case = cases.transition(case, action, user=by(action, clerk, item.department), on=MON,
+                                **kw)
     assert case.state == state
     return case
 
@@ -235,11 +240,11 @@ def test_required_inputs(app, item, clerk):
         cases.transition(case, "suspend", user=clerk, on=MON, procedure="hearing",
                          reason="x")
     assert err.value.field == "expected_days"
-    case = cases.transition(case, "advance", user=clerk, on=MON)
+    case = cases.transition(case, "advance", user=by("advance", clerk), on=MON)
     with pytest.raises(FieldError) as err:
-        cases.transition(case, "decide", user=clerk, on=MON, decision="denied")
+        cases.transition(case, "decide", user=by("decide", clerk), on=MON, decision="denied")
     assert err.value.field == "reason"
-    case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",
+    case = cases.transition(case, "decide", user=by("decide", clerk), on=MON, decision="denied",
                             reason="不符合条件", legal_basis="第三十五条")
     assert case.decision == "denied"
 
@@ -308,8 +313,8 @@ def test_one_deadline_rule_for_page_worklist_and_widget(app, org, clerk):
                                on=dt.date(2026, 3, 4), procedure="expert_review",
                                reason="专家评审", expected_days=5)
     def decided(day):
-        case = cases.transition(accepted(MON), "advance", user=clerk, on=day)
-        return cases.transition(case, "decide", user=clerk, on=day, decision="approved")
+        case = cases.transition(accepted(MON), "advance", user=by("advance", clerk), on=day)
+        return cases.transition(case, "decide", user=by("decide", clerk), on=day, decision="approved")
     late, early = decided(dt.date(2026, 3, 9)), decided(fri)
     assert {c.deadline for c in (running, stopped, late, early)} == {fri}
     sat = dt.date(2026, 3, 7)

@@ -24,5 +24,19 @@ def test_demo_catalogue_and_cases(app):
     assert demo.seed_cases("small", rng, count=60) > 40
     states = {c.state for c in Case.select()}
     assert {"closed", "in_review", "submitted"} <= states
+    # every step was completed by a holder of its post in the case's department
+    from core.auth.models import User
+    from plugins.eservice.delegation import held_post
+    from plugins.eservice.models import CaseEvent, ItemStep
+    done = list(CaseEvent.select(CaseEvent, Case).join(Case)
+                .where(CaseEvent.event == "step_completed"))
+    assert done
+    for event in done:
+        step = ItemStep.get((ItemStep.item == event.case.item_id)
+                            & (ItemStep.seq == event.step_seq))
+        actor = User.get_by_id(event.actor_id)
+        assert held_post(actor, event.case.department_id, step.post_title, event.at.date()), \
+            (event.case.serial, step.post_title, actor.username)
+        assert event.post_title == step.post_title
     assert demo.seed_catalogue("small", rng) == 0  # idempotent
     assert demo.seed_cases("small", rng) == 0

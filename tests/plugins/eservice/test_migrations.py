@@ -119,6 +119,7 @@ def test_cases_waiting_for_acceptance_get_their_acceptance_limit(tmp_path):
                           submitted_at="2026-03-02 01:00:00", stopped_days=0, decision="",
                           fee_due="0", fee_charged="0")
         waiting, closed = case(1, "submitted"), case(2, "closed")
-        assert migrate.upgrade(host())["eservice"] == ["0005_accept_by", "0006_material_files"]
+        assert migrate.upgrade(host())["eservice"] == ["0005_accept_by", "0006_material_files",
+                                                    "0007_step_delegation"]
         assert Case.get_by_id(waiting).accept_by == dt.date(2026, 3, 9)
         assert Case.get_by_id(closed).accept_by is None

@@ -10,7 +10,7 @@ from core.api import FieldError, today
 from core.audit.models import AuditEvent
 from plugins.eservice import cases, rectification, statistics
 from plugins.eservice.models import Rating, Rectification
-from tests.plugins.eservice.conftest import VALID_ID
+from tests.plugins.eservice.conftest import VALID_ID, by
 from tests.plugins.eservice.test_cases import MON, case_in
 
 OTHER_ID = "110105194912310046"  # valid, but not the applicant's
@@ -225,8 +225,8 @@ def test_lookup_lists_missing_materials_and_shows_the_decision(app, client, item
     case = cases.transition(case, "accept", user=clerk, on=MON)
     case = cases.transition(case, "start_review", user=clerk, on=MON)
     while "advance" in cases.allowed_actions(case):
-        case = cases.transition(case, "advance", user=clerk, on=MON)
-    case = cases.transition(case, "decide", user=clerk, on=MON, decision="denied",
+        case = cases.transition(case, "advance", user=by("advance", clerk), on=MON)
+    case = cases.transition(case, "decide", user=by("decide", clerk), on=MON, decision="denied",
                             reason="经营场所不符合要求", legal_basis="《食品经营许可管理办法》第十二条",
                             note="INTERNAL-NOTE")
     body = lookup(client, case.serial, VALID_ID).get_data(as_text=True)
