@@ -15,6 +15,7 @@ from core.api import (
     region_ids,
     require,
     scoped,
+    today,
 )
 from plugins.risk import talks
 from plugins.risk.models import Accountability, Notice, Talk, TalkSubmission
@@ -84,7 +85,7 @@ def talk(talk_id: int):
     t = _talk(talk_id)
     return render_template("risk/talk.html", t=t, person=Person.get_by_id(t.person_id),
                            submission=TalkSubmission.get_or_none(TalkSubmission.talk == t.id),
-                           may_submit=talks.may_submit(current_user, t))
+                           may_submit=talks.may_submit(current_user, t), today=today())
 
 
 @bp.post("/<int:talk_id>/submit")
