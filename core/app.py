@@ -34,6 +34,7 @@ log = logging.getLogger("qinglian")
 csrf = CSRFProtect()
 login_manager = LoginManager()
 
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
        "form-action 'self'; object-src 'none'")
@@ -178,6 +179,23 @@ def _plugin_gate():
 def _init_request_hooks(app):
     from core.auth.kinds import gate
     from core.auth.scope import acting_region, roles
+
+    @app.before_request
+    def _refuse_nul():
+        """A NUL character in a query or form value is never text (PostgreSQL cannot even
+        compare it): every route refuses it, naming the field, before a view reads it."""
+        if "\x00" in request.path:
+            abort(404)  # no route or record is named with NUL
+        sources = [request.args]
+        if request.mimetype in FORM_TYPES:
+            sources.append(request.form)
+        for source in sources:
+            for key, value in source.items(multi=True):
+                if "\x00" in key or "\x00" in value:
+                    from core.i18n import _
+                    raise FieldError(key.replace("\x00", "") or "?",
+                                     _("Control characters are not allowed."))
+        return None
 
     @app.before_request
     def _context():

@@ -291,9 +291,30 @@ def parse_json(body, field: str = "body", *, schema: dict | None = None,
     except (ValueError, RecursionError) as exc:
         raise FieldError(field, _("The body is not valid JSON (%(e)s).", e=str(exc)[:120]),
                          status=status) from None
+    if "\\u0000" in body.lower():  # only an escape can put NUL into a JSON string
+        path = _nul_path(data)
+        if path is not None:
+            raise FieldError(path or field, _("Control characters are not allowed."),
+                             status=status)
     if schema is not None:
         check_schema(data, schema, status=status)
     return data
+
+
+def _nul_path(data, path: str = "") -> str | None:
+    """The dotted path of the first key or string value holding NUL, else None."""
+    if isinstance(data, str):
+        return path if "\x00" in data else None
+    items = data.items() if isinstance(data, dict) else \
+        enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        here = f"{path}.{key}" if path else str(key)
+        if isinstance(key, str) and "\x00" in key:
+            return path or here.replace("\x00", "")
+        found = _nul_path(value, here)
+        if found is not None:
+            return found
+    return None
 
 
 _VALIDATORS: dict[int, Any] = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
 import secrets
 from decimal import Decimal
 from pathlib import Path
@@ -147,6 +148,9 @@ def validate(rows: list[dict], allowed) -> tuple[list[dict], list[tuple[int, str
     return specs, bad
 
 
+TOKEN = re.compile(r"[0-9a-f]{32}\.(?:csv|xlsx)")  # what preview() hands out, nothing else
+
+
 def _store() -> Path:
     path = Path(current_app.config["QL_SETTINGS"].instance_path) / "eservice-imports"
     path.mkdir(parents=True, exist_ok=True)
@@ -170,7 +174,7 @@ def preview(filename: str, data: bytes, allowed) -> dict:
 
 def apply(token: str, allowed, user) -> int:
     """Import every row of a previewed upload, or nothing if one row is bad."""
-    if not token or "/" in token or ".." in token:
+    if not TOKEN.fullmatch(token or ""):
         raise ImportError_(_("The preview has expired: upload the file again."))
     path = _store() / token
     if not path.exists():

@@ -154,6 +154,9 @@ def test_json_bodies():
     refused(parse.parse_json, "")
     refused(parse.parse_json, "{")
     assert refused(parse.parse_json, b"[" + b"1," * 600_000 + b"1]").status == 413
+    nul = refused(parse.parse_json, '{"case": {"notes": ["ok", "a\\u0000b"]}}')
+    assert nul.field == "case.notes.1" and nul.status == 400
+    assert parse.parse_json('{"a": "\\\\u0000"}') == {"a": "\\u0000"}  # an escaped backslash
 
 
 def test_json_schema_errors_name_every_path():
@@ -232,6 +235,10 @@ def probe_app(app):
         parse.parse_int(request.args.get("page"), "page", min=1, default=1)
         return "ok"
 
+    @app.route("/_probe/<name>")
+    def probe_named(name):
+        return "ok"
+
     from core.app import csrf
 
     @app.route("/api/_probe", methods=["POST"])
@@ -273,3 +280,18 @@ def test_route_ids_beyond_the_key_range_are_no_route(app, org, make_user, login,
     for path in ("/org/departments/" + "9" * 30, "/org/departments/" + str(2 ** 63),
                  "/org/departments/١٢"):
         assert client.get(path).status_code == 404
+
+
+def test_nul_in_any_query_or_form_value_is_refused_before_the_view(probe_app):
+    """PostgreSQL cannot compare a text holding NUL (a search for it was a 500 there): the
+    app refuses NUL in every query and form key or value, naming the field."""
+    c = probe_app.test_client()
+    for path in ("/_probe?q=a%00b", "/_probe?page=1&q%00=x"):
+        resp = c.get(path, headers={"Accept": "application/json"})
+        assert resp.status_code == 422, path
+        assert resp.get_json()["field"] == "q"
+    resp = c.post("/api/_probe", data={"note": "x\x00"}, headers={"Accept": "application/json"})
+    assert resp.status_code == 422 and resp.get_json()["field"] == "note"
+    assert c.get("/_probe?q=%E4%B8%AD%09").status_code == 200  # other text is the view's
+    assert c.get("/_probe/a%00b").status_code == 404  # nothing is named with NUL
+    assert c.get("/_probe/ab").status_code == 200

@@ -126,6 +126,11 @@ def test_import_preview_bad_rows_then_all_or_nothing(app, client, login, org, it
         "csrf_token": tok, "file": (io.BytesIO(good.encode()), "items.csv")},
         content_type="multipart/form-data")
     token = re.search(r'name="token" value="([^"]+)"', resp.get_data(as_text=True)).group(1)
+    for hostile in ("9" * 400, "../" + token, token + "x", token.upper()):  # 500 on "9"*400
+        resp = client.post("/eservice/catalogue/import", data={"csrf_token": tok,
+                                                               "token": hostile})
+        assert resp.status_code == 422 and "upload the file again" in resp.get_data(as_text=True)
+    assert Item.select().count() == 1
     resp = client.post("/eservice/catalogue/import", data={"csrf_token": tok, "token": token})
     assert resp.status_code == 303
     new = Item.get(Item.name == "建筑工程施工许可")
