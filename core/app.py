@@ -195,7 +195,6 @@ def _init_request_hooks(app):
                     from core.i18n import _
                     raise FieldError(key.replace("\x00", "") or "?",
                                      _("Control characters are not allowed."))
-        return None
 
     @app.before_request
     def _context():
