@@ -117,7 +117,10 @@ def ql_alert_kinds():
                   _l("Case handler absent: account disabled or post vacant"), "red",
                   wording.absent),
              kind("esupervision.rectification.overdue", _l("Rectification not reported in time"),
-                  "red", wording.rectification_overdue)]
+                  "red", wording.rectification_overdue),
+             kind("esupervision.report.returned",
+                  _l("Rectification report returned to the department for more"), "yellow",
+                  wording.report_returned)]
     for det in BUILTIN:
         kinds.append(kind(f"esupervision.signal.{det.code}", det.description, "red",
                           wording.signal))
@@ -139,6 +142,7 @@ def ql_audit_actions():
         "esupervision.supervision.demand": _l("Rectification demanded"),
         "esupervision.supervision.report": _l("Rectification reported"),
         "esupervision.supervision.close": _l("Supervision case closed"),
+        "esupervision.supervision.return": _l("Rectification report returned for more"),
         "esupervision.supervision.escalate": _l("Overdue rectification escalated"),
         "esupervision.accountability.record": _l("Accountability recorded"),
         "esupervision.finding.record": _l("Daily supervision finding recorded"),

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from wtforms import (
     BooleanField,
+    MultipleFileField,
     SelectField,
     StringField,
     TextAreaField,
@@ -54,9 +55,21 @@ class DemandForm(Form):
                         validators=[DataRequired(), NumberRange(1, 120)])
 
 
+FILES_LABEL = _l("Files: what was done, as evidence (PDF, OFD, JPEG, PNG, Word or Excel; "
+                 "at most 5 files of 10 MB each)")
+
+
 class ReportForm(Form):
     report = TextAreaField(_l("Rectification report (回告)"),
-                           validators=[DataRequired(), Length(max=4000)])
+                           validators=[DataRequired(), Length(max=8000)])
+    files = MultipleFileField(FILES_LABEL)
+
+
+class ReturnForm(Form):
+    reason = TextAreaField(_l("What is still missing (the department is told)"),
+                           validators=[DataRequired(), Length(max=2000)])
+    days = IntegerField(_l("New deadline in working days"), default=5,
+                        validators=[DataRequired(), NumberRange(1, 120)])
 
 
 class CloseForm(Form):
@@ -112,6 +125,7 @@ class WeightsForm(Form):
 class LetterReplyForm(Form):
     reply = TextAreaField(_l("What the department has done (整改回告)"),
                           validators=[DataRequired(), Length(max=8000)])
+    files = MultipleFileField(FILES_LABEL)
 
 
 class LetterReviewForm(Form):

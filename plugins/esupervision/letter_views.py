@@ -10,10 +10,15 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from core.api import FieldError, _, has_permission, paginate
-from plugins.esupervision import letters, supervision
+from core.api import FieldError, _, file_response, has_permission, paginate
+from plugins.esupervision import letters, reports, supervision
 from plugins.esupervision.forms import LetterReplyForm, LetterReviewForm, ReportForm
-from plugins.esupervision.models import LETTER_STATES, SuggestionLetter, SupervisionCase
+from plugins.esupervision.models import (
+    LETTER_STATES,
+    ReportFile,
+    SuggestionLetter,
+    SupervisionCase,
+)
 from plugins.esupervision.views import bp
 
 
@@ -62,6 +67,7 @@ def _page(letter: SuggestionLetter, reply_form=None, review_form=None, status: i
         may_review=has_permission(current_user, letters.SUPERVISE, letter.region_id)
         and letter.state == "replied",
         reply_form=reply_form or LetterReplyForm(), review_form=review_form or LetterReviewForm(),
+        files=reports.files_of(letter=letter),
         paragraphs=[p for p in letter.body.split("\n\n") if p.strip()]), status
 
 
@@ -82,14 +88,28 @@ def letter_reply(letter_id: int):
     if not form.validate_on_submit():
         return _page(row, reply_form=form, status=422)
     try:
-        letters.reply(row, current_user, form.reply.data)
+        letters.reply(row, current_user, form.reply.data,
+                      reports.uploads_of(request.files.getlist("files")))
     except letters.LetterError as exc:
         abort(403, str(exc))
     except FieldError as exc:
-        form.reply.errors = [exc.message]
+        form.apply_error(exc)
         return _page(row, reply_form=form, status=422)
     flash(_("The rectification report is sent to the supervision office."), "success")
     return redirect(url_for("esupervision.letter", letter_id=row.id), 303)
+
+
+@bp.get("/letters/<int:letter_id>/files/<int:report_file_id>")
+@login_required
+def letter_file(letter_id: int, report_file_id: int):
+    """A file of the letter's rectification report, for whoever may read the letter."""
+    _reader()
+    row = _letter(letter_id)
+    att = ReportFile.get_or_none((ReportFile.id == report_file_id)
+                                 & (ReportFile.letter == row.id))
+    if att is None:
+        abort(404)
+    return file_response(att.file, user=current_user)
 
 
 @bp.post("/letters/<int:letter_id>/review")
@@ -134,11 +154,34 @@ def supervision_report(sc_id: int):
         status = 422
         if form.validate_on_submit():
             try:
-                supervision.report_rectification(sc, current_user, form.report.data)
+                supervision.report_rectification(
+                    sc, current_user, form.report.data,
+                    reports.uploads_of(request.files.getlist(form.files.name)))
             except supervision.SupervisionError as exc:
                 form.report.errors = [str(exc)]
+            except FieldError as exc:
+                form.apply_error(exc)
             else:
                 flash(_("The rectification report is sent to the supervision office."),
                       "success")
                 return redirect(url_for("esupervision.supervision_report", sc_id=sc.id), 303)
-    return render_template("esupervision/supervision_report.html", sc=sc, form=form), status
+    return render_template("esupervision/supervision_report.html", sc=sc, form=form,
+                           files=reports.files_of(supervision=sc)), status
+
+
+@bp.get("/rectification/<int:sc_id>/files/<int:report_file_id>")
+@login_required
+def supervision_file(sc_id: int, report_file_id: int):
+    """A file of a supervision case's rectification report: for the supervisor of its
+    region and for the department's own liaison; 404 for anyone else."""
+    sc = SupervisionCase.get_or_none(SupervisionCase.id == sc_id)
+    if sc is None or not (
+            has_permission(current_user, supervision.PERM, sc.region_id)
+            or (sc.department_id and letters.may_reply(current_user, sc.department_id,
+                                                       sc.region_id))):
+        abort(404)
+    att = ReportFile.get_or_none((ReportFile.id == report_file_id)
+                                 & (ReportFile.supervision == sc.id))
+    if att is None:
+        abort(404)
+    return file_response(att.file, user=current_user)

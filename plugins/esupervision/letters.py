@@ -37,7 +37,7 @@ from core.api import (
     today,
     utcnow,
 )
-from plugins.esupervision import wording
+from plugins.esupervision import reports, wording
 from plugins.esupervision.labels import month_label
 from plugins.esupervision.models import EvaluationRun, SuggestionLetter
 
@@ -132,8 +132,9 @@ def issue(run: EvaluationRun, row: dict, department: Department, level: str, cfg
     return letter
 
 
-def reply(letter: SuggestionLetter, user, text: str) -> SuggestionLetter:
-    """The department's rectification report (整改回告) on the letter."""
+def reply(letter: SuggestionLetter, user, text: str,
+          uploads: list | None = None) -> SuggestionLetter:
+    """The department's rectification report (整改回告) on the letter, with its files."""
     if not may_reply(user, letter.department_id, letter.region_id):
         raise LetterError(_("Only the department the letter is addressed to can reply to it."))
     if letter.state not in ("issued", "returned"):
@@ -142,12 +143,15 @@ def reply(letter: SuggestionLetter, user, text: str) -> SuggestionLetter:
     if not text:
         raise FieldError("reply", _("Write what the department has done."))
     with db.atomic():
+        reports.save(uploads or [], user, letter=letter)
         SuggestionLetter.update(state="replied", reply_text=text, replied_by=user.username,
                                 replied_at=utcnow()) \
             .where(SuggestionLetter.id == letter.id).execute()
+        reports.clear_returned(f"esupervision.letter:{letter.id}", user)
         record("esupervision.letter.reply", object_type="esupervision_letter",
                object_id=letter.id, region_id=letter.region_id, user=user,
-               summary=f"rectification report on {letter.number}")
+               summary=f"rectification report on {letter.number}"
+               + (f", {len(uploads)} file(s)" if uploads else ""))
     return SuggestionLetter.get_by_id(letter.id)
 
 
@@ -178,6 +182,10 @@ def review(letter: SuggestionLetter, user, accept: bool, note: str,
                     (Alert.ref == f"esupervision.letter:{letter.id}")
                     & (Alert.state != "resolved")):
                 resolve(alert, user, text)
+        else:
+            reports.tell_returned(letter.region_id, letter.department_id,
+                                  f"esupervision.letter:{letter.id}", letter.number,
+                                  changes["reply_due"], note)
         record("esupervision.letter.review", object_type="esupervision_letter",
                object_id=letter.id, region_id=letter.region_id, user=user,
                summary=f"{letter.number}: {'accepted' if accept else 'returned'}")

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import peewee as pw
 
-from core.api import BaseModel, Department, Region, utcnow
+from core.api import BaseModel, Department, Person, Region, StoredFile, utcnow
 
 CLOCK_KINDS = ("acceptance", "step", "completion", "suspension", "delivery")
 
@@ -183,6 +183,9 @@ class SupervisionCase(BaseModel):
     escalated_at = pw.DateTimeField(null=True)
     reported_by = pw.CharField(max_length=64, default="")
     reported_on_paper = pw.BooleanField(default=False)
+    review_note = pw.TextField(default="")
+    reviewed_by = pw.CharField(max_length=64, default="")
+    reviewed_at = pw.DateTimeField(null=True)
 
     class Meta:
         table_name = "esupervision_supervision_case"
@@ -190,11 +193,14 @@ class SupervisionCase(BaseModel):
 
 
 class Accountability(BaseModel):
-    """Accountability record (问责) of a supervision case: who, what, outcome."""
+    """Accountability record (问责) of a supervision case: who, what, outcome. ``person``
+    is the person of the organisation held accountable; ``person_name`` their name as it
+    was when recorded (records from before ``0011`` have only the name, typed by hand)."""
 
     supervision = pw.ForeignKeyField(SupervisionCase, backref="accountability",
                                      on_delete="RESTRICT")
     region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
+    person = pw.ForeignKeyField(Person, null=True, on_delete="SET NULL")
     person_name = pw.CharField(max_length=64)
     what = pw.TextField()
     outcome = pw.TextField()
@@ -322,6 +328,20 @@ class SuggestionLetter(BaseModel):
         indexes = ((("region", "issued_at"), False), (("state", "reply_due"), False))
 
 
+class ReportFile(BaseModel):
+    """A file attached to a rectification report (整改回告): of a supervision case's
+    rectification or of a suggestion letter's reply, stored encrypted by the core."""
+
+    supervision = pw.ForeignKeyField(SupervisionCase, null=True, on_delete="RESTRICT")
+    letter = pw.ForeignKeyField(SuggestionLetter, null=True, on_delete="RESTRICT")
+    file = pw.ForeignKeyField(StoredFile, on_delete="RESTRICT")
+    added_by = pw.CharField(max_length=64)
+    created_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "esupervision_report_file"
+
+
 MODELS = [MonitoredCase, CaseEvent, Clock, Signal, DetectorSetting, Threshold,
           SupervisionCase, Accountability, InspectionFinding, EvaluationConfig, EvaluationRun,
-          EvaluationScore, SuggestionLetter]
+          EvaluationScore, SuggestionLetter, ReportFile]

@@ -23,7 +23,7 @@ from core.api import (
     utcnow,
 )
 from core.api import today as current_day
-from plugins.esupervision import wording
+from plugins.esupervision import reports, wording
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
@@ -121,10 +121,11 @@ def demand_rectification(sc: SupervisionCase, user, demand: str, days: int,
     return SupervisionCase.get_by_id(sc.id)
 
 
-def report_rectification(sc: SupervisionCase, user, text: str) -> SupervisionCase:
-    """Record the rectification report (回告): entered by the supervised department itself
-    (its liaison, ``letters.may_reply``), or by a supervisor recording a report received
-    on paper (marked so)."""
+def report_rectification(sc: SupervisionCase, user, text: str,
+                         uploads: list | None = None) -> SupervisionCase:
+    """Record the rectification report (回告) with its files: entered by the supervised
+    department itself (its liaison, ``letters.may_reply``), or by a supervisor recording a
+    report received on paper (marked so). A report returned for more is reported again."""
     from plugins.esupervision.letters import may_reply
     by_department = bool(sc.department_id) and may_reply(user, sc.department_id,
                                                          sc.region_id)
@@ -133,13 +134,44 @@ def report_rectification(sc: SupervisionCase, user, text: str) -> SupervisionCas
     _state(sc, "rectifying")
     text = _text(text, "report", size=8000)
     with db.atomic():
+        reports.save(uploads or [], user, supervision=sc)
         SupervisionCase.update(state="reported", report_text=text, reported_at=utcnow(),
                                reported_by=_name(user), reported_on_paper=not by_department) \
             .where(SupervisionCase.id == sc.id).execute()
+        reports.clear_returned(_department_ref(sc), user)
         record("esupervision.supervision.report", object_type="supervision_case",
                object_id=sc.id, region_id=sc.region_id, user=user,
-               summary="rectification reported by the department" if by_department
-               else "rectification report received on paper, recorded")
+               summary=("rectification reported by the department" if by_department
+                        else "rectification report received on paper, recorded")
+               + (f", {len(uploads)} file(s)" if uploads else ""))
+    return SupervisionCase.get_by_id(sc.id)
+
+
+def _department_ref(sc: SupervisionCase) -> str:
+    return f"esupervision.rectification:{sc.id}"
+
+
+def return_report(sc: SupervisionCase, user, reason: str, days: int = 5,
+                  today: dt.date | None = None) -> SupervisionCase:
+    """Send the rectification report back for more (退回): the reason is required, the
+    department has ``days`` working days again, and is alerted."""
+    _allowed(user, sc.region_id)
+    _state(sc, "reported")
+    reason = _text(reason, "reason", size=2000)
+    if not isinstance(days, int) or not 1 <= days <= 120:
+        raise SupervisionError(_("days: must be a whole number from 1 to 120"))
+    due = add_workdays(today or current_day(), days)
+    with db.atomic():
+        SupervisionCase.update(state="rectifying", rectification_due=due, escalated_at=None,
+                               review_note=reason, reviewed_by=_name(user),
+                               reviewed_at=utcnow()) \
+            .where(SupervisionCase.id == sc.id).execute()
+        if sc.department_id:
+            reports.tell_returned(sc.region_id, sc.department_id, _department_ref(sc),
+                                  sc.case.serial, due, reason)
+        record("esupervision.supervision.return", object_type="supervision_case",
+               object_id=sc.id, region_id=sc.region_id, user=user,
+               summary=f"rectification report returned, due again {due}")
     return SupervisionCase.get_by_id(sc.id)
 
 
@@ -150,7 +182,8 @@ def close(sc: SupervisionCase, user, note: str = "") -> SupervisionCase:
     note = _text(note, "note", required=False)
     with db.atomic():
         closed_at = utcnow()
-        SupervisionCase.update(state="closed", closed_at=closed_at, closing_note=note) \
+        SupervisionCase.update(state="closed", closed_at=closed_at, closing_note=note,
+                               reviewed_by=_name(user), reviewed_at=closed_at) \
             .where(SupervisionCase.id == sc.id).execute()
         _publish_closed(sc, "closed", closed_at)
         with deployment_language():
@@ -175,7 +208,7 @@ def _resolve_alerts(sc: SupervisionCase, user, note: str) -> int:
     signal = Signal.get_by_id(sc.signal_id)
     about_signal = ((Alert.kind == kind_of(signal.level, signal.code))
                     & Alert.dedupe_key.in_([signal.dedupe_key, signal.dedupe_key + ":office"]))
-    about_case = Alert.ref == f"esupervision.supervision:{sc.id}"
+    about_case = Alert.ref.in_([f"esupervision.supervision:{sc.id}", _department_ref(sc)])
     rows = list(Alert.select().where((Alert.state != "resolved") & (about_signal | about_case)))
     for alert in rows:
         resolve(alert, user, note[:2000])
@@ -218,7 +251,7 @@ def escalate_overdue(today: dt.date, now: dt.datetime | None = None) -> list[str
             targets = [t for t in (sc.department_id, supervision_office(region)) if t]
             for i, target in enumerate(targets):
                 emit(OVERDUE_KIND, region, subject, target_department=target, ref=ref,
-                     dedupe_key=f"rect:{sc.id}:{i}", details=details, now=now)
+                     dedupe_key=f"rect:{sc.id}:{sc.rectification_due}:{i}", details=details, now=now)
             SupervisionCase.update(escalated_at=now or utcnow()) \
                 .where(SupervisionCase.id == sc.id).execute()
             record("esupervision.supervision.escalate", object_type="supervision_case",

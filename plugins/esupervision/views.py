@@ -32,7 +32,14 @@ from core.api import (
     today,
 )
 from plugins.esupervision import clocks as clockmod
-from plugins.esupervision import evaluation, labels, regional, services, supervision
+from plugins.esupervision import (
+    evaluation,
+    labels,
+    regional,
+    reports,
+    services,
+    supervision,
+)
 from plugins.esupervision import screen as screenmod
 from plugins.esupervision.detectors import all_detectors
 from plugins.esupervision.forms import (
@@ -43,6 +50,7 @@ from plugins.esupervision.forms import (
     DetectorForm,
     FindingForm,
     ReportForm,
+    ReturnForm,
     RunForm,
     ThresholdForm,
     VerifyForm,
@@ -320,6 +328,7 @@ def supervision_open(signal_id: int):
 def _forms():
     return {"verify_form": VerifyForm(prefix="v"), "demand_form": DemandForm(prefix="d"),
             "report_form": ReportForm(prefix="r"), "close_form": CloseForm(prefix="c"),
+            "return_form": ReturnForm(prefix="b"),
             "acc_form": AccountabilityForm(prefix="a")}
 
 
@@ -332,18 +341,21 @@ def supervision_detail(sc_id: int, error: str | None = None, forms: dict | None 
     records = list(Accountability.select().where(Accountability.supervision == sc)
                    .order_by(Accountability.id))
     return render_template("esupervision/supervision.html", sc=sc, records=records,
-                           error=error, **(forms or _forms())), status
+                           error=error, files=reports.files_of(supervision=sc),
+                           **(forms or _forms())), status
 
 
 @bp.post("/supervision/<int:sc_id>/<step>")
 @require("esupervision.supervise")
 def supervision_step(sc_id: int, step: str):
-    """One step of the supervision case: verify, demand, report, close, accountability."""
+    """One step of the supervision case: verify, demand, report (received on paper),
+    close (the report accepted), return (sent back for more), accountability."""
     sc = get_scoped(SupervisionCase.select().where(SupervisionCase.id == sc_id),
                     SupervisionCase.region, "esupervision.supervise")
     forms = _forms()
     key = {"verify": "verify_form", "demand": "demand_form", "report": "report_form",
-           "close": "close_form", "accountability": "acc_form"}.get(step)
+           "close": "close_form", "return": "return_form",
+           "accountability": "acc_form"}.get(step)
     if key is None:
         abort(404)
     form = forms[key]
@@ -356,14 +368,21 @@ def supervision_step(sc_id: int, step: str):
             supervision.demand_rectification(sc, current_user, form.demand.data,
                                              form.days.data)
         elif step == "report":
-            supervision.report_rectification(sc, current_user, form.report.data)
+            supervision.report_rectification(
+                sc, current_user, form.report.data,
+                reports.uploads_of(request.files.getlist(form.files.name)))
         elif step == "close":
             supervision.close(sc, current_user, form.note.data)
+        elif step == "return":
+            supervision.return_report(sc, current_user, form.reason.data, form.days.data)
         else:
             supervision.record_accountability(sc, current_user, form.person_name.data,
                                               form.what.data, form.outcome.data)
     except supervision.SupervisionError as exc:
         return supervision_detail(sc_id, error=str(exc), forms=forms, status=422)
+    except FieldError as exc:
+        form.apply_error(exc)
+        return supervision_detail(sc_id, forms=forms, status=422)
     flash(_("Saved."), "success")
     return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
 

@@ -49,6 +49,11 @@ def letter_overdue(d: dict) -> str:
              number=d["number"], to=d["to"], due=d["due"])
 
 
+def report_returned(d: dict) -> str:
+    return _("Rectification report on %(what)s returned: %(note)s (new deadline %(due)s)",
+             what=d["what"], note=d["note"], due=d["due"])
+
+
 def stored(words: Callable[[dict], str], details: dict) -> str:
     """The subject line kept with the alert: in the deployment's language."""
     with deployment_language():
@@ -57,6 +62,7 @@ def stored(words: Callable[[dict], str], details: dict) -> str:
 
 PAGES = {"esupervision.case": ("esupervision.case", "case_id"),
          "esupervision.supervision": ("esupervision.supervision_detail", "sc_id"),
+         "esupervision.rectification": ("esupervision.supervision_report", "sc_id"),
          "esupervision.letter": ("esupervision.letter", "letter_id")}
 
 

@@ -5,9 +5,20 @@ from tests.core.test_access_matrix import SECRET
 
 
 def build(rec) -> None:
-    """A monitored case, a red signal on it and the supervision case opened for it."""
+    """A monitored case, a red signal on it and the supervision case opened for it; a
+    suggestion letter; a file of a rectification report on each."""
+    import datetime as dt
+
+    from core.api import store_file
     from core.db import utcnow
-    from plugins.esupervision.models import MonitoredCase, Signal
+    from plugins.esupervision.models import (
+        EvaluationRun,
+        MonitoredCase,
+        ReportFile,
+        Signal,
+        SuggestionLetter,
+    )
+    from plugins.esupervision.reports import PURPOSE
     from plugins.esupervision.supervision import open_case
     dept = rec["department"]
     case = MonitoredCase.create(
@@ -18,16 +29,33 @@ def build(rec) -> None:
         handler_username=rec["user"].username)
     signal = Signal.create(case=case, region=rec["region"], level="red", code="ILLEGAL_FEE",
                            dedupe_key=f"matrix:{case.id}", detail=f"{SECRET}收费")
-    rec.update(mon_case=case, signal=signal, supervision=open_case(signal, None))
+    supervision = open_case(signal, None)
+    # a run is city-wide, not county A's: an id no other route argument of the walk uses
+    run = EvaluationRun.create(id=90001, month="2026-03", version=900, params="{}",
+                               created_by="matrix")
+    letter = SuggestionLetter.create(
+        number="甲纪建〔2026〕900号", issuer_region=rec["region"], region=rec["region"],
+        department=dept, run=run, month="2026-03", total=40.0, rank=1, body=SECRET,
+        issued_by="matrix", reply_due=dt.date(2026, 4, 1))
+    files = [ReportFile.create(
+        supervision=supervision if n == 0 else None, letter=letter if n else None,
+        added_by="matrix",
+        file=store_file(f"{SECRET}整改材料".encode(), purpose=PURPOSE, filename="x.txt",
+                        allowed_types={"txt"}, max_bytes=1000)) for n in range(2)]
+    rec.update(mon_case=case, signal=signal, supervision=supervision, letter=letter,
+               report_files=files)
 
 
 A_RECORDS = {
     "case_id": lambda r: [r["mon_case"].id],
     "signal_id": lambda r: [r["signal"].id],
     "sc_id": lambda r: [r["supervision"].id],
+    "letter_id": lambda r: [r["letter"].id],
+    "report_file_id": lambda r: [f.id for f in r["report_files"]],
 }
 EXPECTED_PREFIXES = ("/esupervision/cases/", "/esupervision/signals/",
-                     "/esupervision/supervision/", "/esupervision/evaluation/departments/")
+                     "/esupervision/supervision/", "/esupervision/evaluation/departments/",
+                     "/esupervision/letters/", "/esupervision/rectification/")
 
 
 def _weights():
