@@ -20,7 +20,8 @@ NOT_PAGES = {"static", "esupervision.static", "procurement.static", "risk.static
              "public_procurement.releases", "public_procurement.bulk",
              "procurement.bid_file", "org.import_preview", "auth.logout", "org.row",
              "web.healthz", "web.healthz_jobs", "cases.item_file",
-             "cases.case_document_file", "risk_education.attachment"}
+             "cases.case_document_file", "risk_education.attachment",
+             "esupervision.letter_file", "esupervision.supervision_file"}
 
 
 @pytest.fixture
