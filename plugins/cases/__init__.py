@@ -143,6 +143,14 @@ def ql_periodic_tasks(huey):
 
 
 @hookimpl
+def ql_handle_event(name, payload):
+    """A red signal of e-supervision or a red flag of procurement about an official
+    becomes an item of the channel "transferred from another platform", once per event."""
+    from plugins.cases.platforms import handle_event
+    handle_event(name, payload)
+
+
+@hookimpl
 def ql_demo_data(size):
     from plugins.cases.demo import seed
     seed(size)

@@ -43,10 +43,10 @@ from plugins.cases.models import REPORTER_ID, SUBJECT, Feedback, Item
 from plugins.cases.vocab import (
     ACK_DAYS,
     CATEGORIES,
-    CHANNELS,
     RANKS,
     RESULT_DAYS,
     ROUTE_DAYS,
+    STAFF_CHANNELS,
 )
 
 INTAKE, SUPERVISE, MANAGE = "cases.intake", "cases.supervise", "cases.manage"
@@ -84,8 +84,7 @@ def _region(value, field: str) -> Region:
 def clean_report(data: dict, *, staff: bool) -> dict:
     """The checked fields of a report (every bad value a FieldError naming its field)."""
     channel = data.get("channel") or ("letter" if staff else "web")
-    if channel not in CHANNELS or (staff and channel == "web") or (not staff
-                                                                 and channel != "web"):
+    if channel not in (STAFF_CHANNELS if staff else ("web",)):
         raise FieldError("channel", _("Choose a channel."))
     category = data.get("category") or ""
     if category not in CATEGORIES:
@@ -130,9 +129,11 @@ def first_report(subject_hash: str, category: str) -> Item | None:
 
 
 def register(region: Region, fields: dict, *, received_on: dt.date, subject_region: Region,
-             user=None, receipt_hash: str | None = None) -> Item:
+             user=None, receipt_hash: str | None = None,
+             source_ref: str | None = None) -> Item:
     """Register an item (登记) in the caller's transaction: its number, the repeat link,
-    the routing clock and (named, not a repeat) the acceptance-feedback clock."""
+    the routing clock and (named, not a repeat) the acceptance-feedback clock.
+    ``source_ref`` names the other platform's event it came from (one item each)."""
     year = received_on.year
     n = next_number("cases.item", region.id, year)
     subject_hash = subject_index(fields["subject_name"], subject_region.id)
@@ -149,7 +150,7 @@ def register(region: Region, fields: dict, *, received_on: dt.date, subject_regi
         subject_region=subject_region, subject_rank=fields["subject_rank"],
         category=fields["category"], text=fields["text"], received_on=received_on,
         repeat_of=earlier.id if earlier else None, receipt_hash=receipt_hash,
-        registered_by=user.username if user else "")
+        registered_by=user.username if user else "", source_ref=source_ref)
     clocks.start_workdays(region.id, "route", item.number, received_on, ROUTE_DAYS)
     if not item.anonymous and earlier is None:
         clocks.start_workdays(region.id, "ack", item.number, received_on, ACK_DAYS)

@@ -29,7 +29,7 @@ class Item(BaseModel):
     region = pw.ForeignKeyField(Region, on_delete="RESTRICT")
     year = pw.SmallIntegerField()
     number = pw.CharField(max_length=40, unique=True)
-    channel = pw.CharField(max_length=12)  # web | letter | visit | phone | transferred
+    channel = pw.CharField(max_length=12)  # web | letter | visit | phone | transferred | platform
     transferred_from = pw.CharField(max_length=100, default="")
     anonymous = pw.BooleanField(default=True)
     reporter_name = EncryptedField(REPORTER_NAME, null=True)

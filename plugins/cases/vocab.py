@@ -13,6 +13,7 @@ CHANNELS = {
     "visit": _l("Visit"),               # 来访
     "phone": _l("Phone (12388)"),       # 12388 电话
     "transferred": _l("Transferred from another level"),  # 上级交办 / 下级转送
+    "platform": _l("Transferred from another platform"),  # 电子监察、采购监督等平台移送
 }
 STAFF_CHANNELS = ("letter", "visit", "phone", "transferred")
 

@@ -1,0 +1,103 @@
+"""Signals of other platforms into items and leads, through core events only: with
+e-supervision enabled alongside, its real alerting pass publishes a red signal about the
+clerk who handled a case and cases registers one item of the channel "transferred from
+another platform" (once, however often the event comes); the petitions office routes it
+and the supervision office takes it up as a lead, with need-to-know intact. With cases
+alone the same documented payloads (and a procurement red flag) do the same; yellow
+signals, unknown regions and signals naming no official register nothing.
+test_platforms_together.py runs e-supervision's real pass alongside."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from core.api import publish
+
+
+def _signal(post_id, signal_id=4021, level="red", region_code="510104", **extra):
+    payload = {"signal_id": signal_id, "level": level, "code": "STEP_OVERDUE",
+               "region_code": region_code, "detail": "审查 ended 2026-03-20, due 2026-03-16",
+               "post_id": post_id, "handler_username": None,
+               "case": {"id": 88, "serial": "510104-20260302-0007-K", "source": "eservice",
+                        "department_name": "锦江区政务服务局", "item_name": "食品经营许可"},
+               "raised_at": "2026-03-20T02:00:00"}
+    payload.update(extra)
+    return payload
+
+
+def _platform_items():
+    from plugins.cases.models import Item
+    return list(Item.select().where(Item.channel == "platform").order_by(Item.id))
+
+
+def test_a_red_signal_becomes_one_item_then_a_lead(app, world, org):
+    """Cases alone: the documented payload is enough (no import of e-supervision)."""
+    from core.audit.models import AuditEvent
+    from plugins.cases import access, intake, leads
+    from plugins.cases.models import Clock
+    publish("esupervision.signal.raised", _signal(org["clerk_a"].id))
+    publish("esupervision.signal.raised", _signal(org["clerk_a"].id))  # redelivered
+    items = _platform_items()
+    assert len(items) == 1
+    item = items[0]
+    assert item.source_ref == "esupervision.signal:4021"
+    assert (item.region_id, item.subject_region_id, item.anonymous) == (world.a.id,
+                                                                         world.a.id, True)
+    assert item.subject_name == "受理员a" and "窗口受理员" in item.subject_post
+    assert "STEP_OVERDUE" in item.text and "4021" in item.transferred_from
+    assert item.status == "registered" and item.office == "petition"
+    assert Clock.get((Clock.kind == "route") & (Clock.ref == item.number))
+    assert AuditEvent.select().where(AuditEvent.action == "cases.item.register").count() == 1
+    # need to know: the supervision office sees it only once routed to it; then a lead
+    assert intake.get_item(world.supervision, item.id) is None
+    assert intake.get_item(world.petition_b, item.id) is None
+    intake.route(world.petition, item, "accept")
+    lead = leads.take_up(world.supervision, intake.get_item(world.supervision, item.id))
+    assert lead.item_id == item.id
+    assert not access.can_open_lead(world.petition_b, lead)
+    assert not access.can_open_lead(world.investigator, lead)
+
+
+def test_what_registers_nothing(app, world, org, make_user):
+    from core.models import PluginSwitch
+    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, level="yellow"))
+    publish("esupervision.signal.raised", _signal(None, signal_id=1))       # no official
+    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, signal_id=2,
+                                                  region_code="999999"))
+    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, signal_id="3"))
+    publish("esupervision.signal.raised", "not a dict")
+    publish("esupervision.signal.closed", {"signal_id": 4021, "level": "red"})
+    publish("risk.anything", {"level": "red"})
+    PluginSwitch.create(plugin="cases", region=world.b)  # switched off in county B
+    publish("esupervision.signal.raised", _signal(org["clerk_b"].id, signal_id=5,
+                                                  region_code="510105"))
+    assert _platform_items() == []
+
+
+def test_a_procurement_red_flag_about_its_officer(app, world, org, make_user):
+    officer = make_user("purchaser1", role="staff", region=world.a)
+    from core.org.models import Person, PostHolding
+    Person.update(name="赵采购").where(Person.id == officer.person_id).execute()
+    PostHolding.create(person=officer.person_id, post=org["head_a"],
+                       start=dt.date(2025, 1, 1))
+    flag = {"flag_id": 12, "code": "R018", "level": "red", "region_code": "510104",
+            "subject": "process", "subject_id": 345, "project_number": "CG-510104-2026-0012",
+            "department_id": org["dept_a"].id, "officer": "purchaser1",
+            "detail": {"tenderers": 1}, "raised_at": "2026-03-02T01:02:03"}
+    publish("procurement.flag.raised", {**flag, "flag_id": 11, "level": "yellow"})
+    publish("procurement.flag.raised", flag)
+    publish("procurement.flag.raised", flag)
+    publish("procurement.flag.raised", {**flag, "flag_id": 13, "officer": None})
+    items = _platform_items()
+    assert [i.source_ref for i in items] == ["procurement.flag:12"]
+    assert items[0].subject_name == "赵采购" and items[0].category == "integrity"
+    assert "CG-510104-2026-0012" in items[0].text
+
+
+def test_a_staff_form_cannot_claim_the_platform_channel(app, world):
+    from core.api import FieldError
+    with pytest.raises(FieldError) as exc:
+        world.report(channel="platform")
+    assert "channel" in exc.value.errors
+

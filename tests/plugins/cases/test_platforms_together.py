@@ -1,0 +1,48 @@
+"""With e-supervision and risk enabled alongside cases: e-supervision's own ingestion and
+alerting pass raise a red signal; risk warns the post and cases registers it once, each
+through the core event alone (plugins/cases
+imports nothing of e-supervision; the test does, to drive the real pass)."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from tests.conftest import running_app
+
+
+@pytest.fixture
+def app(settings):
+    """The app with cases, e-supervision and risk enabled, their chains applied."""
+    from core import migrate
+    from core.auth.roles import sync_builtin_roles
+    from core.plugins import host
+    with running_app(settings, available_plugins={
+            "cases": "plugins.cases", "esupervision": "plugins.esupervision",
+            "risk": "plugins.risk"}) as application:
+        migrate.upgrade(host())
+        sync_builtin_roles(host())
+        yield application
+
+
+def test_the_real_esupervision_pass_registers_its_red_signal(app, org):
+    """E-supervision's own ingestion and alerting raise a red ILLEGAL_FEE signal on the
+    case county A's clerk handled; cases registers it once (the pass runs twice)."""
+    from plugins.esupervision.alerting import alert_pending
+    from plugins.esupervision.models import Signal
+    from plugins.esupervision.payloads import parse_time
+    from plugins.esupervision.services import ingest
+    from tests.plugins.esupervision.conftest import Events
+    ev = Events(fee_due="0.00", handler_post_id=org["clerk_a"].id)
+    for p in (ev.make("submitted", "2026-03-02 09:00"),
+              ev.make("fee_charged", "2026-03-02 10:00", fee_charged="20.00")):
+        ingest(p, "ext", received_at=parse_time(p["occurred_at"]) + dt.timedelta(minutes=1))
+    alert_pending()
+    alert_pending()
+    signal = Signal.get(Signal.code == "ILLEGAL_FEE")
+    from plugins.cases.models import Item
+    items = list(Item.select().where(Item.channel == "platform"))
+    assert [i.source_ref for i in items] == [f"esupervision.signal:{signal.id}"]
+    assert items[0].subject_name == "受理员a" and "ILLEGAL_FEE" in items[0].text
+    from plugins.risk.models import Signal as RiskSignal
+    assert RiskSignal.select().where(RiskSignal.source == "esupervision").count() == 1
