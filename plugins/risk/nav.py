@@ -48,10 +48,13 @@ def nav_items() -> list[dict]:
 def tabs(user) -> list[dict]:
     """The tab bar of the plugin's pages: the sections ``user`` may open, the current
     one marked."""
-    out = []
-    for s in sorted(SECTIONS, key=lambda s: s["order"]):
-        if has_permission(user, s["permission"]):
-            out.append({"endpoint": s["endpoint"], "label": s["label"],
-                        "active": request.path.startswith(s["prefixes"])
-                        or request.endpoint == s["endpoint"]})
-    return out
+    def match(s) -> int:  # the longest of its prefixes the path starts with
+        if request.endpoint == s["endpoint"]:
+            return 10_000
+        return max((len(p) for p in s["prefixes"] if request.path.startswith(p)), default=0)
+    shown = [s for s in sorted(SECTIONS, key=lambda s: s["order"])
+             if has_permission(user, s["permission"])]
+    best = max((match(s) for s in shown), default=0)
+    # one tab marked: /risk/reminders/checkin is the check-in's, not also the reminders'
+    return [{"endpoint": s["endpoint"], "label": s["label"],
+             "active": best > 0 and match(s) == best} for s in shown]

@@ -4,7 +4,7 @@ script, no map tiles) and the check-in API for attendance and GPS systems
 (``POST /api/risk/checkins``, an API token of scope ``risk.checkin``)."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, render_template, request
+from flask import Blueprint, flash, jsonify, make_response, render_template, request
 from flask_login import current_user
 from peewee import fn
 
@@ -98,8 +98,17 @@ def checkin():
                                  accuracy_m=request.form.get("accuracy_m") or None,
                                  source="phone")
         site = Site.get_by_id(row.site_id) if row.site_id else None
-        return render_template("risk/checkin.html", result=row, site=site)
-    return render_template("risk/checkin.html", result=None, site=None)
+        return _may_locate(render_template("risk/checkin.html", result=row, site=site))
+    return _may_locate(render_template("risk/checkin.html", result=None, site=None))
+
+
+def _may_locate(html: str):
+    """The check-in page, the one page allowed the browser's position: the core's
+    Permissions-Policy (``geolocation=()`` everywhere) would make the browser refuse it
+    before asking the user."""
+    resp = make_response(html)
+    resp.headers["Permissions-Policy"] = "geolocation=(self), camera=(), microphone=()"
+    return resp
 
 
 @api.post("/checkins")
