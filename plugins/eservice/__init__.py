@@ -68,6 +68,8 @@ def ql_nav_items(user, region):
          "icon": "flag", "order": 22, "permission": "eservice.rating.follow_up"},
         {"label": _l("Step delegations"), "endpoint": "eservice.delegations",
          "icon": "users", "order": 23, "permission": "eservice.case.handle"},
+        {"label": _l("Hall address and contact"), "endpoint": "eservice.hall_contacts",
+         "icon": "home", "order": 24, "permission": "eservice.catalogue.manage"},
     ]
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 from core.api import (
@@ -9,6 +10,7 @@ from core.api import (
     FieldError,
     RateLimited,
     _,
+    add_workdays,
     db,
     hit,
     record,
@@ -16,8 +18,9 @@ from core.api import (
     store_file,
     today,
 )
-from plugins.eservice.cases import file_case
-from plugins.eservice.models import Case, Item
+from plugins.eservice import lookup
+from plugins.eservice.cases import file_case, transition
+from plugins.eservice.models import Case, CaseEvent, CaseMaterial, Item
 
 APPLY_LIMIT = 5
 APPLY_WINDOW_MINUTES = 10
@@ -100,15 +103,76 @@ def file_online(item: Item, *, applicant_name: str, id_number: str, phone: str =
     return case
 
 
+def _store(upload, field: str):
+    """One file of the applicant's, checked by its content (PDF, OFD, JPEG, PNG) and size,
+    stored encrypted in the core's file store (outside the web root)."""
+    return store_file(upload.stream, purpose="eservice.material",
+                      filename=upload.filename or "", allowed_types=MATERIAL_TYPES,
+                      max_bytes=MATERIAL_MAX_BYTES, field=field)
+
+
 def _store_uploads(item: Item, uploads: dict[int, Any]) -> dict:
     """The applicant's files, stored (in the filing's transaction), by material id."""
     known = {m.id for m in item.materials}
-    stored = {}
-    for material_id, upload in uploads.items():
-        if material_id not in known:
-            continue
-        stored[material_id] = store_file(
-            upload.stream, purpose="eservice.material", filename=upload.filename or "",
-            allowed_types=MATERIAL_TYPES, max_bytes=MATERIAL_MAX_BYTES,
-            field=f"file_{material_id}")
-    return stored
+    return {material_id: _store(upload, f"file_{material_id}")
+            for material_id, upload in uploads.items() if material_id in known}
+
+
+def missing_listed(case: Case) -> list[str]:
+    """The materials the newest supplement request (补正告知) of the case listed."""
+    event = (CaseEvent.select().where((CaseEvent.case == case.id)
+                                      & (CaseEvent.event == "supplement_requested"))
+             .order_by(CaseEvent.at.desc(), CaseEvent.id.desc()).first())
+    if event is None or not event.data:
+        return []
+    listed = json.loads(event.data).get("missing_materials") or []
+    return [str(m) for m in listed if str(m).strip()]
+
+
+def supplement_online(serial: str, id_number: str, uploads: dict[int, Any],
+                      client: str) -> Case:
+    """The applicant supplements online (网上补正) what the supplement request listed: one
+    file for each listed material (``uploads`` keyed by its place in the list), checked
+    like the application's, all or nothing. The case is found by serial + ID number like
+    the lookup (the same limits, the one answer for every miss); its supplement is then
+    received and its clock runs again, as when the applicant brings the papers."""
+    case = lookup.find_case(serial, id_number, client)
+    if case is None:
+        raise lookup.NoMatch(_("No case matches this serial number and ID number."))
+    if case.state != "supplement_requested":
+        raise FieldError("serial", _("This application is not waiting for a supplement."),
+                         status=409)
+    listed = missing_listed(case)
+    try:
+        return _supplement(case, listed, uploads)
+    except FieldError as exc:  # a file refused: the page asks again for the listed files
+        exc.listed = listed
+        raise
+
+
+def _supplement(case: Case, listed: list[str], uploads: dict[int, Any]) -> Case:
+    for index, name in enumerate(listed):
+        if index not in uploads:
+            raise FieldError(f"file_{index}", _("Upload “%(m)s”: the request lists it.",
+                                                m=name))
+    with db.atomic():
+        names = {m.name: m for m in CaseMaterial.select().where(CaseMaterial.case == case.id)}
+        for index, name in enumerate(listed):
+            stored = _store(uploads[index], f"file_{index}")
+            row = names.get(name) or CaseMaterial(case=case.id, name=name, required=True)
+            row.file, row.received = stored.id, True
+            row.save()
+        record("eservice.case.supplement_online", object_type="eservice_case",
+               object_id=case.id, region_id=case.region_id,
+               summary=f"{case.serial}: {len(listed)} file(s)")
+        return transition(case, "receive_supplement", user=None)
+
+
+def committed_by(case: Case) -> dt.date | None:
+    """The committed completion date the receipt names: the deadline once accepted, else
+    the latest it can be (accepted on the last day allowed for acceptance)."""
+    if case.deadline is not None:
+        return case.deadline
+    if case.accept_by is None:
+        return None
+    return add_workdays(case.accept_by, case.item.committed_days)

@@ -22,7 +22,7 @@ from core.api import (
     utcnow,
 )
 from plugins.eservice import cases, importer
-from plugins.eservice.models import Case, Item, ItemStep
+from plugins.eservice.models import Case, HallContact, Item, ItemStep
 from plugins.eservice.rating import rate_case
 
 SUBJECTS = {
@@ -308,8 +308,22 @@ def _walk(rng: random.Random, item: Item, clerk: User, filed: dt.date,
     return case
 
 
+def seed_contacts() -> None:
+    """The city's hall address and contact, and 锦江区's own (the receipt names them)."""
+    for code, address, phone in (("510100", "成都市天府大道北段1700号新世纪环球中心政务服务大厅",
+                                  "028-61881234"),
+                                 ("510104", "锦江区政务服务中心（东大街下东大街段100号）",
+                                  "028-86661234")):
+        region = Region.get_or_none(Region.code == code)
+        if region is not None and not HallContact.select().where(
+                HallContact.region == region.id).exists():
+            HallContact.create(region=region, address=address, phone=phone,
+                               hours="工作日 9:00–12:00，13:00–17:00")
+
+
 def seed(size: str) -> None:
     """Entry point of ``ql_demo_data``."""
     rng = random.Random(f"eservice-{size}")
     seed_catalogue(size, rng)
     seed_cases(size, rng)
+    seed_contacts()

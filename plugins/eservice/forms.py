@@ -110,6 +110,18 @@ class DelegationForm(Form):
     reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=500)])
 
 
+class SupplementForm(LookupForm):
+    """The online supplement (网上补正): serial and ID number again, the files come with it."""
+
+
+class HallContactForm(Form):
+    """The hall's address and contact for a region (named on the receipt)."""
+
+    address = StringField(_l("Hall address"), validators=[DataRequired(), Length(max=200)])
+    phone = StringField(_l("Contact phone"), validators=[DataRequired(), Length(max=32)])
+    hours = StringField(_l("Opening hours"), validators=[Optional(), Length(max=100)])
+
+
 class ImportForm(Form):
     """Catalogue import: a CSV or XLSX file in the documented layout."""
 

@@ -31,8 +31,22 @@ from core.api import (
     public_cacheable,
     today,
 )
-from plugins.eservice import applications, cases, lookup, rating, statistics, timeline
-from plugins.eservice.forms import ApplyForm, LookupForm, RatingForm, StatsFilterForm
+from plugins.eservice import (
+    applications,
+    cases,
+    contact,
+    lookup,
+    rating,
+    statistics,
+    timeline,
+)
+from plugins.eservice.forms import (
+    ApplyForm,
+    LookupForm,
+    RatingForm,
+    StatsFilterForm,
+    SupplementForm,
+)
 from plugins.eservice.models import (
     EVENT_LABELS,
     ITEM_TYPES,
@@ -193,7 +207,9 @@ def applied():
     if case is None or not applications.hall_open(case.region_id):
         return redirect(url_for("public_eservice.catalogue"), 303)
     html = render_template("eservice/public_applied.html", case=case,
-                           materials=cases.case_materials(case))
+                           materials=cases.case_materials(case),
+                           latest=applications.committed_by(case),
+                           contact=contact.contact_for(case.region_id))
     return _no_store(_response(html))
 
 
@@ -237,6 +253,41 @@ def track():
     return resp
 
 
+@bp.route("/supplement", methods=["POST"])
+def supplement():
+    """Online supplement (网上补正): the applicant uploads what the supplement request
+    listed, found by serial + ID number like the lookup (the one answer for every miss)."""
+    form = SupplementForm()
+    status, message, case, listed, file_errors = 422, None, None, [], {}
+    if not form.validate():
+        message = "; ".join(f"{form[k].label.text}: {v[0]}" for k, v in form.errors.items())
+    else:
+        uploads = {}
+        for key, upload in request.files.items():
+            index = key.removeprefix("file_")
+            if key.startswith("file_") and index.isdigit() and upload and upload.filename:
+                uploads[int(index)] = upload
+        try:
+            case = applications.supplement_online(form.serial.data, form.id_number.data,
+                                                  uploads, _client())
+            status = 200
+        except RateLimited as exc:
+            status, message = 429, exc.message
+        except FieldError as exc:  # NoMatch among them: 404
+            status = exc.status
+            if exc.field.startswith("file_"):
+                file_errors[exc.field] = exc.message
+                listed = getattr(exc, "listed", [])
+            else:
+                message = exc.message
+    html = render_template("eservice/public_supplement.html", form=form, message=message,
+                           case=case if status == 200 else None, listed=listed,
+                           file_errors=file_errors, done=status == 200,
+                           materials=cases.case_materials(case) if status == 200 else [],
+                           max_mb=applications.MATERIAL_MAX_BYTES // (1024 * 1024))
+    return _no_store(_response(html), status)
+
+
 def _progress(case) -> dict:
     day = today()
     events = lookup.public_timeline(case)
@@ -245,6 +296,9 @@ def _progress(case) -> dict:
             or timeline.latest_public(events, "not_accepted"),
             "missing": timeline.latest_public(events, "supplement_requested")
             if case.state == "supplement_requested" else [],
+            "listed": applications.missing_listed(case)
+            if case.state == "supplement_requested" else [],
+            "max_mb": applications.MATERIAL_MAX_BYTES // (1024 * 1024),
             "overdue": cases.is_overdue(case, day),
             "rating": Rating.get_or_none(Rating.case == case.id)
             if case.state == "closed" else None,

@@ -21,21 +21,32 @@ from core.api import (
     FieldError,
     Post,
     PostHolding,
+    Region,
     _,
     export_response,
     file_response,
     get_scoped,
     has_permission,
     paginate,
+    regions_in_scope,
     require,
+    require_level,
     scoped,
     today,
 )
-from plugins.eservice import cases, delegation, importer, rectification, timeline
+from plugins.eservice import (
+    cases,
+    contact,
+    delegation,
+    importer,
+    rectification,
+    timeline,
+)
 from plugins.eservice.forms import (
     RIGHTS_NOTICE,
     DelegationForm,
     FileCaseForm,
+    HallContactForm,
     ImportForm,
     RectifyForm,
     TransitionForm,
@@ -46,6 +57,7 @@ from plugins.eservice.models import (
     ITEM_TYPES,
     Case,
     CaseEvent,
+    HallContact,
     Item,
     Rating,
     Rectification,
@@ -391,6 +403,52 @@ def revoke_delegation(delegation_id: int):
         return redirect(url_for("eservice.delegations"), 303)
     flash(_("Delegation revoked."), "success")
     return redirect(url_for("eservice.delegations"), 303)
+
+
+def _contact_rows(forms: dict | None = None) -> list[tuple]:
+    """(region, its own contact, the form) for every region the user manages."""
+    regions = list(regions_in_scope(current_user, contact.PERMISSION))
+    own = {c.region_id: c for c in HallContact.select().where(
+        HallContact.region.in_([r.id for r in regions] or [0]))}
+    rows = []
+    for region in regions:
+        form = (forms or {}).get(region.id)
+        if form is None:
+            form = HallContactForm(formdata=None, obj=own.get(region.id),
+                                   prefix=f"r{region.id}")
+        rows.append((region, own.get(region.id), form))
+    return rows
+
+
+@bp.route("/hall-contacts")
+@require(contact.PERMISSION)
+def hall_contacts():
+    """The hall's address and contact of each region the user manages (on the receipt)."""
+    return render_template("eservice/hall_contacts.html", rows=_contact_rows())
+
+
+@bp.route("/hall-contacts/<int:region_id>", methods=["POST"])
+@require(contact.PERMISSION)
+def set_hall_contact(region_id: int):
+    """Set one region's hall address and contact: the grant must cover that region."""
+    region = Region.get_or_none(Region.id == region_id)
+    if region is None:
+        abort(404)
+    require_level(current_user, contact.PERMISSION, region)  # a county grant: its county only
+    form = HallContactForm(prefix=f"r{region.id}")
+    if form.validate():
+        try:
+            contact.set_contact(current_user, region, address=form.address.data,
+                                phone=form.phone.data, hours=form.hours.data or "")
+        except FieldError as exc:
+            if exc.field in form:
+                form[exc.field].errors = [exc.message]
+        else:
+            flash(_("The hall's address and contact for %(r)s are saved.", r=region.name),
+                  "success")
+            return redirect(url_for("eservice.hall_contacts"), 303)
+    return render_template("eservice/hall_contacts.html",
+                           rows=_contact_rows({region.id: form}), failed=region.id), 422
 
 
 @bp.app_template_filter("eservice_state")

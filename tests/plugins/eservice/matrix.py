@@ -46,4 +46,4 @@ A_RECORDS = {
     "delegation_id": lambda r: [r["es_delegation"].id],
 }
 EXPECTED_PREFIXES = ("/eservice/cases/", "/eservice/file/", "/eservice/rectifications/",
-                     "/eservice/delegations/")
+                     "/eservice/delegations/", "/eservice/hall-contacts/")

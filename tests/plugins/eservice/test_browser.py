@@ -177,3 +177,50 @@ def test_step_refused_then_completed_under_a_delegation(app, live_server, browse
     page.wait_for_selector(".es-timeline")
     assert Case.get_by_id(case.id).step_seq == 2
     shot(page, f"eservice-step-delegated-{lang}")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_supplement_online_receipt_contact_and_contact_page(app, org, live_server, page, item,
+                                                            clerk, make_user, tmp_path, lang):
+    from plugins.eservice import contact
+    from tests.plugins.eservice.test_supplement_online import requested
+    admin = make_user("county_admin", "eservice_manager", org["a"])
+    contact.set_contact(admin, org["a"], address="锦江区政务服务中心二楼（东大街 100 号）",
+                        phone="028-86661234", hours="工作日 9:00–12:00，13:30–17:00")
+    case = requested(item, clerk)
+    want = "zh-CN" if lang == "zh_CN" else "en"
+    page.goto(f"{live_server}/public/services/track")
+    if page.locator("html").get_attribute("lang") != want:
+        page.click("form.locale-switch button")
+    page.fill("input[name=serial]", case.serial)
+    page.fill("input[name=id_number]", VALID_ID)
+    page.click("form.card button[type=submit]")
+    page.wait_for_selector(".es-supplement")
+    pdf, png = tmp_path / "执照.pdf", tmp_path / "平面图.png"
+    pdf.write_bytes(b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n")
+    png.write_bytes(b"\x89PNG\r\n\x1a\n" + b"1" * 200)
+    page.fill("#sup-id", VALID_ID)
+    page.set_input_files("input[name=file_0]", str(pdf))
+    shot(page, f"eservice-track-supplement-{lang}")
+    page.set_input_files("input[name=file_1]", str(png))
+    page.click("form.es-supplement button[type=submit]")
+    page.wait_for_selector(".es-applied")
+    assert Case.get_by_id(case.id).state == "supplement_received"
+    shot(page, f"eservice-supplemented-{lang}")
+
+    page.goto(f"{live_server}/public/services/items/{item.code}/apply")
+    page.fill("input[name=applicant_name]", "李四")
+    page.fill("input[name=id_number]", VALID_ID)
+    page.fill("input[name=phone]", "12345678901")
+    page.click("form.es-apply button[type=submit]")
+    page.wait_for_selector("#phone-error")
+    page.fill("input[name=phone]", "13900000000")
+    page.click("form.es-apply button[type=submit]")
+    page.wait_for_url("**/public/services/applied")
+    assert "028-86661234" in page.inner_text("main")
+    shot(page, f"eservice-receipt-contact-{lang}")
+
+    browser_login(page, live_server, admin.username, STRONG)
+    page.goto(f"{live_server}/eservice/hall-contacts")
+    page.wait_for_selector(".es-contact-form")
+    shot(page, f"eservice-hall-contacts-{lang}")

@@ -38,5 +38,13 @@ def test_demo_catalogue_and_cases(app):
         assert held_post(actor, event.case.department_id, step.post_title, event.at.date()), \
             (event.case.serial, step.post_title, actor.username)
         assert event.post_title == step.post_title
+    demo.seed_contacts()
+    demo.seed_contacts()
+    from plugins.eservice.contact import contact_for
+    from plugins.eservice.models import HallContact
+    assert HallContact.select().count() == 2
+    from core.api import Region
+    county = Region.get(Region.code == "510105")
+    assert contact_for(county.id).phone == "028-61881234"  # the city's
     assert demo.seed_catalogue("small", rng) == 0  # idempotent
     assert demo.seed_cases("small", rng) == 0
