@@ -77,13 +77,14 @@ class CloseForm(Form):
 
 
 class AccountabilityForm(Form):
-    person_name = StringField(_l("Who"), validators=[DataRequired(), Length(max=64)])
+    person = IntegerField(_l("Who (a person of the region)"), min=1,
+                          validators=[DataRequired()])
     what = TextAreaField(_l("What"), validators=[DataRequired(), Length(max=4000)])
     outcome = TextAreaField(_l("Outcome"), validators=[DataRequired(), Length(max=4000)])
 
 
 class FindingForm(Form):
-    department = SelectField(_l("Department"), coerce=int, validators=[DataRequired()])
+    department = IntegerField(_l("Department"), min=1, validators=[DataRequired()])
     day = DateField(_l("Day"), validators=[DataRequired()])
     category = SelectField(_l("Category"), choices=[
         SelectChoice("process", _l("Process")), SelectChoice("time_limit", _l("Time limits")),

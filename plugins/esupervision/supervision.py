@@ -215,22 +215,27 @@ def _resolve_alerts(sc: SupervisionCase, user, note: str) -> int:
     return len(rows)
 
 
-def record_accountability(sc: SupervisionCase, user, person_name: str, what: str,
+def record_accountability(sc: SupervisionCase, user, person_id: int | None, what: str,
                           outcome: str) -> Accountability:
-    """Record accountability (问责) for a confirmed signal: who, what, outcome."""
+    """Record accountability (问责) for a confirmed signal: the person held accountable,
+    chosen from the people of the case's region (their name kept as it is today), what,
+    and the outcome."""
+    from plugins.esupervision.pickers import person_in_region
     _allowed(user, sc.region_id)
     if sc.finding != "confirmed":
         raise SupervisionError(_("accountability needs a confirmed signal"))
-    person_name = _text(person_name, "who", size=64)
+    person = person_in_region(sc.region_id, person_id)
+    if person is None:
+        raise SupervisionError(_("who: choose a person of the region from the list"))
     what = _text(what, "what")
     outcome = _text(outcome, "outcome")
     with db.atomic():
-        row = Accountability.create(supervision=sc, region=sc.region_id,
-                                    person_name=person_name, what=what, outcome=outcome,
-                                    recorded_by=_name(user))
+        row = Accountability.create(supervision=sc, region=sc.region_id, person=person,
+                                    person_name=person.name[:64], what=what,
+                                    outcome=outcome, recorded_by=_name(user))
         record("esupervision.accountability.record", object_type="accountability",
                object_id=row.id, region_id=sc.region_id, user=user,
-               summary=f"accountability recorded for {person_name}")
+               summary=f"accountability recorded for {person.name} (person {person.id})")
     return row
 
 

@@ -13,7 +13,6 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from wtforms.fields.choices import SelectChoice
 
 from core.api import (
     Department,
@@ -35,6 +34,7 @@ from plugins.esupervision import clocks as clockmod
 from plugins.esupervision import (
     evaluation,
     labels,
+    pickers,
     regional,
     reports,
     services,
@@ -340,9 +340,41 @@ def supervision_detail(sc_id: int, error: str | None = None, forms: dict | None 
                     SupervisionCase.region, "esupervision.supervise")
     records = list(Accountability.select().where(Accountability.supervision == sc)
                    .order_by(Accountability.id))
+    forms = forms or _forms()
     return render_template("esupervision/supervision.html", sc=sc, records=records,
                            error=error, files=reports.files_of(supervision=sc),
-                           **(forms or _forms())), status
+                           people=_people_options(sc.region_id, "",
+                                                  forms["acc_form"].person.data),
+                           **forms), status
+
+
+def _options(found: list[tuple[int, str]], chosen: tuple[int, str] | None) -> dict:
+    """A picker's options: the first ``pickers.LIMIT`` matches (``found`` holds one more
+    when more match), with the chosen one first when it is not among them."""
+    options = found[:pickers.LIMIT]
+    if chosen is not None and chosen[0] not in {value for value, _label in options}:
+        options.insert(0, chosen)
+    return {"options": options, "more": len(found) > pickers.LIMIT,
+            "selected": chosen[0] if chosen else None}
+
+
+def _people_options(region_id: int, q: str, chosen: int | None = None) -> dict:
+    """The accountability picker's options: people of the region (see ``_options``)."""
+    found = pickers.people(region_id, q, limit=pickers.LIMIT + 1)
+    person = pickers.person_in_region(region_id, chosen)
+    return _options([(p.id, label) for p, label in found],
+                    (person.id, pickers.labels([person])[0]) if person is not None else None)
+
+
+@bp.get("/supervision/<int:sc_id>/people")
+@require("esupervision.supervise")
+def supervision_people(sc_id: int):
+    """The accountability picker's matches (HTMX fragment): people of the case's region
+    whose name, post or department contains ``q``."""
+    sc = get_scoped(SupervisionCase.select().where(SupervisionCase.id == sc_id),
+                    SupervisionCase.region, "esupervision.supervise")
+    return render_template("esupervision/_picker_options.html",
+                           **_people_options(sc.region_id, request.args.get("q", "")))
 
 
 @bp.post("/supervision/<int:sc_id>/<step>")
@@ -376,7 +408,7 @@ def supervision_step(sc_id: int, step: str):
         elif step == "return":
             supervision.return_report(sc, current_user, form.reason.data, form.days.data)
         else:
-            supervision.record_accountability(sc, current_user, form.person_name.data,
+            supervision.record_accountability(sc, current_user, form.person.data,
                                               form.what.data, form.outcome.data)
     except supervision.SupervisionError as exc:
         return supervision_detail(sc_id, error=str(exc), forms=forms, status=422)
@@ -445,22 +477,42 @@ def screen_trend():
 
 
 # -- daily supervision findings (日常监察) and the monthly evaluation (效能评估) ----------------
+SUPERVISE = "esupervision.supervise"
+
+
+def _department_label(d: Department) -> str:
+    return _("%(department)s (%(region)s)", department=d.name, region=d.region.name)
+
+
+def _department_options(q: str, chosen: int | None = None) -> dict:
+    """The department picker's options in the user's scope (see ``_options``)."""
+    found = pickers.departments(current_user, SUPERVISE, q, limit=pickers.LIMIT + 1)
+    dept = pickers.department_in_scope(current_user, SUPERVISE, chosen)
+    return _options([(d.id, _department_label(d)) for d in found],
+                    (dept.id, _department_label(dept)) if dept is not None else None)
+
+
+@bp.get("/pickers/departments")
+@require(SUPERVISE)
+def department_picker():
+    """The department picker's matches (HTMX fragment): departments in the user's scope
+    whose name, code or region contains ``q``."""
+    return render_template("esupervision/_picker_options.html",
+                           **_department_options(request.args.get("q", "")))
+
+
 @bp.route("/findings", methods=["GET", "POST"])
-@require("esupervision.supervise")
+@require(SUPERVISE)
 def findings():
-    allowed = region_ids(current_user, "esupervision.supervise")
-    depts = list(Department.select().where(Department.region.in_(sorted(allowed)))
-                 .order_by(Department.region, Department.sort, Department.code))
     form = FindingForm()
-    form.department.choices = [SelectChoice(d.id, d.name) for d in depts]
     error, status = None, 200
     if request.method == "POST":
         status = 422
         if form.validate_on_submit():
-            dept = next((d for d in depts if d.id == form.department.data), None)
+            dept = pickers.department_in_scope(current_user, SUPERVISE, form.department.data)
             try:
                 if dept is None:
-                    raise evaluation.EvaluationError("department: not within your scope")
+                    raise evaluation.EvaluationError(_("department: not within your scope"))
                 evaluation.record_finding(current_user, dept, form.day.data,
                                           form.category.data, form.description.data,
                                           form.severity.data)
@@ -469,12 +521,11 @@ def findings():
             else:
                 flash(_("Finding recorded."), "success")
                 return redirect(url_for("esupervision.findings"), 303)
-    query = scoped(InspectionFinding.select(), InspectionFinding.region,
-                   "esupervision.supervise")
+    query = scoped(InspectionFinding.select(), InspectionFinding.region, SUPERVISE)
     page = paginate(query, {"day": InspectionFinding.day, "points": InspectionFinding.points},
                     "day", target="esv-findings")
-    return render_template("esupervision/findings.html", form=form, page=page,
-                           error=error), status
+    return render_template("esupervision/findings.html", form=form, page=page, error=error,
+                           departments=_department_options("", form.department.data)), status
 
 
 @bp.get("/evaluation")

@@ -117,7 +117,9 @@ def test_accountability_records_feed_the_evaluation(march, org):
     from plugins.esupervision import supervision as sv
     from plugins.esupervision.models import Accountability
     sc = sv.verify(sv.open_case(Signal.get(), march), march, "confirmed", "属实")
-    sv.record_accountability(sc, march, "李四", "办结超期", "通报批评")
+    from core.org.models import Person
+    sv.record_accountability(sc, march, Person.get(Person.name == "受理员a").id, "办结超期",
+                             "通报批评")
     Accountability.update(recorded_at=dt.datetime(2026, 3, 20, 2, 0)).execute()
     run = ev_mod.evaluate("2026-03", march)
     dept = EvaluationScore.get((EvaluationScore.run == run)

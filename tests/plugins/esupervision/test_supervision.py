@@ -8,6 +8,7 @@ import pytest
 
 from core.alerts.models import Alert
 from core.audit.models import AuditEvent
+from core.org.models import Person
 from plugins.esupervision import supervision as sv
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
@@ -34,7 +35,9 @@ def test_full_flow_with_accountability(red_signal, make_user, org):
     sc = sv.report_rectification(sc, sup, "已退费并整改")
     sc = sv.close(sc, sup, "整改到位")
     assert sc.state == "closed"
-    sv.record_accountability(sc, sup, "张三", "违规收费", "诫勉谈话")
+    clerk = Person.get(Person.name == "受理员a")
+    row = sv.record_accountability(sc, sup, clerk.id, "违规收费", "诫勉谈话")
+    assert (row.person_id, row.person_name) == (clerk.id, "受理员a")
     assert Accountability.select().count() == 1
     actions = {a.action for a in AuditEvent.select().where(
         AuditEvent.action.startswith("esupervision.supervision")
@@ -52,7 +55,7 @@ def test_dismissal_needs_a_reason_and_closes(red_signal, make_user, org):
     sc = sv.verify(sc, sup, "dismissed", "系统录入错误，已核实未收费")
     assert sc.state == "dismissed"
     with pytest.raises(sv.SupervisionError, match="confirmed"):
-        sv.record_accountability(sc, sup, "张三", "x", "y")
+        sv.record_accountability(sc, sup, Person.get(Person.name == "受理员a").id, "x", "y")
 
 
 def test_other_region_may_not_supervise(red_signal, make_user, org):
