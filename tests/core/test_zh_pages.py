@@ -144,6 +144,7 @@ def samples() -> dict[str, dict]:
         "esupervision.letter": {"letter_id": first(es.SuggestionLetter.select())},
         "esupervision.supervision_report": {"sc_id": first(es.SupervisionCase.select())},
         "esupervision.supervision_detail": {"sc_id": first(es.SupervisionCase.select())},
+        "esupervision.supervision_people": {"sc_id": first(es.SupervisionCase.select())},
         "esupervision.region_settings": {"region_id": county.id},
         "org.edit": {"kind": "departments", "oid": dept.id},
         "org.department": {"did": dept.id},
