@@ -153,7 +153,8 @@ class Bid(BaseModel):
 
     class Meta:
         table_name = "procurement_bid"
-        indexes = ((("project", "status"), False), (("supplier", "project"), False))
+        indexes = ((("project", "status"), False), (("supplier", "project"), False),
+                   (("supplier", "status"), False))  # R038 per tenderer: index-only
 
 
 class BidFile(BaseModel):

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 from core.api import (
     AlertSpec,
+    Department,
     Region,
     _,
     _l,
@@ -36,8 +38,9 @@ from core.api import (
     today,
     utcnow,
 )
+from plugins.procurement import bulk
 from plugins.procurement.methods import METHODS, OPEN_TENDER_THRESHOLD
-from plugins.procurement.models import Flag, Project, RuleSetting
+from plugins.procurement.models import Flag, RuleSetting
 
 FACTS = "procurement_facts"
 
@@ -380,14 +383,16 @@ class R038(Rule):
     def prepare(self, ctx):
         minimum_p = int(ctx.params.get("minimum_contracting_processes") or 2)
         minimum_b = int(ctx.params.get("minimum_submitted_bids") or 2)
+        # a full pass only: the facts hold every process, so every bid (a bid's process
+        # exists, a foreign key) counts without joining the facts
         buyers = db.execute_sql(
             f"SELECT f.department_id, SUM(f.n_disq) * 1.0 / SUM(f.n_valid + f.n_disq) "
             f"FROM {FACTS} f WHERE f.n_valid + f.n_disq > 0 GROUP BY f.department_id "
             f"HAVING SUM(f.n_valid + f.n_disq) >= {minimum_p}").fetchall()
         tenderers = db.execute_sql(
             "SELECT b.supplier_id, SUM(CASE WHEN b.status = 'disqualified' THEN 1 ELSE 0 END)"
-            " * 1.0 / COUNT(*) FROM procurement_bid b JOIN " + FACTS + " f ON f.project_id = "
-            "b.project_id WHERE b.status IN ('valid', 'disqualified') GROUP BY b.supplier_id "
+            " * 1.0 / COUNT(*) FROM procurement_bid b WHERE b.status IN ('valid', "
+            "'disqualified') GROUP BY b.supplier_id "
             f"HAVING COUNT(*) >= {minimum_b}").fetchall()
         fixed = float(ctx.params.get("threshold") or 0)
         ctx.stats["R038"] = {}
@@ -576,6 +581,7 @@ class PassResult:
     processes: int = 0
     rows: int = 0
     new: list = field(default_factory=list)
+    seconds: dict = field(default_factory=dict)  # facts, rules, raise (the flags' writes)
 
 
 def _run(rules: dict[str, Rule], regions: list[int], scope_sql: str,
@@ -618,19 +624,41 @@ def _with_facts(sql: str, single: bool) -> str:
     return f"WITH {FACTS} AS ({_SINGLE_FACTS['sql']}) {sql}"
 
 
-def _raise(hits: list[tuple]) -> list[Flag]:
+class Raised(NamedTuple):
+    """A flag as just written (the columns the alert and the event need)."""
+
+    id: int
+    code: str
+    region_id: int
+    project_id: int | None
+    subject: str
+    subject_id: int
+    dedupe_key: str
+    detail: str
+    raised_at: dt.datetime
+
+
+RAISED_COLUMNS = ("region_id", "project_id", "code", "subject", "subject_id", "dedupe_key",
+                  "value", "detail", "raised_at", "state", "note", "handled_by")
+
+
+def _raise(hits: list[tuple]) -> list[Raised]:
     """Write the new flags of ``hits`` (flags already raised are skipped), their alerts to
-    the supervision office and ``procurement.flag.raised`` events."""
+    the supervision office and ``procurement.flag.raised`` events.
+
+    Set-based: the known keys in one read, the new flags in multi-row inserts (one prepared
+    statement on SQLite, ``execute_values`` pages on PostgreSQL), read back in one query by
+    the time they were raised, and every alert in one ``emit_many``."""
     by_key: dict = {}
     for rule, row in hits:
         by_key.setdefault(f"{rule.code}:{row[1]}:{row[2]}:{row[3]}"[:120], (rule, row))
     if not by_key:
         return []
+    codes = sorted({rule.code for rule, _row in by_key.values()})
     if len(by_key) <= 500:  # a release's evaluation: look its few keys up
         known = {k for (k,) in Flag.select(Flag.dedupe_key)
                  .where(Flag.dedupe_key.in_(list(by_key))).tuples()}
     else:  # a full pass: read the raised keys of these rules in one go
-        codes = sorted({rule.code for rule, _row in by_key.values()})
         known = {k for (k,) in db.execute_sql(
             "SELECT dedupe_key FROM procurement_flag WHERE code IN ("
             + ", ".join(literal(c) for c in codes) + ")").fetchall()}
@@ -640,24 +668,23 @@ def _raise(hits: list[tuple]) -> list[Flag]:
         if dedupe in known:
             continue
         detail = {name: _plain(v) for name, v in zip(rule.fields, extra, strict=False)}
-        new.append({"code": rule.code, "project": project_id, "subject": subject,
-                    "subject_id": int(subject_id), "dedupe_key": dedupe,
-                    "value": float(value) if value is not None else None,
-                    "detail": json.dumps(detail, ensure_ascii=False, default=str)})
+        new.append([project_id, rule.code, subject, int(subject_id), dedupe,
+                    float(value) if value is not None else None,
+                    json.dumps(detail, ensure_ascii=False, default=str)])
     if not new:
         return []
     regions = _regions_of(new)
     now = utcnow()
-    for r in new:
-        r["region"] = regions[(r["subject"], r["project"], r["subject_id"])]
-        r["raised_at"] = now
-    for i in range(0, len(new), 200):
-        Flag.insert_many(new[i:i + 200]).on_conflict_ignore().execute()
-    flags = []
-    for i in range(0, len(new), 500):
-        flags += list(Flag.select().where(
-            Flag.dedupe_key.in_([r["dedupe_key"] for r in new[i:i + 500]])
-            & (Flag.raised_at == now)))
+    stamp = Flag.raised_at.db_value(now)
+    bulk.insert("procurement_flag", list(RAISED_COLUMNS), [
+        (regions[(r[2], r[0], r[3])], r[0], r[1], r[2], r[3], r[4], r[5], r[6], stamp,
+         "open", "", "") for r in new], ignore_conflicts=True)
+    wanted = {r[4] for r in new}
+    flags = [Raised(*row[:8], now) for row in db.execute_sql(
+        "SELECT id, code, region_id, project_id, subject, subject_id, dedupe_key, detail "
+        "FROM procurement_flag WHERE code IN (" + ", ".join(literal(c) for c in codes)
+        + f") AND raised_at = {db.param} ORDER BY id", (stamp,)).fetchall()
+        if row[6] in wanted]
     _alert(flags)
     return flags
 
@@ -672,47 +699,54 @@ def _plain(value):
     return str(value)
 
 
-def _regions_of(rows: list[dict]) -> dict:
-    """The region each flag belongs to: its project's, a buyer's department's; a
-    tenderer's flag belongs to the top region (suppliers serve the whole city)."""
-    from core.api import Department
-    projects = {r["project"] for r in rows if r["project"]}
-    by_project = dict(Project.select(Project.id, Project.region).where(
-        Project.id.in_(sorted(projects))).tuples()) if projects else {}
-    depts = {r["subject_id"] for r in rows if r["subject"] == "buyer"}
-    by_dept = dict(Department.select(Department.id, Department.region).where(
-        Department.id.in_(sorted(depts))).tuples()) if depts else {}
+def _ids(values) -> str:
+    return ", ".join(str(int(v)) for v in sorted(values)) or "NULL"
+
+
+def _regions_of(rows: list[list]) -> dict:
+    """The region each flag belongs to (rows: [project, code, subject, subject id, ...]):
+    its project's, a buyer's department's; a tenderer's flag belongs to the top region
+    (suppliers serve the whole city)."""
+    projects = {r[0] for r in rows if r[0]}
+    by_project = dict(db.execute_sql(
+        f"SELECT id, region_id FROM procurement_project WHERE id IN ({_ids(projects)})")
+        .fetchall()) if projects else {}
+    depts = {r[3] for r in rows if r[2] == "buyer"}
+    by_dept = dict(db.execute_sql(
+        f"SELECT id, region_id FROM {Department._meta.table_name} WHERE id IN "
+        f"({_ids(depts)})").fetchall()) if depts else {}
     root = Region.select(Region.id).where(Region.parent.is_null()).order_by(Region.id) \
         .scalar()
     out = {}
-    for r in rows:
-        if r["project"]:
-            region = by_project[r["project"]]
-        elif r["subject"] == "buyer":
-            region = by_dept[r["subject_id"]]
+    for project, _code, subject, subject_id, *_rest in rows:
+        if project:
+            region = by_project[project]
+        elif subject == "buyer":
+            region = by_dept[subject_id]
         else:
             region = root
-        out[(r["subject"], r["project"], r["subject_id"])] = region
+        out[(subject, project, subject_id)] = region
     return out
 
 
-def _alert(flags: list[Flag]) -> None:
+def _alert(flags: list[Raised]) -> None:
     rules = all_rules()
     offices: dict = {}
     specs = []
     regions = {r.id: r for r in Region.select().where(
         Region.id.in_(sorted({f.region_id for f in flags})))}
-    projects = {pid: (number, dept, officer) for pid, number, dept, officer in Project.select(
-        Project.id, Project.number, Project.department, Project.created_by).where(
-        Project.id.in_(sorted({f.project_id for f in flags if f.project_id}))).tuples()}
-    numbers = {pid: p[0] for pid, p in projects.items()}
+    pids = {f.project_id for f in flags if f.project_id}
+    projects = {pid: (number, dept, officer) for pid, number, dept, officer in db.execute_sql(
+        "SELECT id, number, department_id, created_by FROM procurement_project WHERE id IN "
+        f"({_ids(pids)})").fetchall()} if pids else {}
     for flag in flags:
         region = regions[flag.region_id]
         if region.id not in offices:
             offices[region.id] = supervision_office(region)
         office = offices[region.id]
         rule = rules[flag.code]
-        subject = f"{rule.name}: {numbers.get(flag.project_id, '')}".strip(": ")
+        number, dept, officer = projects.get(flag.project_id, (None, None, None))
+        subject = f"{rule.name}: {number or ''}".strip(": ")
         if office is not None:
             specs.append(AlertSpec(f"procurement.flag.{flag.code}", region, subject,
                                    target_department=office, ref=f"procurement.flag:{flag.id}",
@@ -720,10 +754,10 @@ def _alert(flags: list[Flag]) -> None:
         publish("procurement.flag.raised", {
             "flag_id": flag.id, "code": flag.code, "level": rule.level,
             "region_code": region.code, "subject": flag.subject,
-            "subject_id": flag.subject_id, "project_number": numbers.get(flag.project_id),
-            "department_id": projects[flag.project_id][1] if flag.project_id
+            "subject_id": flag.subject_id, "project_number": number,
+            "department_id": dept if flag.project_id
             else (flag.subject_id if flag.subject == "buyer" else None),
-            "officer": (projects[flag.project_id][2] or None) if flag.project_id else None,
+            "officer": (officer or None) if flag.project_id else None,
             "detail": json.loads(flag.detail or "{}"),
             "raised_at": flag.raised_at.isoformat()})
     if specs:
@@ -745,14 +779,21 @@ def full_pass(region_ids: list[int] | None = None,
     result = PassResult()
     regions = region_ids if region_ids is not None else [
         r for (r,) in Region.select(Region.id).tuples()]
+    clock = time.perf_counter
     with db.atomic():
+        start = clock()
         db.execute_sql(f"DROP TABLE IF EXISTS {FACTS}")
         db.execute_sql(f"CREATE TEMPORARY TABLE {FACTS} AS {facts_sql('1 = 1')}")
         result.processes = db.execute_sql(f"SELECT COUNT(*) FROM {FACTS}").fetchone()[0]
+        result.seconds["facts"] = clock() - start
         if on_facts is not None:
             on_facts(result.processes)
+        start = clock()
         hits = _run(all_rules(), regions, "", single=False)
         result.rows = len(hits)
+        result.seconds["rules"] = clock() - start
+        start = clock()
         result.new = _raise(hits)
+        result.seconds["raise"] = clock() - start
         db.execute_sql(f"DROP TABLE IF EXISTS {FACTS}")
     return result
