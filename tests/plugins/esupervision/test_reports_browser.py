@@ -62,3 +62,31 @@ def test_a_report_with_a_file_sent_returned_and_seen(low, org, make_user, live_s
         shot(page, f"esv-report-returned-{lang[:2]}")
     liaison.close()
     supervisor.close()
+
+
+def test_a_letter_reply_with_a_file(low, org, make_user, live_server, browser, tmp_path):
+    from plugins.esupervision import evaluation as ev_mod
+    from plugins.esupervision.models import ReportFile, SuggestionLetter
+    ev_mod.evaluate("2026-03", low)
+    letter = SuggestionLetter.get(SuggestionLetter.department == org["dept_a"])
+    make_user("liaison_a", "department_liaison", org["a"],
+              person=test_letters.person("受理员a"))
+    evidence = tmp_path / "整改报告.pdf"
+    evidence.write_bytes(b"%PDF-1.4\n%%EOF\n")
+    context = browser.new_context(viewport={"width": 1440, "height": 900}, locale="zh-CN")
+    page = context.new_page()
+    browser_login(page, live_server, "liaison_a", STRONG)
+    url = f"{live_server}/esupervision/letters/{letter.id}"
+    page.goto(url)
+    _in(page, "zh-CN")
+    page.fill("textarea[name=reply]", "已逐件复核超期办件，调整审查环节时限。")
+    page.set_input_files("input[name=files]", str(evidence))
+    page.click("form[action$='/reply'] button[type=submit]")
+    page.wait_for_url(url)
+    assert ReportFile.get(ReportFile.letter == letter.id).file.filename == "整改报告.pdf"
+    for lang in ("zh-CN", "en"):
+        page.goto(url)
+        _in(page, lang)
+        assert "整改报告.pdf" in page.content()
+        shot(page, f"esv-letter-reply-{lang[:2]}")
+    context.close()
