@@ -3,6 +3,8 @@ auction page, challenges. Only accounts of kind ``supplier`` open them; a suppli
 only its own bids."""
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import (
     Blueprint,
     abort,
@@ -16,7 +18,16 @@ from flask import (
 from flask_login import current_user
 from jinja2_fragments.flask import render_block
 
-from core.api import FieldError, _, for_accounts, utcnow
+from core.api import (
+    FieldError,
+    RateLimited,
+    _,
+    db,
+    for_accounts,
+    hit,
+    record,
+    utcnow,
+)
 from plugins.procurement import auction, bidding, complaints, suppliers
 from plugins.procurement.forms import BidForm, PriceForm, SubjectForm
 from plugins.procurement.models import (
@@ -31,6 +42,36 @@ from plugins.procurement.models import (
 bp = Blueprint("procurement_supplier", __name__, url_prefix="/supplier",
                template_folder="templates")
 KIND = suppliers.KIND
+
+# Per supplier account, counted in the core's rate counters (every attempt, valid or not):
+# sealed-bid submissions (each may carry 20 MB files) and auction bids (a bid a second on
+# average is far above any human bidder; a burst near the end still fits the window).
+BID_SUBMISSIONS = ("procurement.bid", 20, 3600)
+AUCTION_BIDS = ("procurement.auction_bid", 60, 60)
+
+
+def _rate_limit(supplier, limit: tuple[str, int, int], project: Project) -> None:
+    """Count one attempt of ``supplier``; over the limit, audit the refusal and answer 429
+    (core's RateLimited, with Retry-After) before anything else is read or written."""
+    bucket, most, seconds = limit
+    with db.atomic():  # the hit and the refusal's audit event stay, whatever follows
+        count = hit(bucket, f"supplier:{supplier.id}", seconds)
+        if count > most:
+            record(f"{bucket}.limited", object_type="procurement_project",
+                   object_id=project.id, region_id=project.region_id, success=False,
+                   summary=f"{project.number}: supplier {supplier.id} over {most} "
+                           f"attempts in {seconds} s")
+    if count > most:
+        epoch = int(utcnow().replace(tzinfo=dt.UTC).timestamp())
+        wait = seconds - epoch % seconds  # until the counter's fixed window ends
+        if bucket == BID_SUBMISSIONS[0]:
+            message = _("Too many bid submissions from your supplier account: at most "
+                        "%(n)d an hour. Please wait %(m)d minutes and try again.",
+                        n=most, m=max(1, (wait + 59) // 60))
+        else:
+            message = _("Too many auction bids from your supplier account: at most %(n)d "
+                        "a minute. Please wait %(s)d seconds and try again.", n=most, s=wait)
+        raise RateLimited(message, wait)
 
 
 def _me():
@@ -77,6 +118,7 @@ def tender(project_id: int):
     form = BidForm()
     status = 200
     if request.method == "POST":
+        _rate_limit(me, BID_SUBMISSIONS, row)
         if form.validate():
             files = [(f.filename or "", f.read(bidding.MAX_FILE_BYTES + 1))
                      for f in request.files.getlist("files") if f and f.filename]
@@ -196,6 +238,7 @@ def auction_page(project_id: int):
 def auction_bid(project_id: int):
     me = _me()
     row, auc = _auction(project_id)
+    _rate_limit(me, AUCTION_BIDS, row)
     form = PriceForm()
     if not form.validate():
         raise FieldError("price", form.first_error)

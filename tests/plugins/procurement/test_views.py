@@ -178,3 +178,54 @@ def test_registration(app, client):
     assert resp.status_code == 422 and Supplier.select().count() == 0
     resp = client.post("/public/procurement/suppliers/register", data=dict(data, uscc=uscc(77)))
     assert resp.status_code == 303 and Supplier.select().count() == 1
+
+
+def test_bids_are_rate_limited_per_supplier(app, client, world, busy, monkeypatch):
+    """Over the per-supplier limit a bid submission or an auction bid is answered 429 with
+    a translated message and Retry-After, nothing of the bid is written, and the refusal
+    is audited; another supplier is not limited."""
+    from core.audit.models import AuditEvent
+    from plugins.procurement import supplier_views
+    from plugins.procurement.models import Auction, AuctionBid, Bid
+    # windows of a day: the test never straddles a window's end
+    monkeypatch.setattr(supplier_views, "BID_SUBMISSIONS", ("procurement.bid", 2, 86400))
+    monkeypatch.setattr(supplier_views, "AUCTION_BIDS", ("procurement.auction_bid", 2, 86400))
+    tender, auc_project = busy["taking"], busy["auction"]
+    auc = Auction.get(Auction.project == auc_project.id)
+    _supplier_login(client, world.suppliers[1])
+    token = _token(client, f"/supplier/tenders/{tender.id}")
+    url = f"/supplier/tenders/{tender.id}"
+    assert client.post(url, data={"csrf_token": token, "price": "x"}).status_code == 422
+    assert client.post(url, data={"csrf_token": token, "price": "880000"}).status_code == 303
+    bids = Bid.select().where(Bid.supplier == world.suppliers[1].id).count()
+    resp = client.post(url, data={"csrf_token": token, "price": "870000"})
+    assert resp.status_code == 429 and int(resp.headers["Retry-After"]) >= 1
+    assert "Too many bid submissions" in resp.get_data(as_text=True)
+    assert Bid.select().where(Bid.supplier == world.suppliers[1].id).count() == bids
+    with client.session_transaction() as sess:
+        sess["locale"] = "zh_CN"
+    resp = client.post(url, data={"csrf_token": token, "price": "870000"})
+    with client.session_transaction() as sess:
+        sess["locale"] = "en"
+    assert resp.status_code == 429 and "投标提交过于频繁" in resp.get_data(as_text=True)
+    assert AuditEvent.select().where((AuditEvent.action == "procurement.bid.limited")
+                                     & (AuditEvent.success == False)).count() == 2
+
+    assert client.post(f"/supplier/auctions/{auc_project.id}/join",
+                       data={"csrf_token": token}).status_code == 303
+    Auction.update(starts_at=utcnow() - dt.timedelta(seconds=1)).where(
+        Auction.id == auc.id).execute()
+    bid_url = f"/supplier/auctions/{auc_project.id}/bid"
+    for price in ("299900", "299800"):
+        assert client.post(bid_url, data={"csrf_token": token, "price": price}).status_code \
+            in (200, 422)
+    logged = AuctionBid.select().where(AuctionBid.auction == auc.id).count()
+    resp = client.post(bid_url, data={"csrf_token": token, "price": "299700"})
+    assert resp.status_code == 429 and "Too many auction bids" in resp.get_data(as_text=True)
+    assert AuctionBid.select().where(AuctionBid.auction == auc.id).count() == logged
+    assert Auction.get_by_id(auc.id).attempts == logged
+
+    other = app.test_client()
+    _supplier_login(other, world.suppliers[2])
+    token = _token(other, url)
+    assert other.post(url, data={"csrf_token": token, "price": "860000"}).status_code == 303
