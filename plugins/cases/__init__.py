@@ -86,7 +86,10 @@ def ql_nav_items(user, region):
          "order": 62, "permission": "cases.view"},
     ] + ([{"label": _l("Quarterly report-back"), "endpoint": "cases.report_back",
            "icon": "check", "order": 64, "permission": "cases.view"}]
-         if _sees_report_back(user) else []) + ([{"label": _l("Case statistics"), "endpoint": "cases.statistics", "icon": "chart",
+         if _sees_report_back(user) else []) + [
+        {"label": _l("Case stages: time limits and gates"), "endpoint": "cases.stage_settings",
+         "icon": "clock", "order": 65, "permission": "cases.manage"},
+    ] + ([{"label": _l("Case statistics"), "endpoint": "cases.statistics", "icon": "chart",
            "order": 63, "permission": "cases.view"}] if _sees_statistics(user) else [])
 
 

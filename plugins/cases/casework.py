@@ -31,7 +31,7 @@ from core.api import (
     today,
     utcnow,
 )
-from plugins.cases import access, clocks, intake
+from plugins.cases import access, clocks, intake, stage_settings
 from plugins.cases.models import Case, Document, Lead, Member, StageLog
 from plugins.cases.vocab import DOCUMENTS, OUTCOMES, STAGE_ORDER, STAGES, label
 
@@ -46,7 +46,7 @@ def _require_open(case: Case) -> None:
 
 
 def _enter(case: Case, stage: str, day, by: str, note: str = "") -> None:
-    spec = STAGES[stage]
+    spec = stage_settings.effective(stage)
     case.stage, case.stage_started_on = stage, day
     case.stage_due = add_workdays(day, spec.days)
     case.suspended_since, case.extended = None, False
@@ -116,7 +116,7 @@ def missing(case: Case) -> list[str]:
     a case leaves investigation."""
     have = {d.kind for d in Document.select(Document.kind).where(
         (Document.case == case.id) & (Document.stage == case.stage))}
-    out = [k for k in STAGES[case.stage].gate if k not in have]
+    out = [k for k in stage_settings.effective(case.stage).gate if k not in have]
     if case.stage == "investigation" and not Member.select().where(
             (Member.case == case.id) & (Member.role == "reviewer")
             & Member.revoked_at.is_null()).exists():
@@ -243,7 +243,7 @@ def extend(user, case: Case, reason: str) -> Case:
     """Extend the stage's limit once by the days the stage allows, with approval."""
     _require_approver(user, case)
     _require_open(case)
-    spec = STAGES[case.stage]
+    spec = stage_settings.effective(case.stage)
     if not spec.extension_days:
         raise FieldError("reason", _("This stage cannot be extended."))
     if case.extended:

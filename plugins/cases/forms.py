@@ -160,3 +160,17 @@ class ReportBackForm(Form):
     period = TextField(_l("Quarter"), [v.InputRequired()], max_length=7)
     note = TextAreaField(_l("What became of the items routed to the office"),
                          [v.InputRequired()], max_length=4000)
+
+
+class StageSettingForm(Form):
+    """A case stage's time limit, extension and gate, for this deployment (city-wide)."""
+
+    days = TextField(_l("Time limit (working days)"), [v.InputRequired()], max_length=4)
+    extension_days = TextField(_l("Extension (working days, 0: none)"), [v.InputRequired()],
+                               max_length=4)
+    gate = wtforms.SelectMultipleField(_l("Gate: documents required before leaving"),
+                                       choices=[])
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.gate.choices = _choices(DOCUMENTS)

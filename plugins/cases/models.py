@@ -253,4 +253,20 @@ class ReportBack(BaseModel):
         indexes = ((("region", "office", "period"), True), (("period",), False))
 
 
-MODELS = [Item, Message, Attachment, Feedback, Lead, Case, Member, Document, StageLog, Clock, ReportBack]
+class StageSetting(BaseModel):
+    """This deployment's time limit, extension and gate of a case stage, set city-wide by
+    case management; a stage without a row keeps the defaults of ``vocab.STAGES``."""
+
+    stage = pw.CharField(max_length=16, unique=True)
+    days = pw.SmallIntegerField()
+    extension_days = pw.SmallIntegerField(default=0)
+    gate = pw.CharField(max_length=200)  # document kinds, comma-separated
+    updated_by = pw.CharField(max_length=64, default="")
+    updated_at = pw.DateTimeField(default=utcnow)
+
+    class Meta:
+        table_name = "cases_stage_setting"
+
+
+MODELS = [Item, Message, Attachment, Feedback, Lead, Case, Member, Document, StageLog, Clock,
+          ReportBack, StageSetting]

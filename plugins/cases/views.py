@@ -11,6 +11,7 @@ from core.api import (
     Region,
     User,
     _,
+    covers_city,
     file_response,
     has_permission,
     paginate,
@@ -19,7 +20,15 @@ from core.api import (
     require,
     today,
 )
-from plugins.cases import access, casework, clocks, intake, leads, portal
+from plugins.cases import (
+    access,
+    casework,
+    clocks,
+    intake,
+    leads,
+    portal,
+    stage_settings,
+)
 from plugins.cases.forms import (
     AdvanceForm,
     AnswerForm,
@@ -33,6 +42,7 @@ from plugins.cases.forms import (
     ReasonForm,
     ReportBackForm,
     RouteForm,
+    StageSettingForm,
 )
 from plugins.cases.models import (
     Attachment,
@@ -369,7 +379,7 @@ def _case_or_404(case_id: int) -> Case:
 def _case_page(case: Case, *, forms=None, status: int = 200):
     record_view("cases_case", case.id, case.number, region_id=case.region_id)
     forms = forms or {}
-    ctx = {"case": case, "lead": case.lead, "stage": STAGES[case.stage],
+    ctx = {"case": case, "lead": case.lead, "stage": stage_settings.effective(case.stage),
            "roles": access.member_roles(current_user, case=case),
            "missing": [casework.missing_label(m) for m in casework.missing(case)]
            if case.status == "open" else [],
@@ -568,3 +578,40 @@ def report_back_file(region_id: int):
             return redirect(url_for("cases.report_back", period=period.code), 303)
     return _report_back_page(period, errors={key: form.first_error},
                              values={key: form.note.data or ""}, status=422)
+
+
+# -- stage settings -------------------------------------------------------------------------
+@bp.get("/settings/stages", endpoint="stage_settings")
+@require("cases.manage")
+def stage_settings_page():
+    """This deployment's time limits, extensions and gates of the case stages: case
+    management reads them; only a city-wide grant changes them."""
+    return _stage_settings_page()
+
+
+def _stage_settings_page(*, forms=None, status: int = 200):
+    stages = stage_settings.all_effective()
+    forms = forms or {}
+    for code, stage in stages.items():
+        forms.setdefault(code, StageSettingForm(formdata=None, data={
+            "days": str(stage.days), "extension_days": str(stage.extension_days),
+            "gate": list(stage.gate)}, prefix=code))
+    return render_template("cases/stage_settings.html", stages=stages, forms=forms,
+                           editable=covers_city(current_user, "cases.manage")), status
+
+
+@bp.post("/settings/stages/<stage>", endpoint="stage_settings_save")
+@require("cases.manage", city_wide=True)
+def stage_settings_save(stage: str):
+    if stage not in STAGES:
+        abort(404)
+    form = StageSettingForm(prefix=stage)
+    if form.validate():
+        try:
+            stage_settings.save(current_user, stage, form.days.data, form.extension_days.data,
+                                form.gate.data)
+        except FieldError as exc:
+            form.apply_error(exc)
+        else:
+            return redirect(url_for("cases.stage_settings") + f"#stage-{stage}", 303)
+    return _stage_settings_page(forms={stage: form}, status=422)

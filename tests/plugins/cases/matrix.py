@@ -59,3 +59,8 @@ A_RECORDS = {
 }
 # region_id (the core's county A) also fills /cases/report-back/<region_id>
 EXPECTED_PREFIXES = ("/cases/items/", "/cases/leads/", "/cases/cases/", "/cases/report-back/")
+# endpoint -> (URL arguments, form data) of a valid city-wide submission
+CITY_WIDE_FORMS = {
+    "cases.stage_settings_save": lambda r: ({"stage": "verify"}, {
+        "verify-days": "50", "verify-extension_days": "20", "verify-gate": "verify_report"}),
+}

@@ -36,13 +36,13 @@ def test_upgrade_keeps_items_and_adds_the_report_back(old_app):
                      registered_at=NOW)
     assert "cases_report_back" not in db.get_tables()
 
-    assert migrate.upgrade(host())["cases"] == ["0002_report_back"]
+    assert migrate.upgrade(host())["cases"] == ["0002_report_back", "0003_stage_settings"]
 
     item = Item.select(Item.number, Item.source_ref).where(Item.id == item_id).get()
     assert item.number == "锦江纪信〔2026〕1号" and item.source_ref is None
     assert ReportBack.select().count() == 0
     result = old_app.test_cli_runner().invoke(args=["db", "status"])
-    assert "cases: 2 applied, 0 pending" in result.output
+    assert "cases: 3 applied, 0 pending" in result.output
 
 
 def test_upgraded_names_are_the_ones_the_models_create(old_app, tmp_path):
@@ -52,3 +52,16 @@ def test_upgraded_names_are_the_ones_the_models_create(old_app, tmp_path):
     migrated = names(db.obj, "cases_")
     assert set(migrated) == {m._meta.table_name for m in MODELS}
     assert migrated == model_names(old_app, tmp_path, "cases_")
+
+
+def test_0003_adds_the_stage_settings(tmp_path):
+    """Migration 0003 on a database at 0002: the stage settings table, empty (every stage
+    keeps its defaults)."""
+    from core import migrate
+    from core.plugins import host
+    from plugins.cases.stage_settings import all_effective
+    from plugins.cases.vocab import STAGES
+    with app_before(tmp_path, PLUGINS, "cases", "0002_report_back"):
+        assert "cases_stage_setting" not in db.get_tables()
+        assert migrate.upgrade(host())["cases"] == ["0003_stage_settings"]
+        assert all_effective() == STAGES
