@@ -252,11 +252,15 @@ def escalate_overdue(today: dt.date, now: dt.datetime | None = None) -> list[str
             details = {"serial": sc.case.serial, "due": sc.rectification_due.isoformat(),
                        "item": sc.case.item_name}
             subject = wording.stored(wording.rectification_overdue, details)
-            ref = f"esupervision.supervision:{sc.id}"
-            targets = [t for t in (sc.department_id, supervision_office(region)) if t]
-            for i, target in enumerate(targets):
-                emit(OVERDUE_KIND, region, subject, target_department=target, ref=ref,
-                     dedupe_key=f"rect:{sc.id}:{sc.rectification_due}:{i}", details=details, now=now)
+            # the department's copy links to its own report page (it cannot open the
+            # supervisor's), the office's to the supervision case
+            targets = [(sc.department_id, _department_ref(sc)),
+                       (supervision_office(region), f"esupervision.supervision:{sc.id}")]
+            for i, (target, ref) in enumerate(targets):
+                if target:
+                    emit(OVERDUE_KIND, region, subject, target_department=target, ref=ref,
+                         dedupe_key=f"rect:{sc.id}:{sc.rectification_due}:{i}",
+                         details=details, now=now)
             SupervisionCase.update(escalated_at=now or utcnow()) \
                 .where(SupervisionCase.id == sc.id).execute()
             record("esupervision.supervision.escalate", object_type="supervision_case",

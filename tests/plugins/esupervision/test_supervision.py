@@ -8,6 +8,7 @@ import pytest
 
 from core.alerts.models import Alert
 from core.audit.models import AuditEvent
+from core.api import Region, supervision_office
 from core.org.models import Person
 from plugins.esupervision import supervision as sv
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
@@ -119,10 +120,15 @@ def test_closing_resolves_the_signals_alerts_with_the_note(red_signal, make_user
     sc = sv.verify(sv.open_case(red_signal, sup), sup, "confirmed", "属实")
     sc = sv.demand_rectification(sc, sup, "退还违规收费", 1, today=dt.date(2026, 3, 2))
     sweep(dt.date(2026, 3, 10))  # overdue: escalated to the department and the office
-    assert Alert.select().where(Alert.ref == f"esupervision.supervision:{sc.id}").count() == 2
+    overdue = {a.target_department_id: a.ref for a in
+               Alert.select().where(Alert.kind == sv.OVERDUE_KIND)}
+    office = supervision_office(Region.get_by_id(sc.region_id)).id
+    # each copy links to a page its reader can open: the department's to its report page
+    assert overdue == {sc.department_id: f"esupervision.rectification:{sc.id}",
+                       office: f"esupervision.supervision:{sc.id}"}
     sc = sv.close(sv.report_rectification(sc, sup, "已退费"), sup, "整改到位，已退费")
     alerts = list(Alert.select().where(Alert.dedupe_key.startswith(red_signal.dedupe_key)
-                                       | (Alert.ref == f"esupervision.supervision:{sc.id}")))
+                                       | (Alert.kind == sv.OVERDUE_KIND)))
     assert len(alerts) == 4 and {a.state for a in alerts} == {"resolved"}
     assert all("整改到位，已退费" in a.resolution_note for a in alerts)
     assert {a.resolved_by_id for a in alerts} == {sup.id}
