@@ -7,8 +7,8 @@ import datetime as dt
 import pytest
 
 from core.alerts.models import Alert
-from core.audit.models import AuditEvent
 from core.api import Region, supervision_office
+from core.audit.models import AuditEvent
 from core.org.models import Person
 from plugins.esupervision import supervision as sv
 from plugins.esupervision.models import Accountability, Signal, SupervisionCase
