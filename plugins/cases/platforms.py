@@ -2,7 +2,8 @@
 only (never an import): an e-supervision red correction signal on a case an official
 handled (``esupervision.signal.raised``, the signal its supervision case is opened for)
 and a procurement red flag, the highest level of its risk warnings, on a project an
-official runs (``procurement.flag.raised``).
+official runs (``procurement.flag.raised``), and a post integrity-risk warning that reached
+the risk plugin's highest level on a post or a person (``risk.warning.raised``).
 
 Each becomes one item of the channel ``platform`` in the region the event names, once per
 source event (``Item.source_ref``, unique: a redelivered event registers nothing). It then
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 from core.api import (
     Department,
+    Person,
     Post,
     PostHolding,
     Region,
@@ -30,11 +32,18 @@ from plugins.cases.models import Item
 
 RAISED = "esupervision.signal.raised"
 FLAG = "procurement.flag.raised"
+WARNING = "risk.warning.raised"
+# a risk warning folded from another platform's signal reached cases by that signal itself
+FROM_OTHER_PLATFORMS = ("signal",)
 
 
 def handle_event(name: str, payload: dict) -> Item | None:
     """The plugin's ``ql_handle_event``: the events it turns into items, others ignored."""
-    if not isinstance(payload, dict) or payload.get("level") != "red":
+    if not isinstance(payload, dict):
+        return None
+    if name == WARNING:
+        return risk_warning(payload) if payload.get("alert_level") == "red" else None
+    if payload.get("level") != "red":
         return None
     if name == RAISED:
         return esupervision_signal(payload)
@@ -135,4 +144,31 @@ def procurement_flag(payload: dict) -> Item | None:
                  project=payload.get("project_number") or payload.get("subject") or "",
                  unit=unit.name if unit else "")
     return _register(region, f"procurement.flag:{flag_id}", official, "integrity", source,
+                     text[:20000])
+
+
+def risk_warning(payload: dict) -> Item | None:
+    """A post integrity-risk warning at the risk plugin's highest level (its red) on a post
+    or a person: the post's holder, or the person, is the official concerned. A warning on
+    a whole department names no official; one folded from another platform's signal is
+    already an item by that signal."""
+    warning_id = payload.get("warning_id")
+    region = _region(payload.get("region_code"))
+    if not isinstance(warning_id, int) or isinstance(warning_id, bool) or region is None \
+            or payload.get("source") in FROM_OTHER_PLATFORMS:
+        return None
+    official = None
+    if payload.get("target") == "post":
+        official = _official(payload.get("post_id"))
+    elif payload.get("target") == "person" and isinstance(payload.get("person_id"), int):
+        person = Person.get_or_none(Person.id == payload["person_id"])
+        if person is not None:
+            official = (person.name, "")
+    if official is None:
+        return None
+    with deployment_language():
+        source = _("Risk prevention, warning %(id)s", id=warning_id)
+        text = _("Highest-level integrity-risk warning of the risk prevention platform: "
+                 "%(subject)s.", subject=payload.get("subject") or "")
+    return _register(region, f"risk.warning:{warning_id}", official, "integrity", source,
                      text[:20000])

@@ -27,6 +27,7 @@ from core.api import (
     Person,
     Post,
     PostHolding,
+    Region,
     User,
     _,
     clean_text,
@@ -34,6 +35,7 @@ from core.api import (
     deployment_language,
     emit_many,
     parse_id,
+    publish,
     record,
     regions_enabled,
     resolve,
@@ -53,6 +55,7 @@ from plugins.risk.models import Measure, Notice, Point, Register, RiskWarning
 
 PERM = "risk.warning.manage"
 TARGETS = ("post", "person", "department")
+RAISED_EVENT = "risk.warning.raised"
 CHUNK = 500
 
 
@@ -100,6 +103,27 @@ def _alert(warnings: list[RiskWarning]) -> None:
         RiskWarning.update(alert_id=alert.id, alerted_at=now).where(
             RiskWarning.id == w.id).execute()
         w.alert_id, w.alerted_at = alert.id, now
+    top = config.level_codes()[-1]
+    _publish_top([w for w, alert in zip(warnings, alerts, strict=True)
+                  if w.level == top and not alert.deduplicated], now)
+
+
+def _publish_top(warnings: list[RiskWarning], now: dt.datetime) -> None:
+    """``risk.warning.raised`` for each warning that reached the highest configured level
+    (raised there or escalated to it), in the transaction that writes its alert
+    (payload in docs/events.md)."""
+    if not warnings:
+        return
+    codes = dict(Region.select(Region.id, Region.code).where(
+        Region.id.in_({w.region_id for w in warnings})).tuples())
+    for w in warnings:
+        lv = config.level(w.level)
+        publish(RAISED_EVENT, {
+            "warning_id": w.id, "level": w.level, "alert_level": lv["alert"], "top": True,
+            "source": w.source, "region_code": codes[w.region_id], "target": w.target,
+            "post_id": w.post_id, "person_id": w.person_id,
+            "department_id": w.department_id, "subject": w.subject,
+            "escalations": w.escalations or 0, "raised_at": now.isoformat(timespec="seconds")})
 
 
 # -- raising ---------------------------------------------------------------------------------

@@ -95,6 +95,40 @@ def test_a_procurement_red_flag_about_its_officer(app, world, org, make_user):
     assert "CG-510104-2026-0012" in items[0].text
 
 
+def _warning(warning_id=7, **extra):
+    payload = {"warning_id": warning_id, "level": "red", "alert_level": "red", "top": True,
+               "source": "manual", "region_code": "510104", "target": "post",
+               "post_id": None, "person_id": None, "department_id": None,
+               "subject": "土地整治项目擅自变更设计", "escalations": 0,
+               "raised_at": "2026-03-02T01:02:03"}
+    payload.update(extra)
+    return payload
+
+
+def test_a_top_level_risk_warning_on_a_post_or_a_person(app, world, org):
+    """Cases alone: risk's documented payload of a highest-level warning names the post's
+    holder (or the person) as the official concerned, once per warning."""
+    post = org["clerk_a"]
+    publish("risk.warning.raised", _warning(post_id=post.id))
+    publish("risk.warning.raised", _warning(post_id=post.id))  # redelivered
+    from core.org.models import Person
+    person = Person.get(Person.name == "受理员a")
+    publish("risk.warning.raised", _warning(8, target="person", person_id=person.id))
+    # nothing: a lower configured level, a warning folded from another platform's signal
+    # (that signal is an item already), a whole department, a vacant post, a bad id
+    publish("risk.warning.raised", _warning(9, post_id=post.id, alert_level="yellow"))
+    publish("risk.warning.raised", _warning(10, post_id=post.id, source="signal"))
+    publish("risk.warning.raised", _warning(11, target="department",
+                                            department_id=org["dept_a"].id))
+    publish("risk.warning.raised", _warning(12, post_id=None))
+    publish("risk.warning.raised", _warning("13", post_id=post.id))
+    items = _platform_items()
+    assert [i.source_ref for i in items] == ["risk.warning:7", "risk.warning:8"]
+    assert {i.subject_name for i in items} == {"受理员a"}
+    assert "窗口受理员" in items[0].subject_post and items[0].category == "integrity"
+    assert "擅自变更设计" in items[0].text and items[0].status == "registered"
+
+
 def test_a_staff_form_cannot_claim_the_platform_channel(app, world):
     from core.api import FieldError
     with pytest.raises(FieldError) as exc:
