@@ -5,6 +5,7 @@ import contextlib
 import os
 import subprocess
 import sys
+import tempfile
 import time
 
 from core.settings import ROOT
@@ -21,10 +22,15 @@ def worker_env(settings, queue_url: str, **extra: str) -> dict:
 
 
 def start_worker(settings, queue_url: str, *args: str, **extra: str) -> subprocess.Popen:
-    """Start ``flask --app wsgi worker ARGS`` (output captured, stderr merged)."""
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args],
+    """Start ``flask --app wsgi worker ARGS``, its output (stderr merged) in a temporary
+    file: a pipe nobody reads fills after 64 KB of log lines and then blocks every thread
+    of the worker on its next log line (a benchmark's worker stalled so)."""
+    log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # noqa: SIM115 (closed by stop)
+    proc = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args],
                             cwd=ROOT, env=worker_env(settings, queue_url, **extra),
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                            stdout=log, stderr=subprocess.STDOUT, text=True)
+    proc.ql_log = log
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> str:
@@ -32,10 +38,16 @@ def stop(proc: subprocess.Popen) -> str:
     if proc.poll() is None:
         proc.terminate()
     try:
-        out, _ = proc.communicate(timeout=10)
+        proc.wait(timeout=10)
     except subprocess.TimeoutExpired:
         proc.kill()
-        out, _ = proc.communicate()
+        proc.wait()
+    log = getattr(proc, "ql_log", None)
+    if log is None:
+        return ""
+    log.seek(0)
+    out = log.read()
+    log.close()
     return out
 
 
