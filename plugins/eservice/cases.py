@@ -492,6 +492,9 @@ def publish_event(event: str, case: Case, user, *, step: ItemStep | None = None,
                                                     **extra))
 
 
+# actions that complete the current step: only its post's holder or a delegate (委托)
+STEP_HOLDER_ACTIONS = ("advance", "decide")
+
 ACTION_LABELS = {
     "accept": lambda: _("Accept"), "not_accept": lambda: _("Do not accept"),
     "request_supplement": lambda: _("Request a supplement"),

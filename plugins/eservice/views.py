@@ -139,6 +139,8 @@ def _render_case(case: Case, form: TransitionForm | None = None, error: str | No
         if case.state in ("in_review", "suspended") else None
     ctx = _row_context(case)
     ctx["step"], ctx["step_right"] = step, _step_right(case, step, day)
+    if ctx["step_right"] == "none":  # the service would refuse them: not offered
+        ctx["actions"] = [a for a in ctx["actions"] if a not in cases.STEP_HOLDER_ACTIONS]
     ctx["delegations"] = delegation.in_force(case.department_id, day)
     if form is not None:
         ctx["form"] = form

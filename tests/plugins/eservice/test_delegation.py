@@ -138,6 +138,7 @@ def test_http_refusal_is_403_with_the_reason_and_changes_nothing(app, client, lo
     html = client.get(page).get_data(as_text=True)
     assert "assigned to the post 审查员" in html
     assert "Only a holder of this post or a delegate may complete it" in html
+    assert "/act/advance" not in html and "Complete step" not in html  # not offered
     tok = csrf(client, page)
     for url in (f"{page}/act/advance", f"{page}/act/advance?in=row"):
         resp = client.post(url, data={"csrf_token": tok},
