@@ -1,17 +1,22 @@
-"""Signals of other platforms as items (其他平台移送的问题线索), received through core events
-only (never an import): an e-supervision red correction signal on a case an official
-handled (``esupervision.signal.raised``, the signal its supervision case is opened for)
-and a procurement red flag, the highest level of its risk warnings, on a project an
-official runs (``procurement.flag.raised``), and a post integrity-risk warning that reached
-the risk plugin's highest level on a post or a person (``risk.warning.raised``).
+"""Problem leads from other platforms (其他平台移送的问题线索), received through core events
+only (never an import):
 
-Each becomes one item of the channel ``platform`` in the region the event names, once per
-source event (``Item.source_ref``, unique: a redelivered event registers nothing). It then
-follows the rules of every item: the petitions office routes it (5 working days), the
-supervision and inspection office may take it up as a problem lead, case management gets
-its copy; it is anonymous (the platform is not a reporter) and its text is encrypted.
-A signal that names no official (no post held by a person, no account) is not an item: a
-lead is about a person. Yellow signals and flags are left to the platforms themselves."""
+* a supervision case (督办) of e-supervision whose signal was verified as confirmed, which a
+  supervisor transfers as a problem lead (``esupervision.supervision.transferred``);
+* a post integrity-risk warning on a post or a person, which a supervisor transfers
+  (``risk.warning.transferred``);
+* a procurement red flag (``procurement.flag.raised``, level red: the rule registry's
+  integrity indicators) on a project an official runs.
+
+E-supervision's signals and risk's warnings are not leads by themselves: most are lateness
+handled by the supervision workflow, and a supervisor decides which one concerns an
+official's conduct. Each becomes one item of the channel ``platform`` in the region the
+event names, once per source (``Item.source_ref``, unique: a redelivered event or a second
+transfer registers nothing). It then follows the rules of every item: the petitions office
+routes it (5 working days), the supervision and inspection office may take it up as a
+problem lead, case management gets its copy; it is anonymous (the platform is not a
+reporter) and its text is encrypted. One that names no official (no post held by a person,
+no account, no person) is not an item: a lead is about a person."""
 from __future__ import annotations
 
 from core.api import (
@@ -30,24 +35,20 @@ from core.api import (
 from plugins.cases import intake
 from plugins.cases.models import Item
 
-RAISED = "esupervision.signal.raised"
+TRANSFERRED = "esupervision.supervision.transferred"
 FLAG = "procurement.flag.raised"
-WARNING = "risk.warning.raised"
-# a risk warning folded from another platform's signal reached cases by that signal itself
-FROM_OTHER_PLATFORMS = ("signal",)
+WARNING = "risk.warning.transferred"
 
 
 def handle_event(name: str, payload: dict) -> Item | None:
     """The plugin's ``ql_handle_event``: the events it turns into items, others ignored."""
     if not isinstance(payload, dict):
         return None
+    if name == TRANSFERRED:
+        return esupervision_transfer(payload)
     if name == WARNING:
-        return risk_warning(payload) if payload.get("alert_level") == "red" else None
-    if payload.get("level") != "red":
-        return None
-    if name == RAISED:
-        return esupervision_signal(payload)
-    if name == FLAG:
+        return risk_warning(payload)
+    if name == FLAG and payload.get("level") == "red":
         return procurement_flag(payload)
     return None
 
@@ -107,22 +108,28 @@ def _register(region: Region, source_ref: str, official, category: str, source: 
                                source_ref=source_ref)
 
 
-def esupervision_signal(payload: dict) -> Item | None:
-    """A red correction signal of e-supervision (红牌) on a case an official handled."""
-    signal_id = payload.get("signal_id")
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def esupervision_transfer(payload: dict) -> Item | None:
+    """A supervision case (督办) a supervisor transferred as a problem lead: its confirmed
+    signal on a case an official handled, with the supervisor's reason."""
+    sc_id = payload.get("supervision_id")
     region = _region(payload.get("region_code"))
     official = _official(payload.get("post_id"), payload.get("handler_username"))
-    if not isinstance(signal_id, int) or region is None or official is None:
+    if not _int(sc_id) or region is None or official is None:
         return None
     case = payload.get("case") if isinstance(payload.get("case"), dict) else {}
     with deployment_language():
-        source = _("E-supervision, red signal %(id)s", id=signal_id)
-        text = _("Red correction signal %(code)s of the e-supervision platform: %(detail)s. "
-                 "Case %(serial)s, %(department)s, %(item)s.",
-                 code=payload.get("code") or "", detail=payload.get("detail") or "",
+        source = _("E-supervision, supervision case %(id)s", id=sc_id)
+        text = _("Transferred by the e-supervision platform (%(who)s): %(reason)s\n"
+                 "Signal %(code)s, verified as confirmed. Case %(serial)s, %(department)s, "
+                 "%(item)s.", who=payload.get("transferred_by") or "",
+                 reason=payload.get("reason") or "", code=payload.get("code") or "",
                  serial=case.get("serial") or "", department=case.get("department_name") or "",
                  item=case.get("item_name") or "")
-    return _register(region, f"esupervision.signal:{signal_id}", official, "work", source,
+    return _register(region, f"esupervision.supervision:{sc_id}", official, "work", source,
                      text[:20000])
 
 
@@ -133,7 +140,7 @@ def procurement_flag(payload: dict) -> Item | None:
     region = _region(payload.get("region_code"))
     department_id = payload.get("department_id")
     official = _official(username=payload.get("officer"), department_id=department_id)
-    if not isinstance(flag_id, int) or region is None or official is None:
+    if not _int(flag_id) or region is None or official is None:
         return None
     unit = Department.get_or_none(Department.id == department_id) \
         if isinstance(department_id, int) else None
@@ -148,19 +155,16 @@ def procurement_flag(payload: dict) -> Item | None:
 
 
 def risk_warning(payload: dict) -> Item | None:
-    """A post integrity-risk warning at the risk plugin's highest level (its red) on a post
-    or a person: the post's holder, or the person, is the official concerned. A warning on
-    a whole department names no official; one folded from another platform's signal is
-    already an item by that signal."""
+    """A post integrity-risk warning a supervisor transferred as a problem lead: on a post
+    (its holder is the official concerned) or a person, with the supervisor's reason."""
     warning_id = payload.get("warning_id")
     region = _region(payload.get("region_code"))
-    if not isinstance(warning_id, int) or isinstance(warning_id, bool) or region is None \
-            or payload.get("source") in FROM_OTHER_PLATFORMS:
+    if not _int(warning_id) or region is None:
         return None
     official = None
     if payload.get("target") == "post":
         official = _official(payload.get("post_id"))
-    elif payload.get("target") == "person" and isinstance(payload.get("person_id"), int):
+    elif payload.get("target") == "person" and _int(payload.get("person_id")):
         person = Person.get_or_none(Person.id == payload["person_id"])
         if person is not None:
             official = (person.name, "")
@@ -168,7 +172,9 @@ def risk_warning(payload: dict) -> Item | None:
         return None
     with deployment_language():
         source = _("Risk prevention, warning %(id)s", id=warning_id)
-        text = _("Highest-level integrity-risk warning of the risk prevention platform: "
-                 "%(subject)s.", subject=payload.get("subject") or "")
+        text = _("Transferred by the risk prevention platform (%(who)s): %(reason)s\n"
+                 "Post integrity-risk warning: %(subject)s.",
+                 who=payload.get("transferred_by") or "", reason=payload.get("reason") or "",
+                 subject=payload.get("subject") or "")
     return _register(region, f"risk.warning:{warning_id}", official, "integrity", source,
                      text[:20000])

@@ -1,11 +1,11 @@
-"""Signals of other platforms into items and leads, through core events only: with
-e-supervision enabled alongside, its real alerting pass publishes a red signal about the
-clerk who handled a case and cases registers one item of the channel "transferred from
-another platform" (once, however often the event comes); the petitions office routes it
-and the supervision office takes it up as a lead, with need-to-know intact. With cases
-alone the same documented payloads (and a procurement red flag) do the same; yellow
-signals, unknown regions and signals naming no official register nothing.
-test_platforms_together.py runs e-supervision's real pass alongside."""
+"""Problem leads from other platforms, through core events only: a supervision case of
+e-supervision or a risk warning a supervisor transfers (移送问题线索), and a procurement red
+flag, become one item each of the channel "transferred from another platform" (however
+often the event comes); the petitions office routes it and the supervision office takes it
+up as a lead, with need-to-know intact. Here cases runs alone and the documented payloads
+are published by hand; signals and warnings nobody transferred, unknown regions and
+events naming no official register nothing. test_platforms_together.py runs the other
+platforms' real services alongside."""
 from __future__ import annotations
 
 import datetime as dt
@@ -15,13 +15,14 @@ import pytest
 from core.api import publish
 
 
-def _signal(post_id, signal_id=4021, level="red", region_code="510104", **extra):
-    payload = {"signal_id": signal_id, "level": level, "code": "STEP_OVERDUE",
-               "region_code": region_code, "detail": "审查 ended 2026-03-20, due 2026-03-16",
-               "post_id": post_id, "handler_username": None,
+def _transfer(post_id, supervision_id=31, region_code="510104", **extra):
+    payload = {"supervision_id": supervision_id, "signal_id": 4021, "code": "STEP_OVERDUE",
+               "level": "red", "region_code": region_code, "post_id": post_id,
+               "handler_username": None,
                "case": {"id": 88, "serial": "510104-20260302-0007-K", "source": "eservice",
                         "department_name": "锦江区政务服务局", "item_name": "食品经营许可"},
-               "raised_at": "2026-03-20T02:00:00"}
+               "finding": "confirmed", "reason": "经核实，受理员违规收取费用",
+               "transferred_by": "supervisor", "transferred_at": "2026-03-25T02:00:00"}
     payload.update(extra)
     return payload
 
@@ -31,21 +32,22 @@ def _platform_items():
     return list(Item.select().where(Item.channel == "platform").order_by(Item.id))
 
 
-def test_a_red_signal_becomes_one_item_then_a_lead(app, world, org):
+def test_a_transferred_supervision_case_becomes_one_item_then_a_lead(app, world, org):
     """Cases alone: the documented payload is enough (no import of e-supervision)."""
     from core.audit.models import AuditEvent
     from plugins.cases import access, intake, leads
     from plugins.cases.models import Clock
-    publish("esupervision.signal.raised", _signal(org["clerk_a"].id))
-    publish("esupervision.signal.raised", _signal(org["clerk_a"].id))  # redelivered
+    publish("esupervision.supervision.transferred", _transfer(org["clerk_a"].id))
+    publish("esupervision.supervision.transferred", _transfer(org["clerk_a"].id))  # again
     items = _platform_items()
     assert len(items) == 1
     item = items[0]
-    assert item.source_ref == "esupervision.signal:4021"
+    assert item.source_ref == "esupervision.supervision:31"
     assert (item.region_id, item.subject_region_id, item.anonymous) == (world.a.id,
                                                                          world.a.id, True)
     assert item.subject_name == "受理员a" and "窗口受理员" in item.subject_post
-    assert "STEP_OVERDUE" in item.text and "4021" in item.transferred_from
+    assert "STEP_OVERDUE" in item.text and "违规收取费用" in item.text
+    assert "31" in item.transferred_from
     assert item.status == "registered" and item.office == "petition"
     assert Clock.get((Clock.kind == "route") & (Clock.ref == item.number))
     assert AuditEvent.select().where(AuditEvent.action == "cases.item.register").count() == 1
@@ -61,17 +63,21 @@ def test_a_red_signal_becomes_one_item_then_a_lead(app, world, org):
 
 def test_what_registers_nothing(app, world, org, make_user):
     from core.models import PluginSwitch
-    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, level="yellow"))
-    publish("esupervision.signal.raised", _signal(None, signal_id=1))       # no official
-    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, signal_id=2,
-                                                  region_code="999999"))
-    publish("esupervision.signal.raised", _signal(org["clerk_a"].id, signal_id="3"))
-    publish("esupervision.signal.raised", "not a dict")
-    publish("esupervision.signal.closed", {"signal_id": 4021, "level": "red"})
+    clerk = org["clerk_a"].id
+    # signals and warnings are not leads until a supervisor transfers them
+    publish("esupervision.signal.raised", {"signal_id": 4021, "level": "red",
+                                           "region_code": "510104", "post_id": clerk})
+    publish("risk.warning.raised", {"warning_id": 5, "alert_level": "red", "target": "post",
+                                    "region_code": "510104", "post_id": clerk})
+    publish("esupervision.supervision.transferred", _transfer(None, 1))     # no official
+    publish("esupervision.supervision.transferred", _transfer(clerk, 2, region_code="999999"))
+    publish("esupervision.supervision.transferred", _transfer(clerk, "3"))
+    publish("esupervision.supervision.transferred", _transfer(clerk, True))
+    publish("esupervision.supervision.transferred", "not a dict")
     publish("risk.anything", {"level": "red"})
     PluginSwitch.create(plugin="cases", region=world.b)  # switched off in county B
-    publish("esupervision.signal.raised", _signal(org["clerk_b"].id, signal_id=5,
-                                                  region_code="510105"))
+    publish("esupervision.supervision.transferred", _transfer(org["clerk_b"].id, 5,
+                                                              region_code="510105"))
     assert _platform_items() == []
 
 
@@ -96,37 +102,37 @@ def test_a_procurement_red_flag_about_its_officer(app, world, org, make_user):
 
 
 def _warning(warning_id=7, **extra):
-    payload = {"warning_id": warning_id, "level": "red", "alert_level": "red", "top": True,
+    payload = {"warning_id": warning_id, "level": "yellow", "alert_level": "yellow",
                "source": "manual", "region_code": "510104", "target": "post",
                "post_id": None, "person_id": None, "department_id": None,
-               "subject": "土地整治项目擅自变更设计", "escalations": 0,
-               "raised_at": "2026-03-02T01:02:03"}
+               "subject": "土地整治项目擅自变更设计", "reason": "多次违规变更设计，移送核查",
+               "transferred_by": "risk_office", "transferred_at": "2026-03-02T01:02:03"}
     payload.update(extra)
     return payload
 
 
-def test_a_top_level_risk_warning_on_a_post_or_a_person(app, world, org):
-    """Cases alone: risk's documented payload of a highest-level warning names the post's
-    holder (or the person) as the official concerned, once per warning."""
+def test_a_transferred_risk_warning_on_a_post_or_a_person(app, world, org):
+    """Cases alone: risk's documented payload of a transferred warning names the post's
+    holder (or the person) as the official concerned, once per warning, whatever its
+    level."""
     post = org["clerk_a"]
-    publish("risk.warning.raised", _warning(post_id=post.id))
-    publish("risk.warning.raised", _warning(post_id=post.id))  # redelivered
+    publish("risk.warning.transferred", _warning(post_id=post.id))
+    publish("risk.warning.transferred", _warning(post_id=post.id))  # redelivered
     from core.org.models import Person
     person = Person.get(Person.name == "受理员a")
-    publish("risk.warning.raised", _warning(8, target="person", person_id=person.id))
-    # nothing: a lower configured level, a warning folded from another platform's signal
-    # (that signal is an item already), a whole department, a vacant post, a bad id
-    publish("risk.warning.raised", _warning(9, post_id=post.id, alert_level="yellow"))
-    publish("risk.warning.raised", _warning(10, post_id=post.id, source="signal"))
-    publish("risk.warning.raised", _warning(11, target="department",
-                                            department_id=org["dept_a"].id))
-    publish("risk.warning.raised", _warning(12, post_id=None))
-    publish("risk.warning.raised", _warning("13", post_id=post.id))
+    publish("risk.warning.transferred", _warning(8, target="person", person_id=person.id))
+    # nothing: a whole department, a vacant post, a bad id, an unknown person
+    publish("risk.warning.transferred", _warning(11, target="department",
+                                                 department_id=org["dept_a"].id))
+    publish("risk.warning.transferred", _warning(12, post_id=None))
+    publish("risk.warning.transferred", _warning("13", post_id=post.id))
+    publish("risk.warning.transferred", _warning(14, target="person", person_id=10 ** 9))
     items = _platform_items()
     assert [i.source_ref for i in items] == ["risk.warning:7", "risk.warning:8"]
     assert {i.subject_name for i in items} == {"受理员a"}
     assert "窗口受理员" in items[0].subject_post and items[0].category == "integrity"
-    assert "擅自变更设计" in items[0].text and items[0].status == "registered"
+    assert "擅自变更设计" in items[0].text and "移送核查" in items[0].text
+    assert items[0].status == "registered"
 
 
 def test_a_staff_form_cannot_claim_the_platform_channel(app, world):
