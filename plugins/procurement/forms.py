@@ -158,6 +158,12 @@ class FlagForm(Form):
         ("confirmed", _l("Confirmed: hand over for rectification")),
         ("dismissed", _l("Dismissed: explained"))])
     note = TextAreaField(_l("Note"), [v.InputRequired()], max_length=2000)
+    decision = TextAreaField(_l("Handling decision to publish (监督检查处理结果公告)"),
+                             max_length=4000)
+
+
+class InspectionForm(Form):
+    decision = TextAreaField(_l("Handling decision"), [v.InputRequired()], max_length=4000)
 
 
 class PassphraseForm(Form):

@@ -45,8 +45,9 @@ def title(kind: str, project) -> str:
 
 
 def body(kind: str, project, *, text: str = "", award=None, contract=None,
-         upheld: bool | None = None) -> str:
-    """The body of a notice of ``kind`` for ``project``."""
+         upheld: bool | None = None, matter: tuple = ()) -> str:
+    """The body of a notice of ``kind`` for ``project`` (``matter``: the code and name of
+    the rule whose flag an inspection result answers)."""
     with force_locale("zh_CN"):
         lines = _head(project)
         if kind in ("tender", "competitive", "prequalification"):
@@ -84,6 +85,10 @@ def body(kind: str, project, *, text: str = "", award=None, contract=None,
         elif kind == "complaint_decision":
             lines.append(kv(_("Decision on the complaint"),
                             _("upheld") if upheld else _("rejected")))
+        elif kind == "inspection":
+            lines += [kv(_("Matter inspected"), " ".join(str(m) for m in matter if m)),
+                      kv(_("Handling decision"), text)]
+            text = ""
         if text:
             lines.append(text)
         return "\n".join(lines)

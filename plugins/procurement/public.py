@@ -35,14 +35,16 @@ bp = Blueprint("public_procurement", __name__, url_prefix="/public/procurement",
                template_folder="templates")
 PUBLIC = ("tendering", "opening", "evaluation", "auction", "awarded", "contracted",
           "complete", "cancelled", "unsuccessful")
+# Notices public whatever the project's state: published before the bidding, or by the
+# supervisor (an inspection may concern a project still in planning).
+ALWAYS_PUBLIC = ("intention", "single_source", "inspection")
 
 
 @bp.get("/")
 def notices():
     """Notices, newest first, searchable by title or project number, by type and region."""
     query = (Announcement.select(Announcement, Project).join(Project)
-             .where(Project.status.in_(PUBLIC) | (Announcement.kind.in_(("intention",
-                                                                         "single_source")))))
+             .where(Project.status.in_(PUBLIC) | Announcement.kind.in_(ALWAYS_PUBLIC)))
     kind = request.args.get("kind", "")
     if kind in ANNOUNCEMENT_KINDS:
         query = query.where(Announcement.kind == kind)
@@ -65,7 +67,7 @@ def notices():
 def notice(notice_id: int):
     row = Announcement.get_or_none(Announcement.id == notice_id)
     if row is None or (row.project_id and row.project.status == "planning"
-                       and row.kind not in ("intention", "single_source")):
+                       and row.kind not in ALWAYS_PUBLIC):
         abort(404)
     return render_template("procurement/public_notice.html", notice=row)
 

@@ -44,6 +44,7 @@ from plugins.procurement import (
     clocks,
     complaints,
     contracts,
+    inspections,
     projects,
     rules,
     stats,
@@ -54,6 +55,7 @@ from plugins.procurement.forms import (
     ContractForm,
     EnrolForm,
     FlagForm,
+    InspectionForm,
     NoticeForm,
     PassphraseForm,
     PlanForm,
@@ -592,17 +594,27 @@ def _subjects(items) -> dict:
     return out
 
 
-@bp.post("/flags/<int:flag_id>")
-@require(SUPERVISE)
-def handle_flag(flag_id: int):
+def _flag(flag_id: int) -> Flag:
+    """The flag, if the user supervises its region (else 404, hiding it)."""
     flag = Flag.get_or_none(Flag.id == flag_id)
     if flag is None or not has_permission(current_user, SUPERVISE, flag.region_id):
         abort(404)
+    return flag
+
+
+@bp.post("/flags/<int:flag_id>")
+@require(SUPERVISE)
+def handle_flag(flag_id: int):
+    flag = _flag(flag_id)
     form = FlagForm()
     if not form.validate():
         raise FieldError("note", form.first_error)
     if flag.state != "open":
         raise FieldError("state", _("This flag is already handled."))
+    decision = form.decision.data or ""
+    if decision and form.state.data != "confirmed":
+        raise FieldError("decision", _("A handling decision is published for a confirmed "
+                                       "flag only."))
     with db.atomic():
         Flag.update(state=form.state.data, note=form.note.data,
                     handled_by=current_user.username, handled_at=utcnow()).where(
@@ -610,9 +622,24 @@ def handle_flag(flag_id: int):
         record("procurement.flag.handle", object_type="procurement_flag", object_id=flag.id,
                region_id=flag.region_id, changes={"state": ["open", form.state.data]},
                summary=f"{flag.code}: {form.state.data}")
+        if decision:
+            inspections.publish_inspection(current_user, Flag.get_by_id(flag.id), decision)
     flash(_("Saved."), "success")
     return redirect(request.referrer if (request.referrer or "").startswith(
         request.host_url) else url_for("procurement.flags"), 303)
+
+
+@bp.post("/flags/<int:flag_id>/inspection")
+@require(SUPERVISE)
+def publish_inspection(flag_id: int):
+    """Publish the inspection result (监督检查处理结果公告) of a flag confirmed earlier."""
+    flag = _flag(flag_id)
+    form = InspectionForm()
+    if not form.validate():
+        raise FieldError("decision", form.first_error)
+    inspections.publish_inspection(current_user, flag, form.decision.data)
+    flash(_("The inspection result is published."), "success")
+    return redirect(url_for("procurement.flags", state="confirmed"), 303)
 
 
 @bp.route("/rules", methods=["GET", "POST"])

@@ -8,7 +8,7 @@ from tests.core.test_access_matrix import SECRET
 
 def build(rec) -> None:
     """A county-A plan and project with an opened bid, an award, a contract, a challenge
-    and a red flag."""
+    and two red flags (open, confirmed)."""
     from core.api import utcnow
     from plugins.procurement.models import (
         Award,
@@ -43,8 +43,12 @@ def build(rec) -> None:
     flag = Flag.create(region=region, project=project, code="R018", subject="process",
                        subject_id=project.id, dedupe_key="matrix:R018",
                        detail='{"tenderers": 1}')
+    # a confirmed flag: its inspection result (POST /procurement/flags/<id>/inspection)
+    confirmed = Flag.create(region=region, project=project, code="R024", subject="process",
+                            subject_id=project.id, dedupe_key="matrix:R024",
+                            state="confirmed", note=f"{SECRET}核实")
     rec.update(pc_plan=plan, pc_project=project, pc_bid=bid, pc_contract=contract,
-               pc_complaint=complaint, pc_flag=flag)
+               pc_complaint=complaint, pc_flag=flag, pc_flag_confirmed=confirmed)
 
 
 A_RECORDS = {
@@ -53,7 +57,7 @@ A_RECORDS = {
     "bid_id": lambda r: [r["pc_bid"].id],
     "contract_id": lambda r: [r["pc_contract"].id],
     "complaint_id": lambda r: [r["pc_complaint"].id],
-    "flag_id": lambda r: [r["pc_flag"].id],
+    "flag_id": lambda r: [r["pc_flag"].id, r["pc_flag_confirmed"].id],
 }
 EXPECTED_PREFIXES = ("/procurement/projects/", "/procurement/plans/",
                      "/procurement/contracts/", "/procurement/flags/",
