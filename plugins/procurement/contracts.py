@@ -149,3 +149,46 @@ def add_change(user, contract: Contract, *, kind: str, day: dt.date, title: str,
                summary=f"{project.number}: {kind} {title} {amount or ''}".strip())
         ocds.write_release(Project.get_by_id(project.id), tag)
     return change
+
+
+def publish_acceptance(user, contract: Contract, *, public_service: bool,
+                       text: str = "") -> Announcement:
+    """Publish the acceptance result of a public service project (公共服务项目验收结果公告,
+    type 9 of 财办库〔2020〕50号): the contract, its supplier, the day and result of its
+    recorded acceptance (验收). The law asks it of a service the government provides to
+    the public (实施条例第四十五条), which the purchaser confirms (``public_service``).
+    Once per recorded acceptance."""
+    contract = Contract.get_by_id(contract.id)
+    project = Project.get_by_id(contract.project_id)
+    require(user, PURCHASE, project.region_id)
+    if contract.accepted_on is None:
+        raise FieldError("accepted_on", _("No acceptance (验收) of this contract is recorded: "
+                                          "record the acceptance first."))
+    if not public_service:
+        raise FieldError("public_service", _(
+            "The acceptance result is published for a public service project "
+            "(实施条例第四十五条): confirm that the project provides services to the public."))
+    text = clean_text(text, "extra_text", max_length=4000, multiline=True)
+    accepted = (ContractChange.select(ContractChange.created_at)
+                .where((ContractChange.contract == contract.id)
+                       & (ContractChange.kind == "acceptance"))
+                .order_by(ContractChange.created_at.desc()).scalar())
+    published = Announcement.select().where((Announcement.project == project.id)
+                                            & (Announcement.kind == "acceptance"))
+    if accepted is not None:
+        published = published.where(Announcement.published_at >= accepted)
+    if published.exists():
+        raise FieldError("accepted_on", _("The result of this acceptance is already "
+                                          "published."))
+    with db.atomic():
+        notice = Announcement.create(
+            region=project.region_id, project=project, kind="acceptance",
+            title=notice_title("acceptance", project),
+            body=announcement_body("acceptance", project, contract=contract, text=text),
+            published_by=user.username)
+        record("procurement.acceptance.publish", object_type="procurement_announcement",
+               object_id=notice.id, region_id=project.region_id, user=user,
+               summary=f"{project.number}: acceptance result of contract {contract.number} "
+                       f"({contract.acceptance_result} {contract.accepted_on}) published")
+        ocds.write_release(project, "implementation")
+    return notice

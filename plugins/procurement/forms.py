@@ -143,6 +143,14 @@ class ChangeForm(Form):
         ("", "—"), ("yes", _l("Passed")), ("no", _l("Failed"))])
 
 
+class AcceptanceNoticeForm(Form):
+    public_service = wtforms.BooleanField(_l("A public service project: services the "
+                                             "government provides to the public "
+                                             "(实施条例第四十五条)"))
+    extra_text = TextAreaField(_l("Text (the service users' opinions, for instance)"),
+                               max_length=4000)
+
+
 class ReplyForm(Form):
     reply = TextAreaField(_l("Reply"), [v.InputRequired()], max_length=4000)
     upheld = wtforms.BooleanField(_l("Upheld"))

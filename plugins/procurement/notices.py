@@ -82,6 +82,12 @@ def body(kind: str, project, *, text: str = "", award=None, contract=None,
                       kv(_("Supplier"), contract.supplier.name),
                       kv(_("Contract amount"), _yuan(contract.amount)),
                       kv(_("Signed on"), contract.signed_on)]
+        elif kind == "acceptance":
+            lines += [kv(_("Contract number"), contract.number),
+                      kv(_("Supplier"), contract.supplier.name),
+                      kv(_("Accepted on"), contract.accepted_on),
+                      kv(_("Acceptance result"), _("Passed")
+                         if contract.acceptance_result == "passed" else _("Failed"))]
         elif kind == "complaint_decision":
             lines.append(kv(_("Decision on the complaint"),
                             _("upheld") if upheld else _("rejected")))

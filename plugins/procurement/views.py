@@ -50,6 +50,7 @@ from plugins.procurement import (
     stats,
 )
 from plugins.procurement.forms import (
+    AcceptanceNoticeForm,
     AuctionForm,
     ChangeForm,
     ContractForm,
@@ -175,6 +176,7 @@ def _project_context(row: Project, **forms) -> dict:
         "auction": Auction.get_or_none(Auction.project == row.id),
         "notice_form": notice_form,
         "auction_form": forms.get("auction_form") or AuctionForm(formdata=None),
+        "acceptance_form": AcceptanceNoticeForm(formdata=None),
         "contract_form": forms.get("contract_form") or ContractForm(formdata=None),
         "change_form": ChangeForm(formdata=None), "reply_form": ReplyForm(formdata=None),
         "today": today(), "now": utcnow(),
@@ -348,6 +350,20 @@ def contract_change(contract_id: int):
                          title=form.title.data, amount=form.amount.data,
                          passed={"yes": True, "no": False}.get(form.passed.data))
     flash(_("Saved."), "success")
+    return _back(row.project_id, "#contract")
+
+
+@bp.post("/contracts/<int:contract_id>/acceptance")
+@require(PURCHASE)
+def publish_acceptance(contract_id: int):
+    """Publish the acceptance result of a public service project (公共服务项目验收结果公告)."""
+    row = _contract(contract_id, PURCHASE)
+    form = AcceptanceNoticeForm()
+    if not form.validate():
+        raise FieldError(next(iter(form.errors)), form.first_error)
+    contracts.publish_acceptance(current_user, row, public_service=form.public_service.data,
+                                 text=form.extra_text.data or "")
+    flash(_("The acceptance result is published."), "success")
     return _back(row.project_id, "#contract")
 
 

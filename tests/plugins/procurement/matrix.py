@@ -36,7 +36,8 @@ def build(rec) -> None:
     award = Award.create(project=project, supplier=supplier, bid=bid, amount=bid.price,
                          notice_at=utcnow())
     contract = Contract.create(project=project, award=award, supplier=supplier,
-                               number="HT-MATRIX", amount=bid.price, status="active")
+                               number="HT-MATRIX", amount=bid.price, status="active",
+                               accepted_on=utcnow().date(), acceptance_result="passed")
     complaint = Complaint.create(project=project, supplier=supplier, kind="challenge",
                                  filed_on=utcnow().date(), subject=f"{SECRET}质疑",
                                  reply_due=utcnow().date())

@@ -112,3 +112,90 @@ def test_supervisor_publishes_on_closing_and_afterwards(app, client, world, logi
                        data={"csrf_token": token, "decision": "整改已完成，予以销号。"})
     assert resp.status_code == 303 and notices.count() == 2
     _package(client, project)
+
+
+# -- 9 公共服务项目验收结果公告 ------------------------------------------------------------
+@pytest.fixture
+def signed(world):
+    """A project whose contract is signed (through the service), not yet accepted."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from core.api import today, utcnow
+    from plugins.procurement import contracts
+    from plugins.procurement.models import Award, Project
+    project = world.project(category="services", title="社区居家养老服务采购")
+    Project.update(status="awarded").where(Project.id == project.id).execute()
+    Award.create(project=project, supplier=world.suppliers[0], amount=Decimal(900000),
+                 status="active", fixed_at=utcnow() - dt.timedelta(days=12),
+                 notice_at=utcnow() - dt.timedelta(days=10))
+    project = Project.get_by_id(project.id)
+    return contracts.sign(world.purchaser, project, number="HT-2026-0099",
+                          amount=Decimal(900000), signed_on=today() - dt.timedelta(days=5))
+
+
+def _accept(world, contract, passed=True):
+    from core.api import today
+    from plugins.procurement import contracts
+    contracts.add_change(world.purchaser, contract, kind="acceptance", day=today(),
+                         title="履约验收", passed=passed)
+
+
+def test_acceptance_result_of_a_public_service_project(app, client, world, org, make_user,
+                                                       signed):
+    from core.api import today
+    from core.audit.models import AuditEvent
+    from plugins.procurement import contracts
+    from plugins.procurement.models import Announcement, Release
+    before = (Announcement.select().count(), Release.select().count())
+    with pytest.raises(FieldError) as exc:  # no acceptance recorded
+        contracts.publish_acceptance(world.purchaser, signed, public_service=True)
+    assert exc.value.field == "accepted_on"
+    assert (Announcement.select().count(), Release.select().count()) == before
+    _accept(world, signed)
+    before = (Announcement.select().count(), Release.select().count())
+    with pytest.raises(FieldError) as exc:
+        contracts.publish_acceptance(world.purchaser, signed, public_service=False)
+    assert exc.value.field == "public_service"
+    with pytest.raises(AccessDenied):
+        contracts.publish_acceptance(world.purchaser_b, signed, public_service=True)
+    assert (Announcement.select().count(), Release.select().count()) == before
+    notice = contracts.publish_acceptance(world.purchaser, signed, public_service=True,
+                                          text="服务对象代表参与验收并出具意见。")
+    assert notice.kind == "acceptance" and "公共服务项目验收结果公告" in notice.title
+    for part in ("HT-2026-0099", world.suppliers[0].name, str(today()), "验收结论：通过",
+                 "服务对象代表参与验收"):
+        assert part in notice.body, part
+    assert AuditEvent.select().where(
+        (AuditEvent.action == "procurement.acceptance.publish")
+        & (AuditEvent.object_id == str(notice.id))).count() == 1
+    last = Release.select().where(Release.project == signed.project_id).order_by(
+        Release.seq.desc()).first()
+    assert last.tag == "implementation"
+    _package(client, signed.project)
+    assert notice.title in client.get("/public/procurement/?kind=acceptance").get_data(
+        as_text=True)
+    assert client.get(f"/public/procurement/notices/{notice.id}").status_code == 200
+    with pytest.raises(FieldError) as exc:  # once per recorded acceptance
+        contracts.publish_acceptance(world.purchaser, signed, public_service=True)
+    assert exc.value.field == "accepted_on"
+
+
+def test_purchaser_publishes_the_acceptance_result_on_the_page(app, client, world, login,
+                                                               signed):
+    from plugins.procurement.models import Announcement
+    login(world.purchaser)
+    page = f"/procurement/projects/{signed.project_id}"
+    url = f"/procurement/contracts/{signed.id}/acceptance"
+    token = _token(client, page)
+    resp = client.post(url, data={"csrf_token": token, "public_service": "y"})
+    assert resp.status_code == 422 and "accepted_on" in resp.get_data(as_text=True)
+    _accept(world, signed, passed=False)
+    assert url in client.get(page).get_data(as_text=True)
+    notices = Announcement.select().where(Announcement.kind == "acceptance")
+    resp = client.post(url, data={"csrf_token": token})
+    assert resp.status_code == 422 and "public_service" in resp.get_data(as_text=True)
+    assert notices.count() == 0
+    resp = client.post(url, data={"csrf_token": token, "public_service": "y"})
+    assert resp.status_code == 303 and notices.count() == 1
+    assert "验收结论：不通过" in notices.get().body
