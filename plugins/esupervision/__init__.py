@@ -144,6 +144,7 @@ def ql_audit_actions():
         "esupervision.supervision.close": _l("Supervision case closed"),
         "esupervision.supervision.return": _l("Rectification report returned for more"),
         "esupervision.supervision.escalate": _l("Overdue rectification escalated"),
+        "esupervision.supervision.transfer": _l("Transferred as a problem lead"),
         "esupervision.accountability.record": _l("Accountability recorded"),
         "esupervision.finding.record": _l("Daily supervision finding recorded"),
         "esupervision.evaluation.config": _l("Evaluation weights changed"),

@@ -36,18 +36,26 @@ def kind_of(level: str, code: str) -> str:
 
 def pending(limit: int):
     """The oldest signals not yet alerted, with what their alerts need (one query)."""
-    return list(Signal.select(Signal.id, Signal.level, Signal.code, Signal.dedupe_key,
-                              Signal.detail, Signal.raised_at, MonitoredCase.id.alias("case_id"),
-                              MonitoredCase.serial, MonitoredCase.source,
-                              MonitoredCase.region.alias("region_id"),
-                              MonitoredCase.department.alias("department_id"),
-                              MonitoredCase.department_name, MonitoredCase.item_name,
-                              MonitoredCase.handler_username, MonitoredCase.handler_post_id,
-                              Clock.post_id.alias("clock_post_id"))
-                .join(MonitoredCase)
-                .switch(Signal).join(Clock, JOIN.LEFT_OUTER)
-                .where(Signal.alerted_at.is_null())
+    return list(_rows().where(Signal.alerted_at.is_null())
                 .order_by(Signal.id).limit(limit).namedtuples())
+
+
+def row_of(signal_id: int):
+    """One signal as a row of :func:`pending` (for a payload built later)."""
+    return _rows().where(Signal.id == signal_id).namedtuples().get()
+
+
+def _rows():
+    return (Signal.select(Signal.id, Signal.level, Signal.code, Signal.dedupe_key,
+                          Signal.detail, Signal.raised_at, MonitoredCase.id.alias("case_id"),
+                          MonitoredCase.serial, MonitoredCase.source,
+                          MonitoredCase.region.alias("region_id"),
+                          MonitoredCase.department.alias("department_id"),
+                          MonitoredCase.department_name, MonitoredCase.item_name,
+                          MonitoredCase.handler_username, MonitoredCase.handler_post_id,
+                          Clock.post_id.alias("clock_post_id"))
+            .join(MonitoredCase)
+            .switch(Signal).join(Clock, JOIN.LEFT_OUTER))
 
 
 class Recipients:

@@ -72,6 +72,11 @@ class ReturnForm(Form):
                         validators=[DataRequired(), NumberRange(1, 120)])
 
 
+class TransferForm(Form):
+    reason = TextAreaField(_l("Why this is a problem lead (the case supervision platform is "
+                              "told)"), validators=[DataRequired(), Length(max=2000)])
+
+
 class CloseForm(Form):
     note = TextAreaField(_l("Closing note"), validators=[Optional(), Length(max=4000)])
 

@@ -13,10 +13,13 @@ from core.api import (
     Region,
     _,
     add_workdays,
+    clean_text,
     db,
     deployment_language,
     emit,
     has_permission,
+    is_postgres,
+    publish,
     record,
     resolve,
     supervision_office,
@@ -28,6 +31,8 @@ from plugins.esupervision.models import Accountability, Signal, SupervisionCase
 
 PERM = "esupervision.supervise"
 OVERDUE_KIND = "esupervision.rectification.overdue"
+TRANSFER_ACTION = "esupervision.supervision.transfer"
+TRANSFERRED_EVENT = "esupervision.supervision.transferred"
 
 
 class SupervisionError(ValueError):
@@ -237,6 +242,67 @@ def record_accountability(sc: SupervisionCase, user, person_id: int | None, what
                object_id=row.id, region_id=sc.region_id, user=user,
                summary=f"accountability recorded for {person.name} (person {person.id})")
     return row
+
+
+def transfer_record(sc: SupervisionCase):
+    """The audit record of the case's transfer as a problem lead (``ts``, ``username``,
+    ``summary``), or None: the audit trail is the only place a transfer is kept. Only a
+    verified case is transferred, so the search starts at its verification (the trail is
+    indexed by time and region, not by object)."""
+    from peewee import Table
+    if sc.verified_at is None:
+        return None
+    audit = Table("audit_event", ("id", "ts", "username", "region_id", "action",
+                                  "object_type", "object_id", "summary")).bind(db)
+    row = (audit.select(audit.ts, audit.username, audit.summary)
+           .where((audit.ts >= sc.verified_at - dt.timedelta(seconds=1))
+                  & (audit.region_id == sc.region_id)
+                  & (audit.action == TRANSFER_ACTION)
+                  & (audit.object_type == "supervision_case")
+                  & (audit.object_id == str(sc.id)))
+           .order_by(audit.id).limit(1).namedtuples().first())
+    if row is not None and isinstance(row.ts, str):  # SQLite hands the column back as text
+        row = row._replace(ts=dt.datetime.fromisoformat(row.ts))
+    return row
+
+
+def transfer_payload(sc: SupervisionCase, reason: str, user, at: dt.datetime) -> dict:
+    """The ``esupervision.supervision.transferred`` payload (docs/events.md): the shared
+    fields as in ``esupervision.signal.raised``, and the transfer's."""
+    from plugins.esupervision.alerting import Recipients, raised_payload, row_of
+    raised = raised_payload(row_of(sc.signal_id), Recipients(),
+                            Region.get_by_id(sc.region_id).code)
+    payload = {"supervision_id": sc.id}
+    payload.update({k: raised[k] for k in ("signal_id", "code", "level", "region_code",
+                                           "post_id", "handler_username", "case")})
+    payload.update(finding=sc.finding, reason=reason, transferred_by=_name(user),
+                   transferred_at=at.replace(microsecond=0).isoformat())
+    return payload
+
+
+def transfer_as_lead(sc: SupervisionCase, user, reason: str) -> dict:
+    """Transfer a supervision case whose signal was confirmed to the case supervision
+    platform as a problem lead (移送问题线索): audited and published as
+    ``esupervision.supervision.transferred`` (the cases plugin, when enabled, takes it up).
+    Once per supervision case; ``reason`` is required. Returns the payload published."""
+    _allowed(user, sc.region_id)
+    reason = clean_text(reason, "reason", max_length=2000, multiline=True, required=True)
+    with db.atomic():
+        query = SupervisionCase.select().where(SupervisionCase.id == sc.id)
+        sc = (query.for_update() if is_postgres() else query).get()
+        if sc.finding != "confirmed":
+            raise SupervisionError(_("only a supervision case whose signal was confirmed may "
+                                     "be transferred as a problem lead"))
+        if transfer_record(sc) is not None:
+            raise SupervisionError(_("this supervision case was already transferred as a "
+                                     "problem lead"))
+        payload = transfer_payload(sc, reason, user, utcnow())
+        record(TRANSFER_ACTION, object_type="supervision_case", object_id=sc.id,
+               region_id=sc.region_id, user=user,
+               summary="transferred to the case supervision platform as a problem lead",
+               changes={"reason": ["", reason]})
+        publish(TRANSFERRED_EVENT, payload)
+    return payload
 
 
 def escalate_overdue(today: dt.date, now: dt.datetime | None = None) -> list[str]:

@@ -19,6 +19,7 @@ from core.api import (
     FieldError,
     Region,
     _,
+    enabled_for,
     export_response,
     get_scoped,
     has_permission,
@@ -53,6 +54,7 @@ from plugins.esupervision.forms import (
     ReturnForm,
     RunForm,
     ThresholdForm,
+    TransferForm,
     VerifyForm,
     WeightsForm,
     detector_form,
@@ -329,7 +331,8 @@ def _forms():
     return {"verify_form": VerifyForm(prefix="v"), "demand_form": DemandForm(prefix="d"),
             "report_form": ReportForm(prefix="r"), "close_form": CloseForm(prefix="c"),
             "return_form": ReturnForm(prefix="b"),
-            "acc_form": AccountabilityForm(prefix="a")}
+            "acc_form": AccountabilityForm(prefix="a"),
+            "transfer_form": TransferForm(prefix="t")}
 
 
 @bp.get("/supervision/<int:sc_id>")
@@ -341,8 +344,11 @@ def supervision_detail(sc_id: int, error: str | None = None, forms: dict | None 
     records = list(Accountability.select().where(Accountability.supervision == sc)
                    .order_by(Accountability.id))
     forms = forms or _forms()
+    transfer = supervision.transfer_record(sc)
     return render_template("esupervision/supervision.html", sc=sc, records=records,
                            error=error, files=reports.files_of(supervision=sc),
+                           transfer=transfer,
+                           leads_on=enabled_for("cases", Region.get_by_id(sc.region_id)),
                            people=_people_options(sc.region_id, "",
                                                   forms["acc_form"].person.data),
                            **forms), status
@@ -377,6 +383,22 @@ def supervision_people(sc_id: int):
                            **_people_options(sc.region_id, request.args.get("q", "")))
 
 
+@bp.post("/supervision/<int:sc_id>/transfer")
+@require("esupervision.supervise")
+def supervision_transfer(sc_id: int):
+    """Transfer the supervision case to the case supervision platform as a problem lead."""
+    sc = get_scoped(SupervisionCase.select().where(SupervisionCase.id == sc_id),
+                    SupervisionCase.region, "esupervision.supervise")
+    forms = _forms()
+    form = forms["transfer_form"]
+    failed = _submit(sc_id, forms, form,
+                     lambda: supervision.transfer_as_lead(sc, current_user, form.reason.data))
+    if failed is not None:
+        return failed
+    flash(_("Transferred to the case supervision platform as a problem lead."), "success")
+    return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
+
+
 @bp.post("/supervision/<int:sc_id>/<step>")
 @require("esupervision.supervise")
 def supervision_step(sc_id: int, step: str):
@@ -391,32 +413,46 @@ def supervision_step(sc_id: int, step: str):
     if key is None:
         abort(404)
     form = forms[key]
+    failed = _submit(sc_id, forms, form, lambda: _step(sc, step, form))
+    if failed is not None:
+        return failed
+    flash(_("Saved."), "success")
+    return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
+
+
+def _submit(sc_id: int, forms: dict, form, act):
+    """Validate ``form`` and run ``act``: None when done, else the page again (422) with
+    the form's errors or the step's refusal."""
     if not form.validate_on_submit():
         return supervision_detail(sc_id, forms=forms, status=422)
     try:
-        if step == "verify":
-            supervision.verify(sc, current_user, form.finding.data, form.reason.data)
-        elif step == "demand":
-            supervision.demand_rectification(sc, current_user, form.demand.data,
-                                             form.days.data)
-        elif step == "report":
-            supervision.report_rectification(
-                sc, current_user, form.report.data,
-                reports.uploads_of(request.files.getlist(form.files.name)))
-        elif step == "close":
-            supervision.close(sc, current_user, form.note.data)
-        elif step == "return":
-            supervision.return_report(sc, current_user, form.reason.data, form.days.data)
-        else:
-            supervision.record_accountability(sc, current_user, form.person.data,
-                                              form.what.data, form.outcome.data)
+        act()
     except supervision.SupervisionError as exc:
         return supervision_detail(sc_id, error=str(exc), forms=forms, status=422)
     except FieldError as exc:
         form.apply_error(exc)
         return supervision_detail(sc_id, forms=forms, status=422)
-    flash(_("Saved."), "success")
-    return redirect(url_for("esupervision.supervision_detail", sc_id=sc.id), 303)
+    return None
+
+
+def _step(sc: SupervisionCase, step: str, form) -> None:
+    """Run one step of the supervision case with its form's data."""
+    if step == "verify":
+        supervision.verify(sc, current_user, form.finding.data, form.reason.data)
+    elif step == "demand":
+        supervision.demand_rectification(sc, current_user, form.demand.data,
+                                         form.days.data)
+    elif step == "report":
+        supervision.report_rectification(
+            sc, current_user, form.report.data,
+            reports.uploads_of(request.files.getlist(form.files.name)))
+    elif step == "close":
+        supervision.close(sc, current_user, form.note.data)
+    elif step == "return":
+        supervision.return_report(sc, current_user, form.reason.data, form.days.data)
+    else:
+        supervision.record_accountability(sc, current_user, form.person.data,
+                                          form.what.data, form.outcome.data)
 
 
 # -- monitoring screen (监控大屏) -----------------------------------------------------------

@@ -86,3 +86,13 @@ def feed(app, org):
             rows.append(ingest(p, source, received_at=received))
         return rows
     return do
+
+
+@pytest.fixture
+def red_signal(feed, events):
+    """An ILLEGAL_FEE red signal on a case of county A (a fee charged where none is due)."""
+    from plugins.esupervision.models import Signal
+    ev = events(fee_due="0.00")
+    feed(ev.make("submitted", "2026-03-02 09:00"),
+         ev.make("fee_charged", "2026-03-02 10:00", fee_charged="20.00"))
+    return Signal.get(Signal.code == "ILLEGAL_FEE")

@@ -17,9 +17,6 @@ from plugins.esupervision.models import (
     SupervisionCase,
 )
 from tests.conftest import _csrf
-from tests.plugins.esupervision import test_supervision
-
-red_signal = test_supervision.red_signal  # the fixture: an ILLEGAL_FEE signal in 锦江区
 
 
 @pytest.fixture

@@ -12,11 +12,9 @@ from plugins.esupervision import supervision as sv
 from plugins.esupervision.models import Accountability, InspectionFinding
 from tests.conftest import STRONG
 from tests.e2e.conftest import browser_login, shot
-from tests.plugins.esupervision import test_supervision
 from tests.plugins.esupervision.test_reports_browser import _in
 
 pytestmark = pytest.mark.browser
-red_signal = test_supervision.red_signal
 
 
 def test_pick_a_department_and_a_person_by_searching(red_signal, org, make_user,

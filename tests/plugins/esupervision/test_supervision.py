@@ -11,15 +11,7 @@ from core.api import Region, supervision_office
 from core.audit.models import AuditEvent
 from core.org.models import Person
 from plugins.esupervision import supervision as sv
-from plugins.esupervision.models import Accountability, Signal, SupervisionCase
-
-
-@pytest.fixture
-def red_signal(feed, events):
-    ev = events(fee_due="0.00")
-    feed(ev.make("submitted", "2026-03-02 09:00"),
-         ev.make("fee_charged", "2026-03-02 10:00", fee_charged="20.00"))
-    return Signal.get(Signal.code == "ILLEGAL_FEE")
+from plugins.esupervision.models import Accountability, SupervisionCase
 
 
 def test_full_flow_with_accountability(red_signal, make_user, org):
