@@ -6,7 +6,7 @@ import pytest
 
 from plugins.esupervision import supervision as sv
 from plugins.esupervision.models import SupervisionCase
-from tests.conftest import running_app
+from tests.conftest import _csrf, running_app
 
 
 @pytest.fixture
@@ -28,3 +28,10 @@ def test_page_offers_the_transfer_only_where_cases_is_on(client, login, make_use
     switch = PluginSwitch.create(plugin="cases", region=org["a"])
     assert 'name="t-reason"' not in client.get(url).get_data(as_text=True)
     switch.delete_instance()
+    # the real subscribers hear the event in the transfer's transaction
+    resp = client.post(url + "/transfer", data={"csrf_token": _csrf(client, url),
+                                                "t-reason": "移送线索"})
+    assert resp.status_code == 303
+    page = client.get(url).get_data(as_text=True)
+    assert "Transferred to the case supervision platform on" in page
+    assert 'name="t-reason"' not in page
