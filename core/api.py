@@ -18,7 +18,7 @@ from core.alerts.service import (
     resolve,
     supervision_office,
 )
-from core.audit.service import diff, mask, record, record_view
+from core.audit.service import diff, first_record, mask, record, record_view
 from core.auth.kinds import STAFF, for_accounts, is_staff, kind_of
 from core.auth.models import ApiToken, User
 from core.auth.scope import (
@@ -197,6 +197,7 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "encrypt",
     "export_response",
     "file_response",
+    "first_record",
     "fold_width",
     "for_accounts",
     "format_number",

@@ -167,6 +167,23 @@ def _insert(**values) -> AuditEvent:
     return event
 
 
+def first_record(action: str, object_type: str, object_id, *, region_id: int | None = None,
+                 since=None) -> AuditEvent | None:
+    """The first successful ``action`` event recorded about one object (its ``ts``,
+    ``username``, ``summary``…), or None: for a service whose only record of a one-time
+    step is the audit trail. The trail is indexed by time and region, not by object:
+    give ``since`` (a time the step cannot precede) and ``region_id`` where known."""
+    query = AuditEvent.select().where((AuditEvent.action == action)
+                                      & (AuditEvent.object_type == object_type)
+                                      & (AuditEvent.object_id == str(object_id))
+                                      & (AuditEvent.success == True))
+    if region_id is not None:
+        query = query.where(AuditEvent.region_id == region_id)
+    if since is not None:
+        query = query.where(AuditEvent.ts >= since)
+    return query.order_by(AuditEvent.id).first()
+
+
 def record_view(object_type: str, object_id, summary: str = "", *,
                 region_id: int | None = None) -> AuditEvent:
     """Record that the current user viewed a record marked confidential (涉密查看).

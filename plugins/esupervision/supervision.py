@@ -17,6 +17,7 @@ from core.api import (
     db,
     deployment_language,
     emit,
+    first_record,
     has_permission,
     is_postgres,
     publish,
@@ -247,23 +248,11 @@ def record_accountability(sc: SupervisionCase, user, person_id: int | None, what
 def transfer_record(sc: SupervisionCase):
     """The audit record of the case's transfer as a problem lead (``ts``, ``username``,
     ``summary``), or None: the audit trail is the only place a transfer is kept. Only a
-    verified case is transferred, so the search starts at its verification (the trail is
-    indexed by time and region, not by object)."""
-    from peewee import Table
+    verified case is transferred, so the search starts at its verification."""
     if sc.verified_at is None:
         return None
-    audit = Table("audit_event", ("id", "ts", "username", "region_id", "action",
-                                  "object_type", "object_id", "summary")).bind(db)
-    row = (audit.select(audit.ts, audit.username, audit.summary)
-           .where((audit.ts >= sc.verified_at - dt.timedelta(seconds=1))
-                  & (audit.region_id == sc.region_id)
-                  & (audit.action == TRANSFER_ACTION)
-                  & (audit.object_type == "supervision_case")
-                  & (audit.object_id == str(sc.id)))
-           .order_by(audit.id).limit(1).namedtuples().first())
-    if row is not None and isinstance(row.ts, str):  # SQLite hands the column back as text
-        row = row._replace(ts=dt.datetime.fromisoformat(row.ts))
-    return row
+    return first_record(TRANSFER_ACTION, "supervision_case", sc.id, region_id=sc.region_id,
+                        since=sc.verified_at - dt.timedelta(seconds=1))
 
 
 def transfer_payload(sc: SupervisionCase, reason: str, user, at: dt.datetime) -> dict:
