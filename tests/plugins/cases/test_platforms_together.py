@@ -25,7 +25,7 @@ def app(settings):
         yield application
 
 
-def test_the_real_esupervision_pass_registers_its_red_signal(app, org):
+def test_the_real_esupervision_pass_registers_its_red_signal(app, org, make_user):
     """E-supervision's own ingestion and alerting raise a red ILLEGAL_FEE signal on the
     case county A's clerk handled: risk warns the post; cases registers nothing until a
     supervisor transfers the supervision case."""
@@ -44,6 +44,15 @@ def test_the_real_esupervision_pass_registers_its_red_signal(app, org):
     from plugins.cases.models import Item
     assert signal.level == "red"
     assert not Item.select().where(Item.channel == "platform").exists()
+    # a supervisor verifies it and transfers the supervision case as a problem lead
+    from plugins.esupervision import supervision as sv
+    sup = make_user("sup_city", role="supervisor", region=org["city"])
+    sc = sv.verify(sv.open_case(signal, sup), sup, "confirmed", "属实")
+    sv.transfer_as_lead(sc, sup, "受理员违规收费，移送问题线索")
+    items = list(Item.select().where(Item.channel == "platform"))
+    assert [i.source_ref for i in items] == [f"esupervision.supervision:{sc.id}"]
+    assert items[0].subject_name == "受理员a" and "ILLEGAL_FEE" in items[0].text
+    assert "违规收费" in items[0].text
     from plugins.risk.models import Signal as RiskSignal
     assert RiskSignal.select().where(RiskSignal.source == "esupervision").count() == 1
 
