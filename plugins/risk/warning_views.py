@@ -1,6 +1,7 @@
 """Pages of post warnings (岗位预警): the board (counts by level, the list with filters),
 a warning's page with its signals and alert delivery, the manual raise form, and the
-handling steps (acknowledge, handle with a note, escalate)."""
+handling steps (acknowledge, handle with a note, escalate) and the transfer of a warning
+as a problem lead to the case supervision platform (移送问题线索)."""
 from __future__ import annotations
 
 from flask import Blueprint, flash, render_template, request
@@ -83,10 +84,14 @@ def detail(warning_id: int):
     alerts = list(Alert.select().where(Alert.ref == f"risk.warning:{w.id}").order_by(Alert.id))
     deliveries = notifications_of([a.id for a in alerts])
     signals = list(Signal.select().where(Signal.warning == w.id).order_by(Signal.occurred_at))
+    may_manage = has_permission(current_user, MANAGE, w.region_id)
+    transfer = warn.transfer_of(w)
+    offer_transfer = (may_manage and transfer is None and w.target in warn.LEAD_TARGETS
+                      and warn.cases_enabled(w))
     return render_template("risk/warning.html", w=w, names=warn.targets_of([w]),
                            alerts=alerts, deliveries=deliveries, signals=signals,
-                           signal_labels=SIGNAL_SOURCE_LABELS,
-                           may_manage=has_permission(current_user, MANAGE, w.region_id),
+                           signal_labels=SIGNAL_SOURCE_LABELS, may_manage=may_manage,
+                           transfer=transfer, offer_transfer=offer_transfer,
                            top=w.level == config.level_codes()[-1])
 
 
@@ -136,6 +141,18 @@ def handle(warning_id: int):
 def escalate(warning_id: int):
     warn.escalate(current_user, _managed(warning_id), request.form.get("note", ""))
     flash(_("Warning escalated."), "success")
+    return back("risk_warnings.detail", warning_id=warning_id)
+
+
+@bp.post("/<int:warning_id>/transfer")
+@require(MANAGE)
+@refusals
+def transfer(warning_id: int):
+    """Transfer the warning to the case supervision platform as a problem lead, with the
+    supervisor's reason (a missing reason answers 422 naming it, nothing written)."""
+    warn.transfer_as_lead(current_user, _managed(warning_id), request.form.get("reason", ""))
+    flash(_("Warning transferred to the case supervision platform as a problem lead."),
+          "success")
     return back("risk_warnings.detail", warning_id=warning_id)
 
 

@@ -5,7 +5,10 @@ escalation of the alert are the bus's), with a level of the deployment's scale
 account) or a department (its head).
 
 open → acknowledged (受理) → handled (处置, with a note). Escalating (升级) raises the
-level one step: a new alert at the new level replaces the old one. Every step audited.
+level one step: a new alert at the new level replaces the old one. A warning on a post or
+a person may be transferred once to the case supervision platform as a problem lead
+(移送问题线索, :func:`transfer_as_lead`): an event the cases plugin subscribes to, never
+an import. Every step audited.
 
 The rule sweep (:func:`sweep`, a periodic job) looks at the registers in force: a measure
 past its due day (counted in working days when the register came into force), a review
@@ -17,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from peewee import JOIN, fn
+from peewee import JOIN, DateTimeField, Table, fn
 
 from core.api import (
     Alert,
@@ -34,6 +37,8 @@ from core.api import (
     db,
     deployment_language,
     emit_many,
+    enabled_for,
+    is_postgres,
     parse_id,
     publish,
     record,
@@ -56,6 +61,9 @@ from plugins.risk.models import Measure, Notice, Point, Register, RiskWarning
 PERM = "risk.warning.manage"
 TARGETS = ("post", "person", "department")
 RAISED_EVENT = "risk.warning.raised"
+TRANSFERRED_EVENT = "risk.warning.transferred"
+TRANSFER_ACTION = "risk.warning.transfer"
+LEAD_TARGETS = ("post", "person")
 CHUNK = 500
 
 
@@ -283,6 +291,75 @@ def escalate(user, w: RiskWarning, note: str = "", steps: int = 1,
                user=user, summary=f"warning level {before} -> {new}",
                changes={"level": [before, new]})
     return RiskWarning.get_by_id(w.id)
+
+
+# -- transfer as a problem lead ------------------------------------------------------------
+# The audit trail is the record of a transfer (no column of its own): the core's audit
+# table, read as a plain table (the core offers no query of it; plugins import only
+# core.api).
+_AUDIT = Table("audit_event", ("id", "ts", "username", "action", "object_type", "object_id",
+                               "region_id", "success")).bind(db)
+
+
+def transfer_of(w: RiskWarning) -> dict | None:
+    """``{"at": naive UTC datetime, "by": username}`` of the warning's transfer as a
+    problem lead (its ``risk.warning.transfer`` audit record), or None."""
+    row = (_AUDIT.select(_AUDIT.ts, _AUDIT.username)
+           .where((_AUDIT.region_id == w.region_id) & (_AUDIT.action == TRANSFER_ACTION)
+                  & (_AUDIT.object_type == "risk_warning")
+                  & (_AUDIT.object_id == str(w.id)) & (_AUDIT.success == True))
+           .order_by(_AUDIT.id).limit(1).tuples().first())
+    if row is None:
+        return None
+    return {"at": DateTimeField().python_value(row[0]), "by": row[1]}
+
+
+def cases_enabled(w: RiskWarning) -> bool:
+    """Whether the case supervision platform runs in the warning's region (someone is
+    there to take the lead)."""
+    return enabled_for("cases", Region.get_by_id(w.region_id))
+
+
+def may_transfer(w: RiskWarning) -> bool:
+    """Whether the warning can be offered for transfer (the user's grant aside): on a
+    post or a person, not yet transferred, the cases plugin on in its region."""
+    return w.target in LEAD_TARGETS and cases_enabled(w) and transfer_of(w) is None
+
+
+def transfer_as_lead(user, w: RiskWarning, reason: str) -> dict:
+    """Transfer a warning on a post or a person to the case supervision platform as a
+    problem lead (移送问题线索), with the supervisor's ``reason``: audited
+    ``risk.warning.transfer`` and published as ``risk.warning.transferred`` in one
+    transaction (payload in docs/events.md); the payload is returned. A handled warning
+    may be transferred; a department's is refused (a lead is about a person), and so is
+    a second transfer of the same warning."""
+    require_region(user, PERM, w.region_id)
+    if w.target not in LEAD_TARGETS:
+        raise RiskError(_("A warning on a department is not transferred: a lead is about a "
+                          "person."))
+    reason = clean_text(reason or "", "reason", max_length=2000, required=True,
+                        multiline=True)
+    if not cases_enabled(w):
+        raise RiskError(_("The case supervision platform does not run in this region."))
+    with db.atomic():
+        query = RiskWarning.select().where(RiskWarning.id == w.id)
+        w = (query.for_update() if is_postgres() else query).get()  # one transfer at a time
+        if transfer_of(w) is not None:
+            raise RiskError(_("This warning was already transferred as a problem lead."))
+        now = utcnow()
+        region_code = Region.select(Region.code).where(Region.id == w.region_id).scalar()
+        payload = {
+            "warning_id": w.id, "level": w.level, "alert_level": config.level(w.level)["alert"],
+            "source": w.source, "region_code": region_code, "target": w.target,
+            "post_id": w.post_id, "person_id": w.person_id, "department_id": w.department_id,
+            "subject": w.subject, "reason": reason, "transferred_by": actor(user),
+            "transferred_at": now.isoformat(timespec="seconds")}
+        record(TRANSFER_ACTION, object_type="risk_warning", object_id=w.id,
+               region_id=w.region_id, user=user,
+               summary=f"warning transferred as a problem lead: {reason[:80]}",
+               changes={"reason": reason})
+        publish(TRANSFERRED_EVENT, payload)
+    return payload
 
 
 # -- the rule sweep -----------------------------------------------------------------------

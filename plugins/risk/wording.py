@@ -46,6 +46,7 @@ AUDIT_ACTIONS = {
     "risk.warning.handle": _l("Post warning handled"),
     "risk.warning.escalate": _l("Post warning escalated"),
     "risk.warning.repeat": _l("Repeated signals raised a warning's level"),
+    "risk.warning.transfer": _l("Post warning transferred as a problem lead"),
     "risk.signal.receive": _l("Signal from another platform received"),
     "risk.signal.close": _l("Signal from another platform closed"),
     "risk.site.save": _l("Project site saved"),

@@ -32,6 +32,11 @@ def build(rec) -> None:
     from plugins.risk import warnings as warn
     rec["rk_warning"] = warn.raise_warning(None, source="manual", target="post", post=post,
                                            subject=f"{SECRET}预警事由")
+    # a warning on a person too: the one a supervisor may transfer as a problem lead
+    # (POST /risk/warnings/<id>/transfer) names an official
+    rec["rk_warning_person"] = warn.raise_warning(None, source="manual", target="person",
+                                                  person=rec["person"],
+                                                  subject=f"{SECRET}个人预警")
     from plugins.risk import talks
     rec["rk_talk"] = talks.record_talk(None, {
         "person": rec["person"].id, "post": post.id, "kind": "warning",
@@ -63,7 +68,7 @@ A_RECORDS = {
     "point_id": lambda r: [r["rk_point"].id],
     "measure_id": lambda r: [r["rk_measure"].id],
     "rule_id": lambda r: [r["rk_rule"].id],
-    "warning_id": lambda r: [r["rk_warning"].id],
+    "warning_id": lambda r: [r["rk_warning"].id, r["rk_warning_person"].id],
     "talk_id": lambda r: [r["rk_talk"].id],
     "notice_id": lambda r: [r["rk_notice"].id],
     "run_id": lambda r: [r["rk_run"].id],
