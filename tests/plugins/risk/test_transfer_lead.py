@@ -190,3 +190,4 @@ def test_no_form_where_the_cases_plugin_does_not_run(unit, client_for):
     w = _post_warning(unit)
     page = client_for(unit["reviewer"]).get(f"/risk/warnings/{w.id}").text
     assert "/transfer" not in page
+
