@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from peewee import JOIN, DateTimeField, Table, fn
+from peewee import JOIN, fn
 
 from core.api import (
     Alert,
@@ -38,6 +38,7 @@ from core.api import (
     deployment_language,
     emit_many,
     enabled_for,
+    first_record,
     is_postgres,
     parse_id,
     publish,
@@ -294,24 +295,13 @@ def escalate(user, w: RiskWarning, note: str = "", steps: int = 1,
 
 
 # -- transfer as a problem lead ------------------------------------------------------------
-# The audit trail is the record of a transfer (no column of its own): the core's audit
-# table, read as a plain table (the core offers no query of it; plugins import only
-# core.api).
-_AUDIT = Table("audit_event", ("id", "ts", "username", "action", "object_type", "object_id",
-                               "region_id", "success")).bind(db)
-
-
 def transfer_of(w: RiskWarning) -> dict | None:
     """``{"at": naive UTC datetime, "by": username}`` of the warning's transfer as a
-    problem lead (its ``risk.warning.transfer`` audit record), or None."""
-    row = (_AUDIT.select(_AUDIT.ts, _AUDIT.username)
-           .where((_AUDIT.region_id == w.region_id) & (_AUDIT.action == TRANSFER_ACTION)
-                  & (_AUDIT.object_type == "risk_warning")
-                  & (_AUDIT.object_id == str(w.id)) & (_AUDIT.success == True))
-           .order_by(_AUDIT.id).limit(1).tuples().first())
-    if row is None:
-        return None
-    return {"at": DateTimeField().python_value(row[0]), "by": row[1]}
+    problem lead, or None: its ``risk.warning.transfer`` audit record (the audit trail is
+    the record of a transfer; no column of its own)."""
+    event = first_record(TRANSFER_ACTION, "risk_warning", w.id, region_id=w.region_id,
+                         since=w.raised_at)
+    return {"at": event.ts, "by": event.username} if event is not None else None
 
 
 def cases_enabled(w: RiskWarning) -> bool:
