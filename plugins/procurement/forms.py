@@ -151,6 +151,14 @@ class AcceptanceNoticeForm(Form):
                                max_length=4000)
 
 
+class AgencyReviewForm(Form):
+    region = wtforms.SelectField(_l("Region"), coerce=int, choices=[])
+    agency = TextField(_l("Central procurement agency"), [v.InputRequired()], max_length=120)
+    period = TextField(_l("Period assessed (2026年度, for instance)"), [v.InputRequired()],
+                       max_length=40)
+    result = TextAreaField(_l("Assessment result"), [v.InputRequired()], max_length=4000)
+
+
 class ReplyForm(Form):
     reply = TextAreaField(_l("Reply"), [v.InputRequired()], max_length=4000)
     upheld = wtforms.BooleanField(_l("Upheld"))

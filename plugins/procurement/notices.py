@@ -98,3 +98,20 @@ def body(kind: str, project, *, text: str = "", award=None, contract=None,
         if text:
             lines.append(text)
         return "\n".join(lines)
+
+
+def agency_review_title(agency: str, period: str) -> str:
+    """The title of a 集中采购机构考核结果公告: the agency, the period and the type."""
+    from plugins.procurement.methods import ANNOUNCEMENT_KINDS
+    with force_locale("zh_CN"):
+        return f"{agency}{period}{ANNOUNCEMENT_KINDS['agency_review'].label}"[:200]
+
+
+def agency_review_body(region, *, agency: str, period: str, result: str) -> str:
+    """The body of a 集中采购机构考核结果公告 (no project: the region's finance department
+    assesses the agency)."""
+    with force_locale("zh_CN"):
+        return "\n".join([kv(_("Region"), region.name),
+                          kv(_("Central procurement agency"), agency),
+                          kv(_("Period assessed"), period),
+                          kv(_("Assessment result"), result)])

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from jinja2_fragments.flask import render_block
+from peewee import JOIN
 
 from core.api import FieldError, Region, _, paginate, parse_id
 from plugins.procurement import ocds, suppliers
@@ -37,14 +38,15 @@ PUBLIC = ("tendering", "opening", "evaluation", "auction", "awarded", "contracte
           "complete", "cancelled", "unsuccessful")
 # Notices public whatever the project's state: published before the bidding, or by the
 # supervisor (an inspection may concern a project still in planning).
-ALWAYS_PUBLIC = ("intention", "single_source", "inspection")
+ALWAYS_PUBLIC = ("intention", "single_source", "inspection")  # and those of no project
 
 
 @bp.get("/")
 def notices():
     """Notices, newest first, searchable by title or project number, by type and region."""
-    query = (Announcement.select(Announcement, Project).join(Project)
-             .where(Project.status.in_(PUBLIC) | Announcement.kind.in_(ALWAYS_PUBLIC)))
+    query = (Announcement.select(Announcement, Project).join(Project, JOIN.LEFT_OUTER)
+             .where(Project.status.in_(PUBLIC) | Announcement.kind.in_(ALWAYS_PUBLIC)
+                    | Announcement.project.is_null()))
     kind = request.args.get("kind", "")
     if kind in ANNOUNCEMENT_KINDS:
         query = query.where(Announcement.kind == kind)

@@ -39,6 +39,7 @@ from core.api import (
     utcnow,
 )
 from plugins.procurement import (
+    agency_reviews,
     auction,
     bidding,
     clocks,
@@ -51,6 +52,7 @@ from plugins.procurement import (
 )
 from plugins.procurement.forms import (
     AcceptanceNoticeForm,
+    AgencyReviewForm,
     AuctionForm,
     ChangeForm,
     ContractForm,
@@ -728,6 +730,38 @@ def _city_effective(rule) -> tuple[bool, dict]:
         return True, params
     params.update({k: v for k, v in json.loads(row.params or "{}").items() if k in params})
     return row.enabled, params
+
+
+# -- assessment of central procurement agencies ----------------------------------------------
+@bp.route("/agency-reviews", methods=["GET", "POST"])
+@require(FINANCE)
+def agency_review_page():
+    """The finance department publishes a central procurement agency's assessment result
+    (集中采购机构考核结果公告); the ones published in the user's scope."""
+    ids = sorted(region_ids(current_user, FINANCE))
+    form = AgencyReviewForm()
+    form.region.choices = [(r.id, r.name) for r in Region.select().where(Region.id.in_(ids))
+                           .order_by(Region.sort, Region.id)] if ids else []
+    status = 200
+    if request.method == "POST":
+        if form.validate():
+            try:
+                agency_reviews.publish_agency_review(
+                    current_user, form.region.data, agency=form.agency.data,
+                    period=form.period.data, result=form.result.data)
+            except FieldError as exc:
+                form.apply_error(exc)
+                status = 422
+            else:
+                flash(_("The assessment result is published."), "success")
+                return redirect(url_for("procurement.agency_review_page"), 303)
+        else:
+            status = 422
+    query = scoped(Announcement.select(), Announcement.region, FINANCE).where(
+        Announcement.kind == "agency_review")
+    page = paginate(query, {"published": Announcement.published_at}, "published",
+                    target="pc-reviews")
+    return render_template("procurement/agency_reviews.html", form=form, page=page), status
 
 
 # -- statistics -----------------------------------------------------------------------------

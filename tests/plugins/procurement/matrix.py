@@ -7,10 +7,11 @@ from tests.core.test_access_matrix import SECRET
 
 
 def build(rec) -> None:
-    """A county-A plan and project with an opened bid, an award, a contract, a challenge
-    and two red flags (open, confirmed)."""
+    """A county-A plan and project with an opened bid, an award, a contract, a challenge,
+    two red flags (open, confirmed) and an agency assessment (a notice of no project)."""
     from core.api import utcnow
     from plugins.procurement.models import (
+        Announcement,
         Award,
         Bid,
         Complaint,
@@ -48,6 +49,8 @@ def build(rec) -> None:
     confirmed = Flag.create(region=region, project=project, code="R024", subject="process",
                             subject_id=project.id, dedupe_key="matrix:R024",
                             state="confirmed", note=f"{SECRET}核实")
+    Announcement.create(region=region, project=None, kind="agency_review",
+                        title=f"{SECRET}集中采购机构考核结果公告", body=f"{SECRET}考核结果")
     rec.update(pc_plan=plan, pc_project=project, pc_bid=bid, pc_contract=contract,
                pc_complaint=complaint, pc_flag=flag, pc_flag_confirmed=confirmed)
 

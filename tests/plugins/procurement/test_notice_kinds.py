@@ -199,3 +199,55 @@ def test_purchaser_publishes_the_acceptance_result_on_the_page(app, client, worl
     resp = client.post(url, data={"csrf_token": token, "public_service": "y"})
     assert resp.status_code == 303 and notices.count() == 1
     assert "验收结论：不通过" in notices.get().body
+
+
+# -- 13 集中采购机构考核结果公告 ------------------------------------------------------------
+REVIEW = {"agency": "锦江区政府采购中心", "period": "2026年度",
+          "result": "考核得分92分，等次为优秀。"}
+
+
+def test_agency_review_is_a_notice_of_no_project(app, client, world, org, make_user):
+    from core.audit.models import AuditEvent
+    from plugins.procurement import agency_reviews
+    from plugins.procurement.models import Announcement, Release
+    before = (Announcement.select().count(), Release.select().count())
+    for field in ("agency", "period", "result"):
+        with pytest.raises(FieldError) as exc:
+            agency_reviews.publish_agency_review(world.finance, world.region.id,
+                                                 **dict(REVIEW, **{field: " "}))
+        assert exc.value.field == field
+    with pytest.raises(FieldError) as exc:
+        agency_reviews.publish_agency_review(world.finance, None, **REVIEW)
+    assert exc.value.field == "region"
+    county_b = make_user("cz_b", role="procurement_finance", region=org["b"])
+    for user, region in ((county_b, world.region), (world.finance, org["city"])):
+        with pytest.raises(AccessDenied):  # a neighbour's county, or the city above it
+            agency_reviews.publish_agency_review(user, region.id, **REVIEW)
+    assert (Announcement.select().count(), Release.select().count()) == before
+    notice = agency_reviews.publish_agency_review(world.finance, world.region.id, **REVIEW)
+    assert notice.project_id is None and notice.region_id == world.region.id
+    assert notice.title == "锦江区政府采购中心2026年度集中采购机构考核结果公告"
+    assert REVIEW["result"] in notice.body and world.region.name in notice.body
+    assert Release.select().count() == before[1]  # no process, no release
+    assert AuditEvent.select().where(
+        (AuditEvent.action == "procurement.agency_review.publish")
+        & (AuditEvent.object_id == str(notice.id))).count() == 1
+    for listing in ("/public/procurement/", "/public/procurement/?kind=agency_review",
+                    f"/public/procurement/?q=2026年度&region={world.region.id}"):
+        assert notice.title in client.get(listing).get_data(as_text=True), listing
+    detail = client.get(f"/public/procurement/notices/{notice.id}")
+    assert detail.status_code == 200 and REVIEW["result"] in detail.get_data(as_text=True)
+
+
+def test_finance_publishes_an_agency_review_on_its_page(app, client, world, login):
+    from plugins.procurement.models import Announcement
+    login(world.finance)
+    page = "/procurement/agency-reviews"
+    assert client.get(page).status_code == 200
+    token = _token(client, page)
+    resp = client.post(page, data=dict(REVIEW, result="", region=world.region.id,
+                                       csrf_token=token))
+    assert resp.status_code == 422 and Announcement.select().count() == 0
+    resp = client.post(page, data=dict(REVIEW, region=world.region.id, csrf_token=token))
+    assert resp.status_code == 303
+    assert "锦江区政府采购中心2026年度" in client.get(page).get_data(as_text=True)
