@@ -17,6 +17,7 @@ from core.api import (
     db,
     deployment_language,
     emit,
+    enabled_for,
     first_record,
     has_permission,
     is_postgres,
@@ -276,6 +277,8 @@ def transfer_as_lead(sc: SupervisionCase, user, reason: str) -> dict:
     Once per supervision case; ``reason`` is required. Returns the payload published."""
     _allowed(user, sc.region_id)
     reason = clean_text(reason, "reason", max_length=2000, multiline=True, required=True)
+    if not enabled_for("cases", Region.get_by_id(sc.region_id)):  # nobody would take it
+        raise SupervisionError(_("the case supervision platform does not run in this region"))
     with db.atomic():
         query = SupervisionCase.select().where(SupervisionCase.id == sc.id)
         sc = (query.for_update() if is_postgres() else query).get()

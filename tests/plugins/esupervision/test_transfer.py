@@ -19,6 +19,21 @@ SHARED = ("signal_id", "code", "level", "region_code", "post_id", "handler_usern
 
 
 @pytest.fixture
+def app(settings):
+    """E-supervision with the cases plugin installed (a transfer needs someone to take the
+    lead: the service refuses where cases does not run); the test hears the event itself."""
+    from core import migrate
+    from core.auth.roles import sync_builtin_roles
+    from core.plugins import host
+    from tests.conftest import running_app
+    with running_app(settings, available_plugins={"esupervision": "plugins.esupervision",
+                                                  "cases": "plugins.cases"}) as application:
+        migrate.upgrade(host())
+        sync_builtin_roles(host())
+        yield application
+
+
+@pytest.fixture
 def heard(app):
     """The events published while the test runs, as (name, payload)."""
     received: list[tuple[str, dict]] = []
@@ -113,10 +128,16 @@ def test_route_transfers_and_refuses(app, client, login, make_user, org, red_sig
     assert clerk.post(url + "/transfer", data={"csrf_token": _csrf(clerk, "/dashboard"),
                                                "t-reason": "越权"}).status_code == 403
     login(sup)
+    from core.models import PluginSwitch
+    switch = PluginSwitch.create(plugin="cases", region=org["a"])  # cases off in county A
     page = client.get(url).get_data(as_text=True)
-    # only esupervision is enabled here: no case supervision platform to take the lead
+    # no case supervision platform to take the lead: no form, and the service refuses
     assert "Transfer as a problem lead" not in page
     token = csrf_token(url)
+    off = client.post(url + "/transfer", data={"csrf_token": token, "t-reason": "移送线索"})
+    assert off.status_code == 422 and "does not run" in off.get_data(as_text=True)
+    switch.delete_instance()
+    assert "Transfer as a problem lead" in client.get(url).get_data(as_text=True)
     assert client.post(url + "/transfer", data={"t-reason": "x"}).status_code == 400
     bad = client.post(url + "/transfer", data={"csrf_token": token, "t-reason": "  "})
     assert bad.status_code == 422 and "t-reason" in bad.get_data(as_text=True)
