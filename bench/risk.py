@@ -415,7 +415,9 @@ def checkin_run(tmp: Path) -> dict:
 def checkin_report(r: dict) -> None:
     c, b = r["checkin"], r["base"]
     print("  notifications left (channel/state):", r.get("states"))
-    print(f"\ncheck-in -> SMS at the gateway (SQLite, Redis, one worker of 8 threads), "
+    kind = "PostgreSQL" if os.environ.get("BENCH_CHECKIN_DB", "").startswith("postgres") \
+        else "SQLite"
+    print(f"\ncheck-in -> SMS at the gateway ({kind}, Redis, one worker of 8 threads), "
           f"{CHECKIN_RATE}/s for {CHECKIN_SECONDS:g} s")
     print(f"  check-ins: {r['sent']:,} at {r['rate']:.0f}/s achieved, {len(c):,} SMS arrived; "
           f"p50 {_pct(c, .5) * 1000:.0f} ms, p99 {_pct(c, .99) * 1000:.0f} ms, "
