@@ -44,6 +44,7 @@ from core.auth.tokens import (
     revoke_api_token,
 )
 from core.auth.tokens import authenticate as authenticate_api_token
+from core.bulk import bulk_insert, bulk_insert_dicts
 from core.calendar import (
     CalendarError,
     add_workdays,
@@ -172,6 +173,8 @@ __all__ = [  # one name a line, sorted: helpers add theirs without conflicts
     "api_tokens",
     "authenticate_api_token",
     "blind_index",
+    "bulk_insert",
+    "bulk_insert_dicts",
     "call_hook",
     "check_schema",
     "city_region_ids",

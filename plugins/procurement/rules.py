@@ -29,6 +29,7 @@ from core.api import (
     Region,
     _,
     _l,
+    bulk_insert,
     call_hook,
     db,
     emit_many,
@@ -38,7 +39,6 @@ from core.api import (
     today,
     utcnow,
 )
-from plugins.procurement import bulk
 from plugins.procurement.methods import METHODS, OPEN_TENDER_THRESHOLD
 from plugins.procurement.models import Flag, RuleSetting
 
@@ -676,7 +676,7 @@ def _raise(hits: list[tuple]) -> list[Raised]:
     regions = _regions_of(new)
     now = utcnow()
     stamp = Flag.raised_at.db_value(now)
-    bulk.insert("procurement_flag", list(RAISED_COLUMNS), [
+    bulk_insert("procurement_flag", list(RAISED_COLUMNS), [
         (regions[(r[2], r[0], r[3])], r[0], r[1], r[2], r[3], r[4], r[5], r[6], stamp,
          "open", "", "") for r in new], ignore_conflicts=True)
     wanted = {r[4] for r in new}

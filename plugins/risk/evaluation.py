@@ -36,6 +36,7 @@ from core.api import (
     Sheet,
     _,
     _l,
+    bulk_insert,
     db,
     descendants,
     month_bounds,
@@ -43,7 +44,7 @@ from core.api import (
     record,
     utc_midnight,
 )
-from plugins.risk import bulk, config
+from plugins.risk import config
 from plugins.risk.access import actor, require_city, require_region
 from plugins.risk.models import (
     Accountability,
@@ -291,10 +292,10 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
 
 
 def _store(run: EvaluationRun, rows: list[dict]) -> None:
-    """The run's rows in one bulk insert (``bulk``)."""
+    """The run's rows in one bulk insert (``core.api.bulk_insert``)."""
     names = ("level", "region", "department", "label", *FIGURES, "score", "rank")
     fields = [EvaluationScore._meta.fields[n] for n in names]
-    bulk.insert(EvaluationScore._meta.table_name, ["run_id"] + [f.column_name for f in fields],
+    bulk_insert(EvaluationScore._meta.table_name, ["run_id"] + [f.column_name for f in fields],
                 [(run.id, *(r[n] for n in names)) for r in rows])
 
 

@@ -27,10 +27,11 @@ from core.api import (
     Person,
     Post,
     _,
+    bulk_insert_dicts,
     db,
     record,
 )
-from plugins.risk import bulk, config
+from plugins.risk import config
 from plugins.risk import register as reg_service
 from plugins.risk.access import require_region
 from plugins.risk.errors import RiskError
@@ -360,7 +361,7 @@ def import_rows(user, register: Register, rows: list[list[str]], *,
                 "department": register.department_id}
         point_rows = [{**base, **values, "sort": start + n}
                       for n, (_code, values) in enumerate(points, start=1)]
-        bulk.insert_dicts(Point, point_rows)
+        bulk_insert_dicts(Point, point_rows)
         ids = dict(Point.select(Point.code, Point.id).where(Point.register == register.id)
                    .tuples())
         counters: dict[str, int] = {}
@@ -372,7 +373,7 @@ def import_rows(user, register: Register, rows: list[list[str]], *,
                                  **values})
             if rules:
                 measure_links.append((ids[code], key, rules))
-        bulk.insert_dicts(Measure, measure_rows)
+        bulk_insert_dicts(Measure, measure_rows)
         links = [{"point": ids[code], "rule": r} for code, rules in point_rules.items()
                  for r in rules]
         for i in range(0, len(links), BATCH):
