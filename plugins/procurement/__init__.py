@@ -114,7 +114,10 @@ def ql_alert_kinds():
     from plugins.procurement.rules import all_rules
     kinds = [{"code": "procurement.opening.release",
               "label": _l("Bid opening: release your custody share"), "level": "reminder",
-              "escalate_after_hours": 1}]
+              "escalate_after_hours": 1},
+             {"code": "procurement.opening.upcoming",
+              "label": _l("Bid opening within a day: have your custody passphrase ready"),
+              "level": "reminder", "escalate_after_hours": 0}]
     kinds += [{"code": code, "label": _LazyClock(kind, label), "level": "yellow",
                "escalate_after_hours": 24} for kind, code in KINDS.items()]
     kinds += [{"code": f"procurement.flag.{rule.code}", "label": rule.name,

@@ -26,6 +26,7 @@ from core.api import (
     clean_text,
     db,
     emit_many,
+    first_record,
     has_permission,
     is_postgres,
     record,
@@ -43,6 +44,7 @@ THRESHOLD = 2
 MIN_BIDDERS = 3
 MAX_FILES = 5
 MAX_FILE_BYTES = 20 * 1024 * 1024
+REMIND_BEFORE = dt.timedelta(hours=24)  # custodians are told of an opening a day ahead
 FILE_TYPES = {b"%PDF": "application/pdf", b"PK\x03\x04": "application/zip"}
 
 
@@ -209,6 +211,51 @@ def close_due() -> list[int]:
                 ocds.write_release(Project.get_by_id(project.id), "tenderUpdate")
         closed.append(project.id)
     return closed
+
+
+def remind_custodians() -> int:
+    """A day before each opening (开标前提醒), tell each of its custodians the time and that
+    their passphrase will be needed: the bids open only when two of them come. Once per
+    custodian and deadline — a postponed deadline is a new opening, told again, and the
+    reminders of the old time are resolved; the audit trail is the record of who was told.
+    Returns the reminders raised."""
+    now = utcnow()
+    soon = list(Project.select().where((Project.status == "tendering")
+                                       & (Project.deadline > now)
+                                       & (Project.deadline <= now + REMIND_BEFORE))
+                .order_by(Project.deadline).limit(500))
+    if not soon:
+        return 0
+    from core.api import Alert, Region, resolve
+    raised = 0
+    for project in soon:
+        opening = f"{project.id}@{project.deadline:%Y%m%dT%H%M%S}"
+        if first_record("procurement.opening.remind", "procurement_opening", opening,
+                        region_id=project.region_id, since=project.deadline - REMIND_BEFORE):
+            continue
+        seal = sealing.get_seal(PURPOSE, project.number)
+        if seal is None:
+            continue
+        region = Region.get_by_id(project.region_id)
+        subject = (f"{project.number} {project.title}: "
+                   + _("the bids open at %(when)s; release your custody share then, with "
+                       "your passphrase", when=_local(project.deadline)))
+        ref = f"procurement.project:{project.id}"
+        with db.atomic():
+            for stale in Alert.select().where((Alert.kind == "procurement.opening.upcoming")
+                                              & (Alert.ref == ref)
+                                              & (Alert.state != "resolved")):
+                resolve(stale, None, _("The deadline has moved: see the newer reminder."))
+            emit_many([AlertSpec("procurement.opening.upcoming", region, subject,
+                                 target_user=share.custodian_id, ref=ref,
+                                 dedupe_key=f"procurement.upcoming:{opening}:{share.custodian_id}")
+                       for share in seal.shares])
+            record("procurement.opening.remind", object_type="procurement_opening",
+                   object_id=opening, region_id=project.region_id,
+                   summary=f"{project.number}: {len(seal.shares)} custodian(s) told of the "
+                           f"opening at {project.deadline:%Y-%m-%d %H:%M} UTC")
+        raised += len(seal.shares)
+    return raised
 
 
 def _fail_unopened(project: Project, bidders: int) -> None:

@@ -12,10 +12,10 @@ NIGHTLY_LOCK = "procurement.flags"
 
 
 def minute() -> dict:
-    """Close due biddings, open those whose custodians have released, end due auctions,
-    raise the alerts of late steps."""
+    """Remind the custodians of the day's openings, close due biddings, open those whose
+    custodians have released, end due auctions, raise the alerts of late steps."""
     from plugins.procurement import auction, bidding, clocks
-    return {"closed": len(bidding.close_due()), "opened": len(bidding.complete_ready()),
+    return {"reminded": bidding.remind_custodians(), "closed": len(bidding.close_due()), "opened": len(bidding.complete_ready()),
             "auctions": len(auction.end_due()), "clocks": clocks.sweep()}
 
 

@@ -162,3 +162,44 @@ def test_postponed_deadline_moves_the_seal(app, world):
     assert seal.opens_at == new
     assert project.__class__.get_by_id(project.id).deadline == new
     assert utcnow() < seal.opens_at
+
+
+def _move_deadline(project, when):
+    from core.sealing.models import Seal
+    from plugins.procurement.models import Project
+    Project.update(deadline=when).where(Project.id == project.id).execute()
+    Seal.update(opens_at=when).where(Seal.ref == project.number).execute()
+    return Project.get_by_id(project.id)
+
+
+def test_custodians_are_reminded_a_day_before_the_opening_once_per_deadline(app, world):
+    from core.alerts.models import Alert
+    from plugins.procurement import tasks
+
+    def upcoming():
+        return sorted(a.target_user_id for a in Alert.select().where(
+            Alert.kind == "procurement.opening.upcoming"))
+    project = world.open_tender()
+    assert tasks.minute()["reminded"] == 0  # three weeks ahead: not yet
+    project = _move_deadline(project, utcnow() + dt.timedelta(hours=20))
+    assert tasks.minute()["reminded"] == 3
+    custodians = sorted(u.id for u in world.custodians)
+    assert upcoming() == custodians
+    alert = Alert.get(Alert.kind == "procurement.opening.upcoming")
+    assert project.number in alert.subject and alert.ref == f"procurement.project:{project.id}"
+    assert PRICES[0] not in alert.subject
+    # the next minutes raise nothing more, even once a custodian has dealt with it
+    from core.api import resolve
+    resolve(alert, world.supervisor, "收到")
+    assert tasks.minute()["reminded"] == 0
+    assert len(upcoming()) == 3
+    # a postponed deadline is a new opening: told again, once; the old time's reminders close
+    project = _move_deadline(project, utcnow() + dt.timedelta(hours=23))
+    assert tasks.minute()["reminded"] == 3
+    assert tasks.minute()["reminded"] == 0
+    assert len(upcoming()) == 6
+    still = Alert.select().where((Alert.kind == "procurement.opening.upcoming")
+                                 & (Alert.state != "resolved"))
+    assert sorted(a.target_user_id for a in still) == custodians
+    from plugins.procurement.bidding import _local
+    assert all(_local(project.deadline) in a.subject for a in still)
