@@ -198,6 +198,19 @@ def _steps(case: Case) -> list[ItemStep]:
     return list(ItemStep.select().where(ItemStep.item == case.item_id).order_by(ItemStep.seq))
 
 
+def current_step_posts(rows: list[Case]) -> dict[int, str]:
+    """{case id: the post title its current step is assigned to} for the cases of ``rows``
+    under review (or suspended in review) whose current step names a post; one query."""
+    pending = [c for c in rows if c.state in ("in_review", "suspended") and c.step_seq is not None]
+    if not pending:
+        return {}
+    steps = {(item, seq): title.strip() for item, seq, title in
+             ItemStep.select(ItemStep.item, ItemStep.seq, ItemStep.post_title)
+             .where(ItemStep.item.in_({c.item_id for c in pending})).tuples()}
+    return {c.id: steps[(c.item_id, c.step_seq)] for c in pending
+            if steps.get((c.item_id, c.step_seq))}
+
+
 def _is_last_step(case: Case) -> bool:
     steps = _steps(case)
     return not steps or case.step_seq == steps[-1].seq

@@ -191,3 +191,27 @@ def test_a_county_b_user_cannot_revoke_a_county_a_delegation(app, org, client, l
     assert resp.status_code in (403, 404)
     assert StepDelegation.get_by_id(row.id).revoked_at is None
     assert Department.select().count() >= 2
+
+
+def test_worklist_rows_offer_the_step_only_to_its_post_or_delegate(app, client, login, item,
+                                                                   clerk, reviewer):
+    case = case_in("in_review", item, clerk)
+    login(clerk)
+    row = f"/eservice/cases/{case.id}/act/advance"
+
+    def worklist():
+        html = client.get("/eservice/worklist").get_data(as_text=True)
+        assert f"case-row-{case.id}" in html
+        return html
+    assert row not in worklist()  # the clerk holds the case, not the 审查员 post
+    assert f"/eservice/cases/{case.id}/act/" in worklist()  # other actions stay (e.g. suspend)
+    day = today()
+    post = Post.get(Post.title == "审查员")
+    assert (post.department_id, "审查员") not in delegation.authorities(clerk, day)
+    grant = delegation.grant(reviewer, post_id=post.id, delegate_id=clerk.id, valid_from=day,
+                             valid_until=day + dt.timedelta(days=2), reason="出差")
+    assert (post.department_id, "审查员") in delegation.authorities(clerk, day)
+    assert row in worklist()
+    delegation.revoke(reviewer, grant)
+    assert row not in worklist()
+    assert (post.department_id, "审查员") in delegation.authorities(reviewer, day)
