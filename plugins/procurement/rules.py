@@ -662,12 +662,13 @@ def _raise(hits: list[tuple]) -> list[Raised]:
         known = {k for (k,) in db.execute_sql(
             "SELECT dedupe_key FROM procurement_flag WHERE code IN ("
             + ", ".join(literal(c) for c in codes) + ")").fetchall()}
-    new = []
+    new, details = [], {}
     for dedupe, (rule, (project_id, subject, subject_id, _key, value, *extra)) in \
             by_key.items():
         if dedupe in known:
             continue
         detail = {name: _plain(v) for name, v in zip(rule.fields, extra, strict=False)}
+        details[dedupe] = detail
         new.append([project_id, rule.code, subject, int(subject_id), dedupe,
                     float(value) if value is not None else None,
                     json.dumps(detail, ensure_ascii=False, default=str)])
@@ -685,7 +686,7 @@ def _raise(hits: list[tuple]) -> list[Raised]:
         "FROM procurement_flag WHERE code IN (" + ", ".join(literal(c) for c in codes)
         + f") AND raised_at = {db.param} ORDER BY id", (stamp,)).fetchall()
         if row[6] in wanted]
-    _alert(flags)
+    _alert(flags, details)
     return flags
 
 
@@ -729,8 +730,11 @@ def _regions_of(rows: list[list]) -> dict:
     return out
 
 
-def _alert(flags: list[Raised]) -> None:
+def _alert(flags: list[Raised], details: dict) -> None:
+    """The alerts and events of ``flags``; ``details`` (dedupe key -> detail) are the
+    details as written, so 30,000 flags' JSON is not parsed back."""
     rules = all_rules()
+    names = {code: str(rule.name) for code, rule in rules.items()}
     offices: dict = {}
     specs = []
     regions = {r.id: r for r in Region.select().where(
@@ -739,6 +743,7 @@ def _alert(flags: list[Raised]) -> None:
     projects = {pid: (number, dept, officer) for pid, number, dept, officer in db.execute_sql(
         "SELECT id, number, department_id, created_by FROM procurement_project WHERE id IN "
         f"({_ids(pids)})").fetchall()} if pids else {}
+    raised_at = {t: t.isoformat() for t in {f.raised_at for f in flags}}
     for flag in flags:
         region = regions[flag.region_id]
         if region.id not in offices:
@@ -746,7 +751,7 @@ def _alert(flags: list[Raised]) -> None:
         office = offices[region.id]
         rule = rules[flag.code]
         number, dept, officer = projects.get(flag.project_id, (None, None, None))
-        subject = f"{rule.name}: {number or ''}".strip(": ")
+        subject = f"{names[flag.code]}: {number or ''}".strip(": ")
         if office is not None:
             specs.append(AlertSpec(f"procurement.flag.{flag.code}", region, subject,
                                    target_department=office, ref=f"procurement.flag:{flag.id}",
@@ -758,8 +763,8 @@ def _alert(flags: list[Raised]) -> None:
             "department_id": dept if flag.project_id
             else (flag.subject_id if flag.subject == "buyer" else None),
             "officer": (officer or None) if flag.project_id else None,
-            "detail": json.loads(flag.detail or "{}"),
-            "raised_at": flag.raised_at.isoformat()})
+            "detail": details[flag.dedupe_key],
+            "raised_at": raised_at[flag.raised_at]})
     if specs:
         emit_many(specs)
 
