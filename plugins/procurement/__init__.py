@@ -160,7 +160,7 @@ def ql_cli(group):
         from plugins.procurement.rules import full_pass
         with db.connection_context():
             result = full_pass()
-        click.echo(f"{result.processes} processes: {result.rows} hit(s), "
+        click.echo(f"{result.processes} processes: {result.rows} hit(s) not flagged yet, "
                    f"{len(result.new)} new flag(s)")
 
     @proc_group.command("tick", help="Run the minute job now (openings, auctions, clocks).")

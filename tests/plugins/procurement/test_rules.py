@@ -288,3 +288,28 @@ def test_hook_ql_procurement_rules_adds_a_rule(build, app):
         assert (many.id, "X-MANY") in codes and (few.id, "X-MANY") not in codes
     finally:
         pm.unregister(name="extra_rules")
+
+
+def test_next_pass_reads_no_hit_already_flagged(build, org):
+    """The nightly pass skips, in SQL, the hits whose flag is raised: its key is built as
+    the flag's, for every kind of row (a process, a clock's ref, a buyer); a new hit is
+    still raised, and only it."""
+    from core.api import today
+    from plugins.procurement.models import Flag
+    from plugins.procurement.rules import full_pass
+    set_rule("R038", threshold=0.5)
+    build(bids=[(0, "100", V)], award=0)  # R018
+    build(bids=[(0, "100", V), (1, "100", V), (2, "120", V)], award=0)  # R028
+    build(bids=[(0, "100", V), (1, "90", D), (2, "95", D)], award=0, days=5)  # R003, R036
+    build(bids=[(0, "100", V), (1, "90", D), (2, "95", D)], award=0)  # the buyer's R038
+    _clock(build(), "contract_sign", today() - dt.timedelta(days=1))  # CN-SIGN, a ref
+    first = full_pass()
+    codes = {f.code for f in first.new}
+    assert {"R018", "R028", "R003", "R036", "R038", "CN-SIGN"} <= codes
+    assert first.rows == len(first.new) == Flag.select().count()
+    second = full_pass()
+    assert (second.rows, second.new) == (0, [])
+    fresh = build(bids=[(3, "100", V)], award=3)
+    third = full_pass()
+    assert third.rows == 1 and [(f.code, f.project_id) for f in third.new] == [
+        ("R018", fresh.id)]
