@@ -76,11 +76,13 @@ def parse_int(value, field: str, *, min: int | None = None, max: int | None = No
     float). Missing or blank: ``default``, else "required"."""
     lo = INT_MIN if min is None else min
     hi = INT_MAX if max is None else max
-    if _blank(value):
+    if value.__class__ is str and len(value) <= 40 and value.isascii() and value.isdigit():
+        value = int(value)  # plain digits (what an import reads by the thousand)
+    elif _blank(value):
         return _missing(field, default)
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
+    elif isinstance(value, bool) or not isinstance(value, (int, str)):
         raise FieldError(field, _("Expected a whole number."))
-    if isinstance(value, str):
+    elif isinstance(value, str):
         text = _text_of(value, field, 40)
         if not _INT.fullmatch(text):
             raise FieldError(field, _("Expected a whole number (digits 0–9)."))
@@ -222,10 +224,22 @@ def clean_text(value, field: str, *, max_length: int, multiline: bool = False,
         raise FieldError(field, _("Expected text."))
     if len(value) > 4 * max_length + 16:
         raise FieldError(field, _("At most %(n)d characters.", n=max_length))
-    text = value.replace("\r\n", "\n").replace("\r", "\n")
+    text = value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
     if nfkc:
         text = unicodedata.normalize("NFKC", text)
     text = text.strip()
+    shown = text.replace("\n", "").replace("\t", "") if multiline else text
+    if not shown.isprintable():  # printable: no character of category C or Z but the space
+        _refuse_hidden(text, field, multiline)
+    if len(text) > max_length:
+        raise FieldError(field, _("At most %(n)d characters.", n=max_length))
+    if required and not text:
+        raise FieldError(field, _("This field is required."))
+    return text
+
+
+def _refuse_hidden(text: str, field: str, multiline: bool) -> None:
+    """FieldError for the first control or invisible format character of ``text``."""
     for ch in text:
         if ch in "\n\t" and multiline:
             continue
@@ -237,11 +251,6 @@ def clean_text(value, field: str, *, max_length: int, multiline: bool = False,
             raise FieldError(field, _("Invisible formatting characters (such as "
                                       "right-to-left overrides or zero-width spaces) are "
                                       "not allowed."))
-    if len(text) > max_length:
-        raise FieldError(field, _("At most %(n)d characters.", n=max_length))
-    if required and not text:
-        raise FieldError(field, _("This field is required."))
-    return text
 
 
 def json_depth_exceeds(text: str, max_depth: int) -> bool:

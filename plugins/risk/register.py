@@ -107,6 +107,8 @@ def _fresh(register: Register) -> Register:
 def _person(value, field: str, region_id: int, known: dict | None = None) -> int | None:
     """A person of the unit's region, by id (blank: none). ``known`` caches the region
     of each person looked up (an import checks thousands of rows)."""
+    if value is None or value == "":  # most rows of an import name nobody
+        return None
     pid = parse_id(value, field, default=None)
     if pid is None:
         return None
@@ -133,6 +135,7 @@ class PointInput:
         self.posts = {pid for (pid,) in Post.select(Post.id).where(
             Post.department == self.register.department_id).tuples()}
         self.people: dict[int, int | None] = {}
+        self.region = self.register.region_id
 
     def values(self, data: dict, partial_code: str | None = None) -> dict:
         post = parse_id(data.get("post"), "post")
@@ -145,7 +148,7 @@ class PointInput:
                                default=None)
         impact = parse_int(data.get("impact"), "impact", min=1, max=9, default=None)
         criteria = _criteria(data.get("criteria"), len(self.grading.criteria))
-        region = self.register.region_id
+        region = self.region
         values = {
             "post": post,
             "duty": clean_text(data.get("duty"), "duty", max_length=200),

@@ -18,6 +18,7 @@ import codecs
 import csv
 import io
 from dataclasses import dataclass
+from operator import itemgetter
 
 from peewee import fn
 
@@ -217,35 +218,43 @@ class _Lookups:
                 self.rules.setdefault(key, []).append(rid)
 
     @staticmethod
-    def _one(table: dict, value: str, field: str, missing, several):
-        ids = table.get(value.strip())
-        if not ids:
-            raise FieldError(field, missing)
-        if len(set(ids)) > 1:
-            raise FieldError(field, several)
-        return ids[0]
+    def _ids(table: dict, value: str) -> list[int]:
+        """The distinct ids named ``value``, in order (the messages of a missing or
+        ambiguous name are translated only for a bad row)."""
+        return list(dict.fromkeys(table.get(value.strip(), ())))
 
     def post(self, value: str) -> int | None:
         if not value.strip():
             return None
-        return self._one(self.posts, value, "post", _("No post of this unit has this title."),
-                         _("Several posts of this unit have this title."))
+        ids = self._ids(self.posts, value)
+        if len(ids) != 1:
+            raise FieldError("post", _("Several posts of this unit have this title.") if ids
+                             else _("No post of this unit has this title."))
+        return ids[0]
 
     def person(self, value: str, field: str) -> int | None:
         if not value.strip():
             return None
-        return self._one(self.people, value, field,
-                         _("No person of this region has this name."),
-                         _("Several people of this region have this name."))
+        ids = self._ids(self.people, value)
+        if len(ids) != 1:
+            raise FieldError(field, _("Several people of this region have this name.") if ids
+                             else _("No person of this region has this name."))
+        return ids[0]
 
-    def rule_ids(self, value: str, field: str) -> list[int]:
+    def rule_ids(self, value: str, field: str) -> tuple[int, ...]:
+        """The rules named in ``value``, as a tuple (thousands of them are kept: tuples of
+        numbers are not tracked by the garbage collector, lists are)."""
+        if not value or value.isspace():
+            return ()
         out = []
-        for name in (value or "").replace("；", ";").split(";"):
+        for name in value.replace("；", ";").split(";"):
             if name.strip():
-                out.append(self._one(self.rules, name, field,
-                                     _("No rule of the library has this number or title."),
-                                     _("Several rules have this number or title.")))
-        return sorted(set(out))
+                ids = self._ids(self.rules, name)
+                if len(ids) != 1:
+                    raise FieldError(field, _("Several rules have this number or title.") if ids
+                                     else _("No rule of the library has this number or title."))
+                out.append(ids[0])
+        return tuple(sorted(set(out)))
 
 
 def _risk_type(value: str) -> str:
@@ -254,8 +263,9 @@ def _risk_type(value: str) -> str:
 
 
 def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append"):
-    """Every row checked: (points, measures, point rules, measure rules) ready to write,
-    or ImportRefused with every bad row."""
+    """Every row checked: (points by code in the file's order, measures with their
+    point's code and rules, the rules of each point) ready to write, or ImportRefused
+    with every bad row."""
     if not rows:
         raise ImportRefused([Problem(0, "file", _("The file is empty."))])
     known = _header_keys()
@@ -282,13 +292,18 @@ def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append
     problems: list[Problem] = []
     total_problems = 0
     points: dict[str, dict] = {}
-    order: list[str] = []
-    measures: list[tuple[str, dict, list[int]]] = []
-    point_rules: dict[str, list[int]] = {}
+    measures: list[tuple[str, dict, tuple[int, ...]]] = []
+    point_rules: dict[str, tuple[int, ...]] = {}
     last_code = None
+    keys = [key for _i, key in where]
+    pick = itemgetter(*(i for i, _key in where))
+    width = where[-1][0] + 1
     for line, row in enumerate(rows[1:], start=2):
-        cells = {key: (row[i] if i < len(row) else "") for i, key in where}
-        if not any((v or "").strip() for v in cells.values()):
+        if len(row) >= width:
+            cells = dict(zip(keys, pick(row)))
+        else:
+            cells = {key: (row[i] if i < len(row) else "") for i, key in where}
+        if not "".join(filter(None, cells.values())).strip():
             continue
         try:
             code = (cells.get("code") or "").strip()
@@ -316,7 +331,6 @@ def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append
                     raise FieldError("code", _("This register already has a point "
                                                "%(code)s.", code=code))
                 points[code] = values
-                order.append(code)
                 point_rules[code] = look.rule_ids(cells.get("rules", ""), "rules")
             last_code = code
             text = cells.get("measure", "")
@@ -324,7 +338,7 @@ def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append
                 mvalues = reg_service.measure_values(
                     {"text": text, "deadline_days": cells.get("measure_days", ""),
                      "owner": look.person(cells.get("measure_owner", ""), "measure_owner")
-                     or ""}, register.region_id, points_input.people)
+                     or ""}, points_input.region, points_input.people)
                 measures.append((code, mvalues, look.rule_ids(cells.get("measure_rules", ""),
                                                               "measure_rules")))
         except FieldError as exc:
@@ -337,7 +351,7 @@ def check_rows(register: Register, rows: list[list[str]], *, mode: str = "append
         raise ImportRefused(problems, total_problems)
     if not points:
         raise ImportRefused([Problem(0, "file", _("The file has no risk point."))])
-    return [(code, points[code]) for code in order], measures, point_rules
+    return points, measures, point_rules
 
 
 def import_rows(user, register: Register, rows: list[list[str]], *,
@@ -359,20 +373,21 @@ def import_rows(user, register: Register, rows: list[list[str]], *,
                  .scalar() or 0)
         base = {"register": register.id, "region": register.region_id,
                 "department": register.department_id}
-        point_rows = [{**base, **values, "sort": start + n}
-                      for n, (_code, values) in enumerate(points, start=1)]
+        point_rows = list(points.values())
+        for n, values in enumerate(point_rows, start=start + 1):
+            values.update(base)
+            values["sort"] = n
         bulk_insert_dicts(Point, point_rows)
-        ids = dict(Point.select(Point.code, Point.id).where(Point.register == register.id)
-                   .tuples())
+        ids = dict(db.execute(Point.select(Point.code, Point.id)  # (code, id) rows as read
+                              .where(Point.register == register.id)))
         counters: dict[str, int] = {}
         measure_rows, measure_links = [], []
         for code, values, rules in measures:
-            counters[code] = counters.get(code, 0) + 1
-            key = f"M{counters[code]}"
-            measure_rows.append({"point": ids[code], "key": key, "sort": counters[code],
-                                 **values})
+            n = counters[code] = counters.get(code, 0) + 1
+            values["point"], values["key"], values["sort"] = ids[code], f"M{n}", n
+            measure_rows.append(values)
             if rules:
-                measure_links.append((ids[code], key, rules))
+                measure_links.append((ids[code], values["key"], rules))
         bulk_insert_dicts(Measure, measure_rows)
         links = [{"point": ids[code], "rule": r} for code, rules in point_rules.items()
                  for r in rules]

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 
 import pytest
@@ -127,6 +128,33 @@ def test_text_cleaning_rules():
     refused(parse.clean_text, "x" * 10_000, "name", max_length=64)
     refused(parse.clean_text, " ", "name", max_length=10, required=True)
     refused(parse.clean_text, 12, "name", max_length=10)
+
+
+def test_text_refuses_by_category_on_every_code_point():
+    """Text that ``str.isprintable`` passes skips the per-character check: every code point
+    is refused exactly when its category is (control, format, surrogate, line or paragraph
+    separator; a line end or tab only outside multiline text)."""
+    for cp in range(0x110000):
+        ch = chr(cp)
+        cat = unicodedata.category(ch)
+        for multiline in (False, True):
+            bad = (cat == "Cc" and not (multiline and ch in "\n\r\t")) or cat in ("Cf", "Cs") \
+                or ch in "\u2028\u2029"
+            try:
+                parse.clean_text(f"a{ch}b", "name", max_length=10, multiline=multiline)
+            except FieldError:
+                assert bad, (hex(cp), multiline)
+            else:
+                assert not bad, (hex(cp), multiline)
+
+
+def test_whole_numbers_of_plain_digits_as_any_other():
+    assert parse.parse_int("0042", "n") == 42
+    assert parse.parse_int("9" * 40, "n", max=10 ** 41) == int("9" * 40)
+    assert "too long" in refused(parse.parse_int, "9" * 41, "n").message
+    assert "at most 9" in refused(parse.parse_int, "10", "n", min=1, max=9).message
+    assert "at least 1" in refused(parse.parse_int, "0", "n", min=1, max=9).message
+    refused(parse.parse_int, "٣", "n")  # a digit, but not ASCII
 
 
 SCHEMA = {
