@@ -26,7 +26,7 @@ import re
 import time
 from collections import defaultdict
 
-from peewee import JOIN, Case, fn
+from peewee import JOIN, Case, Value, fn
 
 from core.api import (
     Department,
@@ -129,61 +129,75 @@ def _one(cond):
     return fn.SUM(Case(None, [(cond, 1)], 0))
 
 
-def aggregate(first: dt.date, last: dt.date, regions: set[int]) -> dict:
-    """Grouped figures per (department id or None, region id): one query per figure."""
+def aggregate(first: dt.date, last: dt.date, regions: set[int],
+              education: bool | None = None) -> dict:
+    """Grouped figures per (department id or None, region id): a grouped query per table,
+    all sent as one statement (``UNION ALL``; a round trip each was a third of a city's
+    evaluation on PostgreSQL). ``education``: whether the education tasks table exists
+    (looked up when not given)."""
     start, end = utc_midnight(first), utc_midnight(last + dt.timedelta(days=1))
     ids = sorted(regions)
-    sums: dict = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-
-    def add(rows, *names):
-        for dept, region, *values in rows:
-            s = sums[(dept, region)]
-            for name, value in zip(names, values):
-                s[name] += int(value or 0)
-
-    add(Post.select(Department.id, Department.region, fn.COUNT(Post.id))
-        .join(Department).where(Department.region.in_(ids))
-        .group_by(Department.id, Department.region).tuples(), "posts")
     in_force = _in_force_at(last)
-    add(Point.select(Point.department, Point.region, fn.COUNT(fn.DISTINCT(Point.post)),
-                     fn.COUNT(Point.id), _one(Point.next_review.is_null()
-                                              | (Point.next_review > last)))
-        .where(Point.register.in_(in_force) & Point.region.in_(ids))
-        .group_by(Point.department, Point.region).tuples(),
-        "posts_covered", "reviews_due", "reviews_on_time")
-    add(Measure.select(Point.department, Point.region, fn.COUNT(Measure.id),
-                       _one((Measure.status == "done") & (Measure.done_on <= Measure.due)))
-        .join(Point)
-        .where(Point.register.in_(in_force) & Point.region.in_(ids)
-               & Measure.due.between(first, last) & (Measure.status != "cancelled"))
-        .group_by(Point.department, Point.region).tuples(),
-        "measures_due", "measures_on_time")
-    add(RiskWarning.select(RiskWarning.department, RiskWarning.region, fn.COUNT(RiskWarning.id),
-                           _one(RiskWarning.state == "handled"),
-                           _one(RiskWarning.escalations > 0))
-        .where(RiskWarning.region.in_(ids) & (RiskWarning.raised_at >= start)
-               & (RiskWarning.raised_at < end))
-        .group_by(RiskWarning.department, RiskWarning.region).tuples(),
-        "warnings_raised", "warnings_handled", "warnings_escalated")
-    add(Reminder.select(Post.department, Reminder.region, fn.COUNT(Reminder.id))
-        .join(Post, JOIN.LEFT_OUTER, on=(Reminder.post == Post.id))
-        .where(Reminder.region.in_(ids) & Reminder.day.between(first, last))
-        .group_by(Post.department, Reminder.region).tuples(), "reminders")
-    add(Talk.select(Talk.department, Talk.region, fn.COUNT(Talk.id))
-        .where(Talk.region.in_(ids) & Talk.held_on.between(first, last))
-        .group_by(Talk.department, Talk.region).tuples(), "talks")
-    add(Accountability.select(Accountability.department, Accountability.region,
-                              fn.COUNT(Accountability.id))
-        .where(Accountability.region.in_(ids) & Accountability.decided_on.between(first, last))
-        .group_by(Accountability.department, Accountability.region).tuples(), "accountability")
-    if education_available():
-        add(EducationTask.select(EducationTask.department, EducationTask.region,
-                                 fn.COUNT(EducationTask.id),
-                                 _one(EducationTask.completed_at.is_null(False)
-                                      & (EducationTask.completed_at < end)))
-            .where(EducationTask.region.in_(ids) & EducationTask.due.between(first, last))
-            .group_by(EducationTask.department, EducationTask.region).tuples(),
-            "education_due", "education_done")
+    parts = [
+        (("posts",),
+         Post.select(Department.id, Department.region, fn.COUNT(Post.id))
+         .join(Department).where(Department.region.in_(ids))
+         .group_by(Department.id, Department.region)),
+        (("posts_covered", "reviews_due", "reviews_on_time"),
+         Point.select(Point.department, Point.region, fn.COUNT(fn.DISTINCT(Point.post)),
+                      fn.COUNT(Point.id), _one(Point.next_review.is_null()
+                                               | (Point.next_review > last)))
+         .where(Point.register.in_(in_force) & Point.region.in_(ids))
+         .group_by(Point.department, Point.region)),
+        (("measures_due", "measures_on_time"),
+         Measure.select(Point.department, Point.region, fn.COUNT(Measure.id),
+                        _one((Measure.status == "done") & (Measure.done_on <= Measure.due)))
+         .join(Point)
+         .where(Point.register.in_(in_force) & Point.region.in_(ids)
+                & Measure.due.between(first, last) & (Measure.status != "cancelled"))
+         .group_by(Point.department, Point.region)),
+        (("warnings_raised", "warnings_handled", "warnings_escalated"),
+         RiskWarning.select(RiskWarning.department, RiskWarning.region,
+                            fn.COUNT(RiskWarning.id), _one(RiskWarning.state == "handled"),
+                            _one(RiskWarning.escalations > 0))
+         .where(RiskWarning.region.in_(ids) & (RiskWarning.raised_at >= start)
+                & (RiskWarning.raised_at < end))
+         .group_by(RiskWarning.department, RiskWarning.region)),
+        (("reminders",),
+         Reminder.select(Post.department, Reminder.region, fn.COUNT(Reminder.id))
+         .join(Post, JOIN.LEFT_OUTER, on=(Reminder.post == Post.id))
+         .where(Reminder.region.in_(ids) & Reminder.day.between(first, last))
+         .group_by(Post.department, Reminder.region)),
+        (("talks",),
+         Talk.select(Talk.department, Talk.region, fn.COUNT(Talk.id))
+         .where(Talk.region.in_(ids) & Talk.held_on.between(first, last))
+         .group_by(Talk.department, Talk.region)),
+        (("accountability",),
+         Accountability.select(Accountability.department, Accountability.region,
+                               fn.COUNT(Accountability.id))
+         .where(Accountability.region.in_(ids)
+                & Accountability.decided_on.between(first, last))
+         .group_by(Accountability.department, Accountability.region)),
+    ]
+    if education_available() if education is None else education:
+        parts.append((("education_due", "education_done"),
+                      EducationTask.select(EducationTask.department, EducationTask.region,
+                                           fn.COUNT(EducationTask.id),
+                                           _one(EducationTask.completed_at.is_null(False)
+                                                & (EducationTask.completed_at < end)))
+                      .where(EducationTask.region.in_(ids)
+                             & EducationTask.due.between(first, last))
+                      .group_by(EducationTask.department, EducationTask.region)))
+    width = max(len(names) for names, _query in parts)
+    union = None
+    for kind, (names, query) in enumerate(parts):
+        query = query.select_extend(*[Value(0)] * (width - len(names)), Value(kind))
+        union = query if union is None else union.union_all(query)
+    sums: dict = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
+    for dept, region, *values in db.execute(union):
+        s = sums[(dept, region)]
+        for name, value in zip(parts[values[-1]][0], values):
+            s[name] += int(value or 0)
     return sums
 
 
@@ -229,7 +243,8 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
     weights = config.get("weights")
     began = time.perf_counter()
     regions = descendants(region.id)
-    sums = aggregate(first, last, regions)
+    education = education_available()
+    sums = aggregate(first, last, regions, education)
     by_dept: dict = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     by_region: dict = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     for (dept, rid), s in sums.items():
@@ -237,8 +252,10 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
             if dept is not None:
                 by_dept[dept][key] += value
             by_region[rid][key] += value
-    parents = dict(Region.select(Region.id, Region.parent).where(Region.id.in_(sorted(regions)))
-                   .tuples())
+    parents, names = {}, {}
+    for rid, parent, name in (Region.select(Region.id, Region.parent, Region.name)
+                              .where(Region.id.in_(sorted(regions))).tuples()):
+        parents[rid], names[rid] = parent, name
     rolled: dict = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     for rid, s in by_region.items():
         node = rid
@@ -246,12 +263,12 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
             for key, value in s.items():
                 rolled[node][key] += value
             node = parents.get(node)
-    depts = {d.id: d for d in Department.select().where(Department.region.in_(sorted(regions)))}
-    names = dict(Region.select(Region.id, Region.name).where(Region.id.in_(sorted(regions)))
-                 .tuples())
+    dept_region, dept_names = {}, {}
+    for did, rid, name in (Department.select(Department.id, Department.region, Department.name)
+                           .where(Department.region.in_(sorted(regions))).tuples()):
+        dept_region[did], dept_names[did] = rid, name
     rows = []
-    for level, table, labels in (("department", by_dept, {k: d.name for k, d in depts.items()}),
-                                 ("region", rolled, names)):
+    for level, table, labels in (("department", by_dept, dept_names), ("region", rolled, names)):
         level_rows = []
         for key, s in table.items():
             if key not in labels:
@@ -260,7 +277,7 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
             level_rows.append(dict(s, level=level, label=labels[key][:100], score=total,
                                    _scored=any(v is not None for v in parts.values()),
                                    department=key if level == "department" else None,
-                                   region=depts[key].region_id if level == "department"
+                                   region=dept_region[key] if level == "department"
                                    else key))
         if level == "department":
             _rank(level_rows)
@@ -279,7 +296,7 @@ def evaluate(user, region: Region, period: str) -> EvaluationRun:
                    .where((EvaluationRun.region == region.id)
                           & (EvaluationRun.period == period)).scalar() or 0) + 1
         run = EvaluationRun.create(region=region.id, period=period, version=version,
-                                   weights=dict(weights, education_counted=education_available()),
+                                   weights=dict(weights, education_counted=education),
                                    created_by=actor(user) if user is not None else "schedule")
         _store(run, rows)
         run.seconds = round(time.perf_counter() - began, 3)
