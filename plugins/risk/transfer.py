@@ -10,7 +10,8 @@ exported register imports again.
 The import is all or nothing: every row is checked through the same service checks as the
 forms (``register.PointInput``, ``register.measure_values``), every bad row is reported
 with its line and field, and only a file without a bad row is written — in bulk
-(``INSERT`` of a thousand rows a statement), with one audit event for the import.
+(``core.api.bulk_insert_dicts``: one prepared statement a table on SQLite, ``COPY`` on
+PostgreSQL), with one audit event for the import.
 """
 from __future__ import annotations
 
