@@ -45,12 +45,12 @@ def test_window_to_closed_then_public_lookup_and_rating(app, live_server, page, 
     page.goto(f"{live_server}/eservice/worklist")
     act(page, case.id, "accept", "accepted")
     act(page, case.id, "start_review", "in_review")
-    page.click(f"#case-row-{case.id} details:has(form[data-action=advance]) > summary")
+    # the review step is the 审查员's: the window clerk's row does not offer to complete it
+    # (a forged post is refused with 403: test_delegation.py)
+    row = page.locator(f"#case-row-{case.id}")
+    assert row.locator("form[data-action=suspend]").count() == 1
+    assert row.locator("form[data-action=advance]").count() == 0
     shot(page, "eservice-worklist")
-    page.click(f"#case-row-{case.id} form[data-action=advance] button[type=submit]")
-    # the review step is the 审查员's: the window clerk is refused in place (403)
-    refusal = page.wait_for_selector(f"#case-row-{case.id} .form-error")
-    assert "审查员" in refusal.inner_text()
     assert Case.get_by_id(case.id).step_seq == 1
     cases.transition(case, "advance", user=reviewer)
     # the decide step is the 局长's: he delegates it to the clerk for today
