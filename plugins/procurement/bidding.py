@@ -26,7 +26,6 @@ from core.api import (
     clean_text,
     db,
     emit_many,
-    first_record,
     has_permission,
     is_postgres,
     record,
@@ -45,6 +44,7 @@ MIN_BIDDERS = 3
 MAX_FILES = 5
 MAX_FILE_BYTES = 20 * 1024 * 1024
 REMIND_BEFORE = dt.timedelta(hours=24)  # custodians are told of an opening a day ahead
+UPCOMING = "procurement.opening.upcoming"
 FILE_TYPES = {b"%PDF": "application/pdf", b"PK\x03\x04": "application/zip"}
 
 
@@ -217,8 +217,8 @@ def remind_custodians() -> int:
     """A day before each opening (开标前提醒), tell each of its custodians the time and that
     their passphrase will be needed: the bids open only when two of them come. Once per
     custodian and deadline — a postponed deadline is a new opening, told again, and the
-    reminders of the old time are resolved; the audit trail is the record of who was told.
-    Returns the reminders raised."""
+    reminders of the old time are resolved (the alerts, of any state, say which openings
+    were told; the audit trail records each telling). Returns the reminders raised."""
     now = utcnow()
     soon = list(Project.select().where((Project.status == "tendering")
                                        & (Project.deadline > now)
@@ -227,11 +227,15 @@ def remind_custodians() -> int:
     if not soon:
         return 0
     from core.api import Alert, Region, resolve
+    openings = {p.id: f"{p.id}@{p.deadline:%Y%m%dT%H%M%S}" for p in soon}
+    # the openings told already, in one read of this kind's alerts (of any state)
+    told = {key.split(":")[1] for (key,) in Alert.select(Alert.dedupe_key).where(
+        (Alert.kind == UPCOMING)
+        & Alert.ref.in_([f"procurement.project:{pid}" for pid in openings])).tuples()}
     raised = 0
     for project in soon:
-        opening = f"{project.id}@{project.deadline:%Y%m%dT%H%M%S}"
-        if first_record("procurement.opening.remind", "procurement_opening", opening,
-                        region_id=project.region_id, since=project.deadline - REMIND_BEFORE):
+        opening = openings[project.id]
+        if opening in told:
             continue
         seal = sealing.get_seal(PURPOSE, project.number)
         if seal is None:
@@ -242,11 +246,11 @@ def remind_custodians() -> int:
                        "your passphrase", when=_local(project.deadline)))
         ref = f"procurement.project:{project.id}"
         with db.atomic():
-            for stale in Alert.select().where((Alert.kind == "procurement.opening.upcoming")
+            for stale in Alert.select().where((Alert.kind == UPCOMING)
                                               & (Alert.ref == ref)
                                               & (Alert.state != "resolved")):
                 resolve(stale, None, _("The deadline has moved: see the newer reminder."))
-            emit_many([AlertSpec("procurement.opening.upcoming", region, subject,
+            emit_many([AlertSpec(UPCOMING, region, subject,
                                  target_user=share.custodian_id, ref=ref,
                                  dedupe_key=f"procurement.upcoming:{opening}:{share.custodian_id}")
                        for share in seal.shares])
